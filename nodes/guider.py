@@ -1,0 +1,130 @@
+"""The SyncTweedies guider: a CFG guider that synchronizes every step's views."""
+from __future__ import annotations
+
+import math
+from functools import partial
+
+import comfy.model_management
+import comfy.samplers
+import torch
+from torch import Tensor
+
+from ..synctweedies import CanonicalSpace, SyncMode, Synchronizer, sample_synchronized
+
+
+def merge_view_conditionings(per_view: list[list]) -> list:
+    """One CONDITIONING per view → one CONDITIONING whose tensors have a batch of one row per view.
+
+    Each view's first entry is used; cross-attention lengths are padded to a common multiple by
+    repetition, which leaves attention unchanged.
+    """
+    entries = [conditioning[0] for conditioning in per_view]
+    length = math.lcm(*(tensor.shape[1] for tensor, _ in entries))
+    tensor = torch.cat([t.repeat(1, length // t.shape[1], 1) for t, _ in entries])
+    extras = dict(entries[0][1])
+    for key, value in entries[0][1].items():
+        if torch.is_tensor(value) and all(torch.is_tensor(e[1].get(key)) for e in entries):
+            extras[key] = torch.cat([e[1][key] for e in entries])
+    return [[tensor, extras]]
+
+
+def slice_views(conds: list[dict] | None, views: slice, num_views: int) -> list[dict] | None:
+    """Processed conds restricted to a slice of views: per-view (batch ``num_views``) tensors are cut."""
+    if conds is None:
+        return None
+    sliced = []
+    for cond in conds:
+        cond = cond.copy()
+        cond["model_conds"] = {
+            key: value._copy_with(value.cond[views])
+            if torch.is_tensor(getattr(value, "cond", None)) and value.cond.shape[0] == num_views else value
+            for key, value in cond["model_conds"].items()
+        }
+        sliced.append(cond)
+    return sliced
+
+
+class SyncTweediesGuider(comfy.samplers.CFGGuider):
+    """A CFG guider over the views of a canonical space, synchronized per :class:`SyncMode`.
+
+    The LATENT it samples is the views ``[N, C, h, w]``. Views run through the model in batches of
+    ``views_per_batch`` (0: as many as free memory allows).
+    """
+
+    def __init__(self, model_patcher, space: CanonicalSpace, mode: SyncMode | int = SyncMode.TWEEDIE,
+                 sync_end: float = 1.0, views_per_batch: int = 0):
+        super().__init__(model_patcher)
+        self.space = space
+        self.mode = SyncMode(mode)
+        self.sync_end = sync_end
+        self.views_per_batch = views_per_batch
+        self.per_view_conds = False
+        self.synchronizer = Synchronizer(space, SyncMode.NONE)
+
+    def set_conds(self, positive: list | list[list], negative: list | list[list]) -> None:
+        """``positive``/``negative``: one CONDITIONING for all views, or a list of one per view."""
+        conds = {}
+        for name, conditioning in (("positive", positive), ("negative", negative)):
+            if is_per_view(conditioning):
+                if len(conditioning) != self.space.num_views:
+                    raise ValueError(f"{len(conditioning)} {name} conditionings were given for "
+                                     f"{self.space.num_views} views; give one per view or one for all.")
+                conditioning = merge_view_conditionings(conditioning)
+                self.per_view_conds = True
+            conds[name] = conditioning
+        self.inner_set_conds(conds)
+
+    def sample(self, noise: Tensor, latent_image: Tensor, sampler, sigmas: Tensor, denoise_mask=None,
+               callback=None, disable_pbar=False, seed=None) -> Tensor:
+        if denoise_mask is not None and self.mode in (SyncMode.STATE, SyncMode.CANONICAL_NOISE,
+                                                      SyncMode.CANONICAL_TWEEDIE):
+            raise ValueError(f"A noise mask works with synchronization modes 0-2, not mode {int(self.mode)}.")
+        total_steps = sigmas.shape[-1] - 1
+
+        def run(sync: Synchronizer, noise: Tensor, latent: Tensor, phase_sigmas: Tensor, first_step: int) -> Tensor:
+            self.synchronizer = sync
+            phase_callback = None
+            if callback is not None:
+                def phase_callback(step, x0, x, _total):
+                    callback(first_step + step, sync.canvas(x0), sync.canvas(x), total_steps)
+            return super(SyncTweediesGuider, self).sample(noise, latent, sampler, phase_sigmas, denoise_mask,
+                                                          phase_callback, disable_pbar, seed)
+
+        noise = noise.to(latent_image)
+        return sample_synchronized(run, self.space, self.mode, self.sync_end, noise, latent_image,
+                                   sigmas.to(latent_image.device))
+
+    def predict_noise(self, x: Tensor, timestep: Tensor, model_options={}, seed=None) -> Tensor:
+        """The synchronized x0 for the sampler's state ``x`` (the host's samplers take x0)."""
+        views = partial(self.denoise_views, model_options=model_options, seed=seed)
+        return self.synchronizer.denoise(views, x, timestep)
+
+    def denoise_views(self, views: Tensor, sigma: Tensor, model_options: dict, seed) -> Tensor:
+        """CFG x0 of every view, ``[N, C, h, w]``, in as few model calls as memory allows."""
+        n = views.shape[0]
+        timestep = sigma.reshape(1).expand(n)
+        batch = self.views_per_batch or self.auto_views_per_batch(views)
+        out = []
+        for start in range(0, n, batch):
+            comfy.model_management.throw_exception_if_processing_interrupted()
+            part = slice(start, min(n, start + batch))
+            positive, negative = self.conds.get("positive"), self.conds.get("negative")
+            if self.per_view_conds:
+                positive, negative = slice_views(positive, part, n), slice_views(negative, part, n)
+            out.append(comfy.samplers.sampling_function(self.inner_model, views[part], timestep[part], negative,
+                                                        positive, self.cfg, model_options=model_options, seed=seed))
+        return torch.cat(out)
+
+    def auto_views_per_batch(self, views: Tensor) -> int:
+        """The most views whose cond and uncond halves fit in free memory together (at least 1)."""
+        free = comfy.model_management.get_free_memory(views.device)
+        n = views.shape[0]
+        while n > 1 and self.inner_model.memory_required([2 * n, *views.shape[1:]]) * 1.5 > free:
+            n = (n + 1) // 2
+        return n
+
+
+def is_per_view(conditioning: list) -> bool:
+    """Whether ``conditioning`` is a list of CONDITIONINGs (one per view) rather than one CONDITIONING."""
+    return len(conditioning) > 0 and isinstance(conditioning[0], list) and len(conditioning[0]) > 0 \
+        and isinstance(conditioning[0][0], list)

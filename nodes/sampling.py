@@ -1,0 +1,122 @@
+"""The SyncTweedies guider node and the one-node sampler."""
+from __future__ import annotations
+
+import comfy.model_management
+import comfy.sample
+import comfy.samplers
+import comfy.utils
+import latent_preview
+import torch
+from comfy_api.latest import io
+
+from ..synctweedies import MODE_DESCRIPTIONS, SyncMode
+from .guider import SyncTweediesGuider
+from .types import CATEGORY, SPACE_TOOLTIP, SyncSpace
+
+MODE_OPTIONS = list(MODE_DESCRIPTIONS.values())
+DEFAULT_MODE = MODE_DESCRIPTIONS[SyncMode.TWEEDIE]
+
+
+def parse_mode(option: str) -> SyncMode:
+    """A mode combo option (``"2: ..."``) → :class:`SyncMode`."""
+    return SyncMode(int(option.split(":", 1)[0]))
+
+
+def sync_inputs() -> list[io.Input]:
+    """The inputs every synchronized sampler shares: space, mode, sync_end and view batching."""
+    return [
+        SyncSpace.Input("space", tooltip=SPACE_TOOLTIP),
+        io.Combo.Input("mode", options=MODE_OPTIONS, default=DEFAULT_MODE,
+                       tooltip="What is averaged across views each step (the paper's cases 0-5); "
+                               "2 (SyncTweedies) is the recommended default."),
+        io.Float.Input("sync_end", default=1.0, min=0.0, max=1.0, step=0.01,
+                       tooltip="Fraction of the steps that are synchronized; views denoise independently after it."),
+        io.Int.Input("views_per_batch", default=0, min=0, max=1024,
+                     tooltip="Views per model call; 0 fits as many as free memory allows."),
+    ]
+
+
+def make_guider(model, positive, negative, cfg: float, space, mode: str, sync_end: float,
+                views_per_batch: int) -> SyncTweediesGuider:
+    guider = SyncTweediesGuider(model, space, parse_mode(mode), sync_end, views_per_batch)
+    guider.set_conds(positive, negative)
+    guider.set_cfg(cfg)
+    return guider
+
+
+class GuiderNode(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="SyncTweediesGuider",
+            display_name="SyncTweedies Guider",
+            category=CATEGORY,
+            description="A CFG guider that denoises every view of a canonical space together; use it with "
+                        "SamplerCustomAdvanced and any sampler and scheduler.",
+            inputs=[
+                io.Model.Input("model"),
+                io.Conditioning.Input("positive", tooltip="Prompt for every view."),
+                io.Conditioning.Input("negative", tooltip="Negative prompt for every view."),
+                io.Float.Input("cfg", default=7.5, min=0.0, max=100.0, step=0.1, round=0.01,
+                               tooltip="Classifier-free guidance scale."),
+                *sync_inputs(),
+            ],
+            outputs=[io.Guider.Output()],
+        )
+
+    @classmethod
+    def execute(cls, model, positive, negative, cfg, space, mode, sync_end, views_per_batch) -> io.NodeOutput:
+        return io.NodeOutput(make_guider(model, positive, negative, cfg, space, mode, sync_end, views_per_batch))
+
+
+class SamplerNode(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="SyncTweediesSampler",
+            display_name="SyncTweedies Sampler",
+            category=CATEGORY,
+            description="Samples every view of a canonical space together (KSampler for synchronized views).",
+            inputs=[
+                io.Model.Input("model"),
+                io.Conditioning.Input("positive", tooltip="Prompt for every view."),
+                io.Conditioning.Input("negative", tooltip="Negative prompt for every view."),
+                io.Int.Input("seed", default=0, min=0, max=0xFFFFFFFFFFFFFFFF, control_after_generate=True,
+                             tooltip="Seed of the canonically consistent initial noise."),
+                io.Int.Input("steps", default=50, min=1, max=10000, tooltip="Denoising steps."),
+                io.Float.Input("cfg", default=7.5, min=0.0, max=100.0, step=0.1, round=0.01,
+                               tooltip="Classifier-free guidance scale."),
+                io.Combo.Input("sampler_name", options=comfy.samplers.SAMPLER_NAMES, default="euler",
+                               tooltip="Any ComfyUI sampler."),
+                io.Combo.Input("scheduler", options=comfy.samplers.SCHEDULER_NAMES, default="normal",
+                               tooltip="Any ComfyUI scheduler."),
+                io.Float.Input("denoise", default=1.0, min=0.01, max=1.0, step=0.01,
+                               tooltip="Below 1, start from latent_image with this much noise added."),
+                *sync_inputs(),
+                io.Latent.Input("latent_image", optional=True,
+                                tooltip="Views to start from when denoise < 1; empty views otherwise."),
+            ],
+            outputs=[io.Latent.Output(display_name="views", tooltip="The sampled views, one latent per view.")],
+        )
+
+    @classmethod
+    def execute(cls, model, positive, negative, seed, steps, cfg, sampler_name, scheduler, denoise, space, mode,
+                sync_end, views_per_batch, latent_image=None) -> io.NodeOutput:
+        guider = make_guider(model, positive, negative, cfg, space, mode, sync_end, views_per_batch)
+        if latent_image is None:
+            latent = {"samples": torch.zeros(space.num_views, 4, *space.view_size)}
+        else:
+            latent = latent_image.copy()
+        latent["samples"] = comfy.sample.fix_empty_latent_channels(model, latent["samples"])
+        space.check_views(latent["samples"])
+        total_steps = steps if denoise >= 1.0 else int(steps / denoise)
+        sigmas = comfy.samplers.calculate_sigmas(model.get_model_object("model_sampling"), scheduler,
+                                                 total_steps).cpu()[-(steps + 1):]
+        generator = torch.Generator().manual_seed(seed)
+        noise = space.initial_noise(latent["samples"].shape[1], generator)
+        callback = latent_preview.prepare_callback(model, steps)
+        samples = guider.sample(noise, latent["samples"], comfy.samplers.sampler_object(sampler_name), sigmas,
+                                callback=callback, disable_pbar=not comfy.utils.PROGRESS_BAR_ENABLED, seed=seed)
+        latent["samples"] = samples.to(comfy.model_management.intermediate_device())
+        latent.pop("noise_mask", None)
+        return io.NodeOutput(latent)

@@ -1,0 +1,11 @@
+"""Socket types shared by the pack's nodes."""
+from comfy_api.latest import io
+
+SyncSpace = io.Custom("SYNCTWEEDIES_SPACE")
+"""A :class:`synctweedies.CanonicalSpace` in latent units."""
+
+CATEGORY = "SyncTweedies"
+LATENT_SCALE = 8
+"""Pixels per latent pixel of the SD-family VAEs the canvases are sized for."""
+
+SPACE_TOOLTIP = "The canonical space (from a SyncTweedies space node) whose views are sampled together."

@@ -1,0 +1,14 @@
+"""SyncTweedies: synchronized diffusion sampling over the views of one canonical space.
+
+A plain PyTorch library; it never imports ComfyUI.
+"""
+from .posterior_mean import PosteriorMeanDenoiser
+from .sampling import karras_sigmas, sample, sample_euler
+from .spaces import CanonicalSpace, IndexedSpace, WideCanvas
+from .sync import MODE_DESCRIPTIONS, SyncMode, Synchronizer, sample_synchronized, split_schedule
+
+__all__ = [
+    "CanonicalSpace", "IndexedSpace", "WideCanvas", "SyncMode", "Synchronizer", "MODE_DESCRIPTIONS",
+    "sample_synchronized", "split_schedule", "sample", "sample_euler", "karras_sigmas",
+    "PosteriorMeanDenoiser",
+]

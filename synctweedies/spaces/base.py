@@ -1,0 +1,68 @@
+"""The canonical-space abstraction every application implements."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import torch
+from torch import Tensor
+
+
+class CanonicalSpace(ABC):
+    """One canonical space seen through ``num_views`` views (instance spaces).
+
+    ``project`` maps a canonical tensor ``[C, H, W]`` to views ``[N, C, h, w]``; ``unproject`` maps
+    views back as a weighted mean and reports how much weight reached each canonical element.
+    Sizes are in the units of the tensors the space is used with (latent or pixel).
+    """
+
+    num_views: int
+    view_size: tuple[int, int]
+    canonical_size: tuple[int, int]
+
+    @abstractmethod
+    def project(self, canonical: Tensor) -> Tensor:
+        """``[C, H, W]`` canonical → ``[N, C, h, w]`` views."""
+
+    @abstractmethod
+    def unproject(self, views: Tensor, weights: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """``[N, C, h, w]`` views → (``[C, H, W]`` weighted mean, ``[1, H, W]`` accumulated weight).
+
+        ``weights`` (``[N, 1, h, w]``) multiply the space's own per-view weights. Canonical
+        elements no view sees have weight 0 and value 0.
+        """
+
+    @abstractmethod
+    def scaled(self, factor: int) -> CanonicalSpace:
+        """The same views at ``factor`` times the resolution (latent → pixel space)."""
+
+    def synchronize(self, views: Tensor) -> Tensor:
+        """Make views agree: ``project(unproject(views))``, ``[N, C, h, w]`` → same shape."""
+        return self.project(self.unproject(views)[0])
+
+    def initial_noise(self, channels: int, generator: torch.Generator | None = None,
+                      dtype: torch.dtype = torch.float32) -> Tensor:
+        """Canonically consistent unit-variance Gaussian noise for the views, ``[N, C, h, w]``.
+
+        The default draws canonical noise and projects it, which keeps unit variance for spaces whose
+        views pick canonical elements; spaces that interpolate override it.
+        """
+        canonical = torch.randn((channels, *self.canonical_size), generator=generator, dtype=dtype)
+        return self.project(canonical)
+
+    def check_views(self, views: Tensor, what: str = "latent") -> None:
+        """Raise a ValueError that names the mismatch if ``views`` is not ``[N, C, h, w]`` of this space."""
+        if views.ndim != 4:
+            raise ValueError(f"The {what} must be a batch of views [N, C, h, w]; got shape {list(views.shape)}.")
+        n, _, h, w = views.shape
+        if n != self.num_views:
+            raise ValueError(
+                f"The {what} has a batch of {n} but the canonical space has {self.num_views} views. "
+                "Make the latent with 'SyncTweedies Empty Latent' from the same space.")
+        if (h, w) != tuple(self.view_size):
+            raise ValueError(
+                f"The {what}'s views are {h}x{w} but the canonical space expects {self.view_size[0]}x"
+                f"{self.view_size[1]}. Make the latent with 'SyncTweedies Empty Latent' from the same space.")
+
+    def is_consistent(self, views: Tensor, tolerance: float = 1e-4) -> bool:
+        """Whether views already agree wherever they overlap."""
+        return bool(torch.allclose(self.synchronize(views), views, atol=tolerance, rtol=0))

@@ -1,0 +1,151 @@
+"""Synchronization modes: one implementation for every canonical space.
+
+A sampler calls a denoiser ``D(x, sigma) -> x0`` (the k-diffusion convention: ``x = x0 + sigma * eps``
+up to the model's own scaling). :class:`Synchronizer` wraps the views' denoiser for one
+(space, mode) pair, so that any sampler and schedule runs synchronized.
+"""
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Callable
+
+import torch
+from torch import Tensor
+
+from .spaces import CanonicalSpace
+
+ViewDenoiser = Callable[[Tensor, Tensor], Tensor]
+"""``(x [N, C, h, w], sigma []) -> x0 [N, C, h, w]``: the model run on every view."""
+
+
+class SyncMode(IntEnum):
+    """What is averaged across views, and where the sampler runs (the paper's cases)."""
+
+    NONE = 0
+    """Independent views: nothing is averaged."""
+    NOISE = 1
+    """Average the noise estimate ``(x - x0) / sigma`` in the instance spaces."""
+    TWEEDIE = 2
+    """Average the Tweedie estimate ``x0`` in the instance spaces (SyncTweedies)."""
+    STATE = 3
+    """Average the sampler's state ``x_{t-1}`` in the instance spaces (MultiDiffusion-style)."""
+    CANONICAL_NOISE = 4
+    """Run the sampler on the canonical latent; average the views' noise estimates."""
+    CANONICAL_TWEEDIE = 5
+    """Run the sampler on the canonical latent; average the views' ``x0``."""
+
+    @property
+    def on_canonical(self) -> bool:
+        """Whether the sampler's state is the canonical latent ``[1, C, H, W]`` rather than the views."""
+        return self in (SyncMode.CANONICAL_NOISE, SyncMode.CANONICAL_TWEEDIE)
+
+
+MODE_DESCRIPTIONS = {
+    SyncMode.NONE: "0: independent views (no synchronization)",
+    SyncMode.NOISE: "1: average the noise estimate in view space",
+    SyncMode.TWEEDIE: "2: average the Tweedie estimate x0 in view space (SyncTweedies)",
+    SyncMode.STATE: "3: average x_{t-1} in view space (MultiDiffusion)",
+    SyncMode.CANONICAL_NOISE: "4: sample the canonical latent, average the noise estimate",
+    SyncMode.CANONICAL_TWEEDIE: "5: sample the canonical latent, average x0",
+}
+
+
+class Synchronizer:
+    """Turns a view denoiser into the denoiser a sampler sees, for one space and mode.
+
+    The sampler's state is the views ``[N, C, h, w]`` for modes 0–3 and the canonical latent
+    ``[1, C, H, W]`` for modes 4–5. ``to_sampler``/``from_sampler`` convert between the views and
+    that state; ``denoise`` is the synchronized ``D(x, sigma)``.
+    """
+
+    def __init__(self, space: CanonicalSpace, mode: SyncMode | int):
+        self.space = space
+        self.mode = SyncMode(mode)
+
+    def to_sampler(self, views: Tensor) -> Tensor:
+        """``[N, C, h, w]`` views → the sampler's state."""
+        if self.mode.on_canonical:
+            return self.space.unproject(views)[0].unsqueeze(0)
+        return views
+
+    def from_sampler(self, x: Tensor) -> Tensor:
+        """The sampler's state → ``[N, C, h, w]`` views (for mode 3, synchronized once more)."""
+        if self.mode.on_canonical:
+            return self.space.project(x[0])
+        if self.mode == SyncMode.STATE:
+            return self.space.synchronize(x)
+        return x
+
+    def canvas(self, x: Tensor) -> Tensor:
+        """The sampler's state or x0 → canonical ``[1, C, H, W]`` (for previews)."""
+        return x if self.mode.on_canonical else self.space.unproject(x)[0].unsqueeze(0)
+
+    def denoise(self, denoise_views: ViewDenoiser, x: Tensor, sigma: Tensor) -> Tensor:
+        """The synchronized ``D(x, sigma)`` for a sampler whose state is ``x``.
+
+        Mode 3 writes the synchronized state into ``x`` in place: samplers evaluate the model on
+        their own state tensor, so the average of ``x_{t-1}`` becomes the state the sampler
+        continues from, whatever the sampler.
+        """
+        s = sigma.reshape(-1)[0]
+        space, mode = self.space, self.mode
+        if mode.on_canonical:
+            views = space.project(x[0])
+            x0_views = denoise_views(views, s)
+            if mode == SyncMode.CANONICAL_TWEEDIE:
+                return space.unproject(x0_views)[0].unsqueeze(0)
+            eps = space.unproject((views - x0_views) / s)[0].unsqueeze(0)
+            return x - s * eps
+        if mode == SyncMode.STATE:
+            with torch.no_grad():
+                x.copy_(space.synchronize(x))
+        x0 = denoise_views(x, s)
+        if mode == SyncMode.TWEEDIE:
+            return space.synchronize(x0)
+        if mode == SyncMode.NOISE:
+            return x - s * space.synchronize((x - x0) / s)
+        return x0
+
+
+def split_schedule(sigmas: Tensor, sync_end: float) -> tuple[Tensor, Tensor]:
+    """Split ``sigmas`` (``[S + 1]``) into the synchronized first ``sync_end`` of the steps and the rest.
+
+    Both parts share the sigma at the split; a part with fewer than two sigmas has no steps.
+    """
+    if not 0.0 <= sync_end <= 1.0:
+        raise ValueError(f"sync_end must be in [0, 1]; got {sync_end}.")
+    split = round(sync_end * (len(sigmas) - 1))
+    return sigmas[: split + 1], sigmas[split:]
+
+
+SamplerRun = Callable[[Synchronizer, Tensor, Tensor, Tensor, int], Tensor]
+"""``(synchronizer, noise, latent, sigmas, first_step) -> final state``, both in the sampler's space.
+
+The callee runs any sampler whose denoiser is ``synchronizer.denoise``; ``first_step`` is the index
+of ``sigmas[0]`` in the whole schedule (for progress bars).
+"""
+
+
+def sample_synchronized(run: SamplerRun, space: CanonicalSpace, mode: SyncMode | int, sync_end: float,
+                        noise: Tensor, latent: Tensor, sigmas: Tensor) -> Tensor:
+    """Sample views with synchronization for the first ``sync_end`` of the schedule, then independently.
+
+    ``noise`` and ``latent`` are views ``[N, C, h, w]``; returns the final views ``[N, C, h, w]``.
+    The second phase starts from the first phase's result with zero added noise.
+    """
+    mode = SyncMode(mode)
+    space.check_views(latent)
+    space.check_views(noise, "noise")
+    if mode.on_canonical and not space.is_consistent(noise.float()):
+        raise ValueError(f"Mode {int(mode)} samples the canonical latent and needs canonically consistent "
+                         "noise (the same noise wherever views overlap). Use 'SyncTweedies Noise'.")
+    first_step = 0
+    for phase_mode, phase_sigmas in zip((mode, SyncMode.NONE), split_schedule(sigmas, sync_end)):
+        if len(phase_sigmas) < 2:
+            continue
+        sync = Synchronizer(space, phase_mode)
+        state = run(sync, sync.to_sampler(noise), sync.to_sampler(latent), phase_sigmas, first_step)
+        latent = sync.from_sampler(state)
+        noise = torch.zeros_like(noise)
+        first_step += len(phase_sigmas) - 1
+    return latent
