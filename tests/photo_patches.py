@@ -1,0 +1,21 @@
+"""Small image sets from the sample photos scikit-image ships, for the closed-form denoiser."""
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+
+def photo_strips(size: int, stride: int, height: int = 64) -> Tensor:
+    """``size`` × ``size`` crops every ``stride`` px along rows of four photos scaled to ``height``.
+
+    Values in [-1, 1], ``[M, 3, size, size]``.
+    """
+    from skimage import data, transform
+
+    patches = []
+    for photo in (data.astronaut(), data.coffee(), data.chelsea(), data.rocket()):
+        scaled = transform.resize(photo, (height, round(height * photo.shape[1] / photo.shape[0])), anti_aliasing=True)
+        image = torch.tensor(scaled, dtype=torch.float32).permute(2, 0, 1) * 2 - 1
+        crops = image.unfold(1, size, size).unfold(2, size, stride)
+        patches.append(crops.permute(1, 2, 0, 3, 4).reshape(-1, 3, size, size))
+    return torch.cat(patches)
