@@ -1,0 +1,211 @@
+"""The nodes and guider inside the real ComfyUI host (in this process), with a random-weight SD1.5."""
+import pytest
+import torch
+
+SPACE_ARGS = dict(width=256, height=64, window=64, stride=16, wrap=False)
+
+
+@pytest.fixture(scope="module")
+def nodes(comfy):
+    import comfyui_synctweedies.nodes as nodes
+
+    return nodes
+
+
+@pytest.fixture(scope="module")
+def prompts(tiny_sd15):
+    _, clip, _ = tiny_sd15
+    encode = lambda text: clip.encode_from_tokens_scheduled(clip.tokenize(text))  # noqa: E731
+    return encode("a mountain range at twilight"), encode(""), encode("a city at night")
+
+
+@pytest.fixture(scope="module")
+def space(nodes):
+    return nodes.canvas.WideCanvasNode.execute(**SPACE_ARGS).args[0]
+
+
+def mode_option(nodes, mode: int) -> str:
+    return nodes.sampling.MODE_OPTIONS[mode]
+
+
+def custom_advanced(nodes, model, positive, negative, space, mode=2, sampler="euler", steps=4, seed=0,
+                    views_per_batch=0, sync_end=1.0, cfg=5.0):
+    """Run the host's own SamplerCustomAdvanced with our guider, noise and latent; (output, denoised) views."""
+    from comfy_extras.nodes_custom_sampler import BasicScheduler, KSamplerSelect, SamplerCustomAdvanced
+
+    guider = nodes.sampling.GuiderNode.execute(model, positive, negative, cfg, space, mode_option(nodes, mode),
+                                               sync_end, views_per_batch).args[0]
+    noise = nodes.noise.NoiseNode.execute(seed, space).args[0]
+    latent = nodes.canvas.EmptyLatentNode.execute(4, space).args[0]
+    sigmas = BasicScheduler().get_sigmas(model, "normal", steps, 1.0)[0]
+    sampler_object = KSamplerSelect().get_sampler(sampler)[0]
+    out, denoised = SamplerCustomAdvanced().sample(noise, guider, sampler_object, sigmas, latent)
+    return out["samples"], denoised["samples"]
+
+
+def disagreement(space, views):
+    return (space.synchronize(views) - views).abs().max().item() / views.abs().max().item()
+
+
+@pytest.mark.parametrize("mode", range(6))
+def test_every_mode_runs_through_sampler_custom_advanced(nodes, tiny_sd15, prompts, space, mode):
+    model, _, _ = tiny_sd15
+    views, denoised = custom_advanced(nodes, model, prompts[0], prompts[1], space, mode)
+    assert views.shape == (space.num_views, 4, 8, 8) and torch.isfinite(views).all()
+    assert denoised.shape == (1, 4, 8, 32), "the denoised output is the stitched canvas"
+    if mode == 0:
+        assert disagreement(space, views) > 1e-3
+    else:
+        assert disagreement(space, views) < 1e-5
+
+
+@pytest.mark.parametrize("sampler", ["euler_ancestral", "dpmpp_2m", "heun", "dpmpp_sde", "uni_pc", "ddim", "lcm"])
+def test_any_host_sampler_is_synchronized(nodes, tiny_sd15, prompts, space, sampler):
+    model, _, _ = tiny_sd15
+    views, _ = custom_advanced(nodes, model, prompts[0], prompts[1], space, 2, sampler=sampler, steps=3)
+    assert torch.isfinite(views).all() and disagreement(space, views) < 1e-4
+
+
+def plain_host_sampling(model, positive, negative, noise, sigmas, cfg=5.0):
+    import comfy.samplers
+
+    guider = comfy.samplers.CFGGuider(model)
+    guider.set_conds(positive, negative)
+    guider.set_cfg(cfg)
+    return guider.sample(noise, torch.zeros_like(noise), comfy.samplers.sampler_object("euler"), sigmas, seed=0)
+
+
+@pytest.mark.parametrize("parameterisation", ["eps", "v_prediction", "flow"])
+def test_independent_mode_is_exactly_the_hosts_sampling(nodes, tiny_sd15, prompts, space, parameterisation):
+    """Mode 0 reproduces the host's own CFG sampling, so our x0 convention is the host's for every model type."""
+    from comfy_extras.nodes_custom_sampler import BasicScheduler
+    from comfy_extras.nodes_model_advanced import ModelSamplingDiscrete, ModelSamplingSD3
+
+    model, _, _ = tiny_sd15
+    if parameterisation == "v_prediction":
+        model = ModelSamplingDiscrete().patch(model, "v_prediction", False)[0]
+    elif parameterisation == "flow":
+        model = ModelSamplingSD3().patch(model, 3.0)[0]
+    sigmas = BasicScheduler().get_sigmas(model, "normal", 4, 1.0)[0]
+    noise = space.initial_noise(4, torch.Generator().manual_seed(0))
+    expected = plain_host_sampling(model, prompts[0], prompts[1], noise, sigmas)
+    guider = nodes.sampling.make_guider(model, prompts[0], prompts[1], 5.0, space, mode_option(nodes, 0), 1.0, 0)
+    import comfy.samplers
+
+    ours = guider.sample(noise, torch.zeros_like(noise), comfy.samplers.sampler_object("euler"), sigmas, seed=0)
+    torch.testing.assert_close(ours, expected)
+    synced = nodes.sampling.make_guider(model, prompts[0], prompts[1], 5.0, space, mode_option(nodes, 2), 1.0, 0)
+    views = synced.sample(noise, torch.zeros_like(noise), comfy.samplers.sampler_object("euler"), sigmas, seed=0)
+    assert torch.isfinite(views).all() and disagreement(space, views) < 1e-4
+
+
+def test_views_per_batch_does_not_change_the_result(nodes, tiny_sd15, prompts, space):
+    model, _, _ = tiny_sd15
+    together, _ = custom_advanced(nodes, model, prompts[0], prompts[1], space, views_per_batch=0)
+    split, _ = custom_advanced(nodes, model, prompts[0], prompts[1], space, views_per_batch=3)
+    torch.testing.assert_close(split, together, atol=1e-4, rtol=1e-4)
+
+
+def test_each_view_can_have_its_own_prompt(nodes, tiny_sd15, prompts, space):
+    """Per-view conditioning, split over several model calls, equals running each prompt on its own."""
+    import comfy.samplers
+    from comfy_extras.nodes_custom_sampler import BasicScheduler
+
+    model, _, _ = tiny_sd15
+    mountain, negative, city = prompts
+    per_view = [mountain if i % 2 == 0 else city for i in range(space.num_views)]
+    sigmas = BasicScheduler().get_sigmas(model, "normal", 3, 1.0)[0]
+    noise = space.initial_noise(4, torch.Generator().manual_seed(0))
+    euler = comfy.samplers.sampler_object("euler")
+
+    def run(positive, views_per_batch=0):
+        guider = nodes.guider.SyncTweediesGuider(model, space, 0, 1.0, views_per_batch)
+        guider.set_conds(positive, negative)
+        guider.set_cfg(5.0)
+        return guider.sample(noise, torch.zeros_like(noise), euler, sigmas, seed=0)
+
+    mixed, all_mountain, all_city = run(per_view, views_per_batch=2), run(mountain), run(city)
+    torch.testing.assert_close(mixed[0::2], all_mountain[0::2], atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(mixed[1::2], all_city[1::2], atol=1e-4, rtol=1e-4)
+    assert (all_mountain - all_city).abs().max() > 1e-2
+    with pytest.raises(ValueError, match="3 positive conditionings were given for 13 views"):
+        nodes.guider.SyncTweediesGuider(model, space).set_conds(per_view[:3], negative)
+
+
+def test_sampler_node_previews_the_canvas_and_reports_every_step(nodes, tiny_sd15, prompts, space, monkeypatch):
+    import latent_preview
+
+    model, _, _ = tiny_sd15
+    seen = []
+
+    def prepare_callback(model, steps, x0_output_dict=None):
+        return lambda step, x0, x, total: seen.append((step, tuple(x0.shape), total))
+
+    monkeypatch.setattr(latent_preview, "prepare_callback", prepare_callback)
+    nodes.sampling.SamplerNode.execute(model, prompts[0], prompts[1], 0, 6, 5.0, "euler", "normal", 1.0, space,
+                                       mode_option(nodes, 2), 0.5, 0)
+    assert [step for step, _, _ in seen] == list(range(6)), "steps continue across the synchronized/free split"
+    assert {shape for _, shape, _ in seen} == {(1, 4, 8, 32)} and {total for *_, total in seen} == {6}
+
+
+def test_interrupt_stops_sampling_cleanly(nodes, tiny_sd15, prompts, space, monkeypatch):
+    import comfy.model_management
+    import latent_preview
+
+    model, _, _ = tiny_sd15
+    steps = []
+
+    def prepare_callback(model, total, x0_output_dict=None):
+        def callback(step, x0, x, total_steps):
+            steps.append(step)
+            if step == 1:
+                comfy.model_management.interrupt_current_processing(True)
+        return callback
+
+    monkeypatch.setattr(latent_preview, "prepare_callback", prepare_callback)
+    try:
+        with pytest.raises(comfy.model_management.InterruptProcessingException):
+            nodes.sampling.SamplerNode.execute(model, prompts[0], prompts[1], 0, 8, 5.0, "euler", "normal", 1.0,
+                                               space, mode_option(nodes, 2), 1.0, 0)
+    finally:
+        comfy.model_management.interrupt_current_processing(False)
+    assert steps == [0, 1]
+
+
+def test_img2img_with_denoise_starts_from_the_given_views(nodes, tiny_sd15, prompts, space):
+    model, _, _ = tiny_sd15
+    start = space.project(torch.randn(4, *space.canonical_size))
+    views = nodes.sampling.SamplerNode.execute(model, prompts[0], prompts[1], 0, 4, 5.0, "euler", "normal", 0.3,
+                                               space, mode_option(nodes, 2), 1.0, 0, {"samples": start}).args[0]
+    fresh = nodes.sampling.SamplerNode.execute(model, prompts[0], prompts[1], 0, 4, 5.0, "euler", "normal", 1.0,
+                                               space, mode_option(nodes, 2), 1.0, 0).args[0]
+    start_in = start * 0.18215  # SD1.5's latent scale: the sampler works on scaled latents
+    assert (views["samples"] * 0.18215 - start_in).abs().mean() < (fresh["samples"] * 0.18215 - start_in).abs().mean()
+    assert disagreement(space, views["samples"]) < 1e-4
+
+
+def test_decode_stitches_a_canvas_that_agrees_with_the_views(nodes, tiny_sd15, prompts, space):
+    model, _, vae = tiny_sd15
+    views, denoised = custom_advanced(nodes, model, prompts[0], prompts[1], space, 2)
+    canvas, images = nodes.decode.DecodeNode.execute(vae, {"samples": views}, space).args
+    assert canvas.shape == (1, 64, 256, 3) and images.shape == (space.num_views, 64, 64, 3)
+    pixel_space = space.scaled(8)
+    crops = pixel_space.project(canvas[0].movedim(-1, 0)).movedim(1, -1)
+    assert (crops - images).abs().mean() < 0.05, "the stitched canvas shows what each view shows"
+    from_canvas = nodes.decode.DecodeNode.execute(vae, {"samples": denoised}, space).args[0]
+    assert from_canvas.shape == canvas.shape
+
+
+def test_bad_input_is_a_clear_error(nodes, tiny_sd15, prompts, space):
+    model, _, vae = tiny_sd15
+    with pytest.raises(ValueError, match="not divisible by 8"):
+        nodes.canvas.WideCanvasNode.execute(**{**SPACE_ARGS, "width": 260})
+    with pytest.raises(ValueError, match="smaller than one"):
+        nodes.canvas.WideCanvasNode.execute(**{**SPACE_ARGS, "width": 32})
+    with pytest.raises(ValueError, match="larger than the window"):
+        nodes.canvas.WideCanvasNode.execute(**{**SPACE_ARGS, "stride": 128})
+    with pytest.raises(ValueError, match="batch of 2 but the canonical space has 13 views"):
+        nodes.sampling.SamplerNode.execute(model, prompts[0], prompts[1], 0, 2, 5.0, "euler", "normal", 0.5, space,
+                                           mode_option(nodes, 2), 1.0, 0, {"samples": torch.zeros(2, 4, 8, 8)})
+    with pytest.raises(ValueError, match="batch of 2"):
+        nodes.decode.DecodeNode.execute(vae, {"samples": torch.zeros(2, 4, 8, 8)}, space)

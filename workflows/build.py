@@ -1,0 +1,152 @@
+"""Writes the bundled workflows, each in the editor's (UI) format and as its API-format twin.
+
+Run ``python workflows/build.py`` after changing a graph here; a test checks the files match.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PROMPT = "A photo of a mountain range at twilight"
+MODE = "2: average the Tweedie estimate x0 in view space (SyncTweedies)"
+
+
+class Graph:
+    """Nodes with widget values (in widget order) and links between output and input slots."""
+
+    def __init__(self):
+        self.nodes: list[dict] = []
+
+    def add(self, class_type: str, title: str, widgets: dict, inputs: dict | None = None,
+            outputs: list[tuple[str, str]] = (), seeded: str | None = None) -> int:
+        """Add a node; ``inputs`` maps socket names to ``(node id, output slot, type)``; returns its id."""
+        node_id = len(self.nodes) + 1
+        self.nodes.append({"id": node_id, "type": class_type, "title": title, "widgets": widgets,
+                           "inputs": inputs or {}, "outputs": list(outputs), "seeded": seeded})
+        return node_id
+
+    def api(self) -> dict:
+        prompt = {}
+        for node in self.nodes:
+            inputs = dict(node["widgets"])
+            inputs.update({name: [str(src), slot] for name, (src, slot, _) in node["inputs"].items()})
+            prompt[str(node["id"])] = {"class_type": node["type"], "inputs": inputs, "_meta": {"title": node["title"]}}
+        return prompt
+
+    def ui(self) -> dict:
+        links, nodes = [], []
+        outgoing: dict[tuple[int, int], list[int]] = {}
+        for node in self.nodes:
+            for name, (src, slot, kind) in node["inputs"].items():
+                link_id = len(links) + 1
+                target_slot = list(node["inputs"]).index(name)
+                links.append([link_id, src, slot, node["id"], target_slot, kind])
+                outgoing.setdefault((src, slot), []).append(link_id)
+        for order, node in enumerate(self.nodes):
+            widget_values = []
+            for name, value in node["widgets"].items():
+                widget_values.append(value)
+                if name == node["seeded"]:
+                    widget_values.append("fixed")
+            link_of = {name: next(link[0] for link in links if link[3] == node["id"] and link[4] == i)
+                       for i, name in enumerate(node["inputs"])}
+            nodes.append({
+                "id": node["id"], "type": node["type"], "title": node["title"],
+                "pos": [40 + 360 * (order % 4), 60 + 300 * (order // 4)], "size": [320, 200],
+                "flags": {}, "order": order, "mode": 0,
+                "inputs": [{"name": name, "type": kind, "link": link_of[name]}
+                           for name, (_, _, kind) in node["inputs"].items()],
+                "outputs": [{"name": name, "type": kind, "slot_index": slot,
+                             "links": outgoing.get((node["id"], slot), [])}
+                            for slot, (name, kind) in enumerate(node["outputs"])],
+                "properties": {"Node name for S&R": node["type"]},
+                "widgets_values": widget_values,
+            })
+        return {"last_node_id": len(nodes), "last_link_id": len(links), "nodes": nodes, "links": links,
+                "groups": [], "config": {}, "extra": {}, "version": 0.4}
+
+
+def text_to_canvas_inputs(graph: Graph) -> tuple[int, int, int, int]:
+    """Checkpoint, prompts and a 3072×512 wide canvas; returns (checkpoint, positive, negative, space) ids."""
+    checkpoint = graph.add("CheckpointLoaderSimple", "Load Checkpoint",
+                           {"ckpt_name": "v1-5-pruned-emaonly.safetensors"},
+                           outputs=[("MODEL", "MODEL"), ("CLIP", "CLIP"), ("VAE", "VAE")])
+    positive = graph.add("CLIPTextEncode", "Prompt", {"text": PROMPT}, {"clip": (checkpoint, 1, "CLIP")},
+                         outputs=[("CONDITIONING", "CONDITIONING")])
+    negative = graph.add("CLIPTextEncode", "Negative prompt", {"text": ""}, {"clip": (checkpoint, 1, "CLIP")},
+                         outputs=[("CONDITIONING", "CONDITIONING")])
+    space = graph.add("SyncTweediesWideCanvas", "Wide canvas",
+                      {"width": 3072, "height": 512, "window": 512, "stride": 64, "wrap": False},
+                      outputs=[("space", "SYNCTWEEDIES_SPACE")])
+    return checkpoint, positive, negative, space
+
+
+def decode_and_save(graph: Graph, checkpoint: int, latent: tuple[int, int], space: int, prefix: str) -> None:
+    decode = graph.add("SyncTweediesDecode", "Decode and stitch", {},
+                       {"vae": (checkpoint, 2, "VAE"), "samples": (*latent, "LATENT"),
+                        "space": (space, 0, "SYNCTWEEDIES_SPACE")},
+                       outputs=[("canvas", "IMAGE"), ("views", "IMAGE")])
+    graph.add("SaveImage", "Save canvas", {"filename_prefix": f"SyncTweedies/{prefix}"},
+              {"images": (decode, 0, "IMAGE")})
+    graph.add("SaveImage", "Save views", {"filename_prefix": f"SyncTweedies/{prefix}_views"},
+              {"images": (decode, 1, "IMAGE")})
+
+
+def wide_image() -> Graph:
+    """The one-node sampler: the simplest wide-image graph."""
+    graph = Graph()
+    checkpoint, positive, negative, space = text_to_canvas_inputs(graph)
+    sampler = graph.add(
+        "SyncTweediesSampler", "SyncTweedies Sampler",
+        {"seed": 0, "steps": 50, "cfg": 7.5, "sampler_name": "euler", "scheduler": "normal", "denoise": 1.0,
+         "mode": MODE, "sync_end": 1.0, "views_per_batch": 0},
+        {"model": (checkpoint, 0, "MODEL"), "positive": (positive, 0, "CONDITIONING"),
+         "negative": (negative, 0, "CONDITIONING"), "space": (space, 0, "SYNCTWEEDIES_SPACE")},
+        outputs=[("views", "LATENT")], seeded="seed")
+    decode_and_save(graph, checkpoint, (sampler, 0), space, "wide_image")
+    return graph
+
+
+def wide_image_advanced() -> Graph:
+    """The guider with the host's SamplerCustomAdvanced, sampler and scheduler nodes."""
+    graph = Graph()
+    checkpoint, positive, negative, space = text_to_canvas_inputs(graph)
+    guider = graph.add("SyncTweediesGuider", "SyncTweedies Guider",
+                       {"cfg": 7.5, "mode": MODE, "sync_end": 1.0, "views_per_batch": 0},
+                       {"model": (checkpoint, 0, "MODEL"), "positive": (positive, 0, "CONDITIONING"),
+                        "negative": (negative, 0, "CONDITIONING"), "space": (space, 0, "SYNCTWEEDIES_SPACE")},
+                       outputs=[("GUIDER", "GUIDER")])
+    noise = graph.add("SyncTweediesNoise", "Canonical noise", {"noise_seed": 0},
+                      {"space": (space, 0, "SYNCTWEEDIES_SPACE")}, outputs=[("NOISE", "NOISE")], seeded="noise_seed")
+    latent = graph.add("SyncTweediesEmptyLatent", "Empty views", {"channels": 4},
+                       {"space": (space, 0, "SYNCTWEEDIES_SPACE")}, outputs=[("LATENT", "LATENT")])
+    sampler = graph.add("KSamplerSelect", "Sampler", {"sampler_name": "euler"}, outputs=[("SAMPLER", "SAMPLER")])
+    sigmas = graph.add("BasicScheduler", "Scheduler", {"scheduler": "normal", "steps": 50, "denoise": 1.0},
+                       {"model": (checkpoint, 0, "MODEL")}, outputs=[("SIGMAS", "SIGMAS")])
+    sample = graph.add("SamplerCustomAdvanced", "SamplerCustomAdvanced", {},
+                       {"noise": (noise, 0, "NOISE"), "guider": (guider, 0, "GUIDER"),
+                        "sampler": (sampler, 0, "SAMPLER"), "sigmas": (sigmas, 0, "SIGMAS"),
+                        "latent_image": (latent, 0, "LATENT")},
+                       outputs=[("output", "LATENT"), ("denoised_output", "LATENT")])
+    decode_and_save(graph, checkpoint, (sample, 0), space, "wide_image_advanced")
+    return graph
+
+
+WORKFLOWS = {"wide_image": wide_image, "wide_image_advanced": wide_image_advanced}
+
+
+def render() -> dict[str, str]:
+    """File name → JSON text of every bundled workflow and its API twin."""
+    files = {}
+    for name, build in WORKFLOWS.items():
+        graph = build()
+        files[f"{name}.json"] = json.dumps(graph.ui(), indent=2) + "\n"
+        files[f"{name}_api.json"] = json.dumps(graph.api(), indent=2) + "\n"
+    return files
+
+
+if __name__ == "__main__":
+    for file_name, text in render().items():
+        (HERE / file_name).write_text(text)
+        print(f"wrote workflows/{file_name}")
