@@ -1,0 +1,147 @@
+"""Synchronization overhead: plain batched sampling of N views vs SyncTweedies sampling of the same views.
+
+Both runs use the host's CFG guider machinery, the same random-weight SD1.5-shaped UNet, noise,
+sampler (euler) and schedule; overhead = sync time / plain time - 1. Needs a ComfyUI checkout:
+
+    python benchmarks/sync_overhead.py --comfyui /path/to/ComfyUI              # GPU, 512x3072, 50 steps
+    python benchmarks/sync_overhead.py --comfyui /path/to/ComfyUI --width 1024 --height 256 \
+        --window 256 --stride 128 --steps 4 --unet tiny                      # a small CPU figure
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import importlib
+import importlib.util
+import json
+import sys
+import time
+import types
+from pathlib import Path
+
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+SD15_UNET = dict(image_size=32, in_channels=4, out_channels=4, model_channels=320, num_res_blocks=[2] * 4,
+                 channel_mult=(1, 2, 4, 4), transformer_depth=[1] * 6 + [0] * 2, transformer_depth_output=[1] * 9 + [0] * 3,
+                 transformer_depth_middle=1, num_heads=8, context_dim=768, use_linear_in_transformer=False,
+                 use_spatial_transformer=True, legacy=False)
+TINY_UNET = dict(SD15_UNET, num_res_blocks=[1], channel_mult=(1,), transformer_depth=[1],
+                 transformer_depth_output=[1, 1])
+
+
+def import_host(comfyui: Path):
+    """Import the host's sampling core and the pack's guider (without the pack's node registry)."""
+    sys.path.insert(0, str(comfyui))
+    from comfy.cli_args import args
+
+    args.cpu = not torch.cuda.is_available()
+    import comfy.samplers  # noqa: F401
+
+    spec = importlib.util.spec_from_file_location("comfyui_synctweedies", REPO / "__init__.py",
+                                                  submodule_search_locations=[str(REPO)])
+    pack = importlib.util.module_from_spec(spec)
+    sys.modules["comfyui_synctweedies"] = pack
+    spec.loader.exec_module(pack)
+    nodes = types.ModuleType("comfyui_synctweedies.nodes")
+    nodes.__path__ = [str(REPO / "nodes")]
+    sys.modules["comfyui_synctweedies.nodes"] = nodes
+    return importlib.import_module("comfyui_synctweedies.nodes.guider")
+
+
+def random_unet(config: dict, dtype: torch.dtype):
+    """A ModelPatcher of an SD1.5-detected UNet with random weights."""
+    import comfy.model_management
+    import comfy.ops
+    import comfy.sd
+    from comfy.ldm.modules.diffusionmodules.openaimodel import UNetModel
+
+    device = comfy.model_management.get_torch_device()
+    config = copy.deepcopy(config)  # UNetModel consumes its depth lists
+    unet = UNetModel(**config, dtype=dtype, device=device, operations=comfy.ops.disable_weight_init)
+    generator = torch.Generator(device).manual_seed(0)
+    with torch.no_grad():
+        for name, param in unet.named_parameters():
+            if name.endswith("bias"):
+                param.zero_()
+            elif param.ndim == 1:
+                param.fill_(1.0)
+            else:
+                param.normal_(0, 0.02, generator=generator)
+    state = {f"model.diffusion_model.{k}": v for k, v in unet.state_dict().items()}
+    return comfy.sd.load_diffusion_model_state_dict(state, model_options={"dtype": dtype})
+
+
+def timed(run) -> float:
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    run()
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--comfyui", type=Path, required=True)
+    parser.add_argument("--width", type=int, default=3072)
+    parser.add_argument("--height", type=int, default=512)
+    parser.add_argument("--window", type=int, default=512)
+    parser.add_argument("--stride", type=int, default=64)
+    parser.add_argument("--steps", type=int, default=50)
+    parser.add_argument("--cfg", type=float, default=7.5)
+    parser.add_argument("--mode", type=int, default=2)
+    parser.add_argument("--unet", choices=["full", "tiny"], default="full")
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    options = parser.parse_args()
+
+    guider_module = import_host(options.comfyui)
+    import comfy.samplers
+    from comfyui_synctweedies.synctweedies import WideCanvas
+
+    dtype = torch.float16 if torch.cuda.is_available() else torch.float32
+    model = random_unet(SD15_UNET if options.unet == "full" else TINY_UNET, dtype)
+    space = WideCanvas(options.height // 8, options.width // 8, options.window // 8, options.stride // 8)
+    generator = torch.Generator().manual_seed(0)
+    positive = [[torch.randn(1, 77, 768, generator=generator), {}]]
+    negative = [[torch.randn(1, 77, 768, generator=generator), {}]]
+    noise = space.initial_noise(4, torch.Generator().manual_seed(0))
+    latent = torch.zeros_like(noise)
+    sampler = comfy.samplers.sampler_object("euler")
+    sigmas = comfy.samplers.calculate_sigmas(model.get_model_object("model_sampling"), "normal", options.steps)
+
+    plain = comfy.samplers.CFGGuider(model)
+    synced = guider_module.SyncTweediesGuider(model, space, options.mode, 1.0, views_per_batch=space.num_views)
+    for guider in (plain, synced):
+        guider.set_conds(positive, negative)
+        guider.set_cfg(options.cfg)
+
+    def run(guider, steps_sigmas):
+        return lambda: guider.sample(noise, latent, sampler, steps_sigmas, disable_pbar=True, seed=0)
+
+    for guider in (plain, synced):
+        run(guider, sigmas[-3:])()
+    times = {"plain": [], "sync": []}
+    for _ in range(options.repeats):
+        times["plain"].append(timed(run(plain, sigmas)))
+        times["sync"].append(timed(run(synced, sigmas)))
+    plain_s, sync_s = min(times["plain"]), min(times["sync"])
+    result = {
+        "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
+        "dtype": str(dtype), "unet": options.unet, "canvas": f"{options.height}x{options.width}",
+        "window": options.window, "stride": options.stride, "views": space.num_views, "steps": options.steps,
+        "mode": options.mode, "plain_s": round(plain_s, 3), "sync_s": round(sync_s, 3),
+        "plain_ms_per_step": round(1000 * plain_s / options.steps, 1),
+        "sync_ms_per_step": round(1000 * sync_s / options.steps, 1),
+        "overhead": round(sync_s / plain_s - 1, 4),
+        "peak_gpu_gib": round(torch.cuda.max_memory_allocated() / 2 ** 30, 2) if torch.cuda.is_available() else None,
+    }
+    print(json.dumps(result))
+    if options.json:
+        options.json.write_text(json.dumps(result, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

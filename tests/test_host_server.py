@@ -1,0 +1,97 @@
+"""Bundled workflows queued over HTTP on a real ComfyUI server with the pack installed."""
+import asyncio
+import json
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from synctweedies.queue import apply_overrides, run_workflow
+from synctweedies import WideCanvas
+
+WORKFLOWS = Path(__file__).resolve().parents[1] / "workflows"
+CPU_SIZE = ["Wide canvas.width=256", "Wide canvas.height=64", "Wide canvas.window=64", "Wide canvas.stride=32",
+            "Load Checkpoint.ckpt_name=tiny_sd15.safetensors"]
+STEPS = {"wide_image": ["SyncTweedies Sampler.steps=3"], "wide_image_advanced": ["Scheduler.steps=3"]}
+
+
+@pytest.fixture(scope="module")
+def object_info(server) -> dict:
+    with urllib.request.urlopen(f"{server}/object_info", timeout=60) as response:
+        return json.load(response)
+
+
+def ui_workflows() -> list[Path]:
+    return sorted(path for path in WORKFLOWS.glob("*.json") if not path.name.endswith("_api.json"))
+
+
+def test_bundled_workflows_are_the_generated_ones():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_workflows", WORKFLOWS / "build.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    for name, text in build.render().items():
+        assert (WORKFLOWS / name).read_text() == text, f"{name} is stale: run python workflows/build.py"
+    assert {p.stem for p in ui_workflows()} == set(build.WORKFLOWS)
+
+
+def widget_names(info: dict) -> list[str]:
+    """Names of a node's widget inputs in order, with the extra value control_after_generate adds."""
+    names = []
+    for section in ("required", "optional"):
+        for name, spec in info["input"].get(section, {}).items():
+            kind = spec[0]
+            options = spec[1] if len(spec) > 1 else {}
+            if isinstance(kind, list) or kind in ("INT", "FLOAT", "STRING", "BOOLEAN", "COMBO"):
+                if options.get("forceInput"):
+                    continue
+                names.append(name)
+                if options.get("control_after_generate"):
+                    names.append(f"{name} control")
+    return names
+
+
+@pytest.mark.parametrize("path", ui_workflows(), ids=lambda p: p.stem)
+def test_every_node_and_link_type_exists_in_the_host(object_info, path):
+    workflow = json.loads(path.read_text())
+    nodes = {node["id"]: node for node in workflow["nodes"]}
+    for node in nodes.values():
+        assert node["type"] in object_info, f"{path.name}: no node type {node['type']} in the host"
+        info = object_info[node["type"]]
+        assert len(node["widgets_values"]) == len(widget_names(info)), f"{path.name}: widgets of {node['type']}"
+    for _, source, slot, target, target_slot, kind in workflow["links"]:
+        assert object_info[nodes[source]["type"]]["output"][slot] == kind
+        target_input = nodes[target]["inputs"][target_slot]["name"]
+        spec = {**object_info[nodes[target]["type"]]["input"]["required"],
+                **object_info[nodes[target]["type"]]["input"].get("optional", {})}[target_input]
+        assert spec[0] == kind, f"{path.name}: {kind} linked into {nodes[target]['type']}.{target_input}"
+
+
+@pytest.mark.parametrize("name", sorted(STEPS))
+def test_api_workflow_runs_and_the_canvas_agrees_with_the_views(server, tmp_path, name):
+    workflow = json.loads((WORKFLOWS / f"{name}_api.json").read_text())
+    workflow = apply_overrides(workflow, CPU_SIZE + STEPS[name])
+    saved = asyncio.run(run_workflow(workflow, server.removeprefix("http://"), tmp_path, progress=False,
+                                     timeout=600))
+    canvases = [p for p in saved if not p.stem.startswith(f"{name}_views")]
+    views = sorted(p for p in saved if p.stem.startswith(f"{name}_views"))
+    space = WideCanvas(64, 256, 64, 32)
+    assert len(canvases) == 1 and len(views) == space.num_views
+    canvas = np.asarray(Image.open(canvases[0]), dtype=np.float32) / 255
+    assert canvas.shape == (64, 256, 3)
+    for index, view_path in enumerate(views):
+        view = np.asarray(Image.open(view_path), dtype=np.float32) / 255
+        left = index * 32
+        assert np.abs(canvas[:, left:left + 64] - view).mean() < 0.03, f"view {index} differs from its canvas crop"
+
+
+def test_queue_rejects_a_broken_workflow_with_the_hosts_reason(server):
+    from synctweedies.queue import WorkflowError
+
+    workflow = apply_overrides(json.loads((WORKFLOWS / "wide_image_api.json").read_text()),
+                               CPU_SIZE + ["Wide canvas.width=250"])
+    with pytest.raises(WorkflowError, match="not divisible by 8"):
+        asyncio.run(run_workflow(workflow, server.removeprefix("http://"), None, progress=False, timeout=300))
