@@ -95,3 +95,8 @@ def test_queue_rejects_a_broken_workflow_with_the_hosts_reason(server):
                                CPU_SIZE + ["Wide canvas.width=250"])
     with pytest.raises(WorkflowError, match="not divisible by 8"):
         asyncio.run(run_workflow(workflow, server.removeprefix("http://"), None, progress=False, timeout=300))
+
+
+def test_the_host_serves_the_frontend_extension(server):
+    with urllib.request.urlopen(f"{server}/extensions/ComfyUI-SyncTweedies/synctweedies.js", timeout=30) as response:
+        assert b"SyncTweedies.WideCanvasViews" in response.read()
