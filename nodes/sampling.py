@@ -116,7 +116,7 @@ class SamplerNode(io.ComfyNode):
         noise = space.initial_noise(latent["samples"].shape[1], generator)
         callback = latent_preview.prepare_callback(model, steps)
         samples = guider.sample(noise, latent["samples"], comfy.samplers.sampler_object(sampler_name), sigmas,
-                                callback=callback, disable_pbar=not comfy.utils.PROGRESS_BAR_ENABLED, seed=seed)
+                                denoise_mask=latent.get("noise_mask"), callback=callback,
+                                disable_pbar=not comfy.utils.PROGRESS_BAR_ENABLED, seed=seed)
         latent["samples"] = samples.to(comfy.model_management.intermediate_device())
-        latent.pop("noise_mask", None)
         return io.NodeOutput(latent)

@@ -103,7 +103,7 @@ def test_views_per_batch_does_not_change_the_result(nodes, tiny_sd15, prompts, s
     model, _, _ = tiny_sd15
     together, _ = custom_advanced(nodes, model, prompts[0], prompts[1], space, views_per_batch=0)
     split, _ = custom_advanced(nodes, model, prompts[0], prompts[1], space, views_per_batch=3)
-    torch.testing.assert_close(split, together, atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(split, together, atol=1e-3, rtol=1e-3)
 
 
 def test_each_view_can_have_its_own_prompt(nodes, tiny_sd15, prompts, space):
@@ -125,8 +125,8 @@ def test_each_view_can_have_its_own_prompt(nodes, tiny_sd15, prompts, space):
         return guider.sample(noise, torch.zeros_like(noise), euler, sigmas, seed=0)
 
     mixed, all_mountain, all_city = run(per_view, views_per_batch=2), run(mountain), run(city)
-    torch.testing.assert_close(mixed[0::2], all_mountain[0::2], atol=1e-4, rtol=1e-4)
-    torch.testing.assert_close(mixed[1::2], all_city[1::2], atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(mixed[0::2], all_mountain[0::2], atol=1e-3, rtol=1e-3)
+    torch.testing.assert_close(mixed[1::2], all_city[1::2], atol=1e-3, rtol=1e-3)
     assert (all_mountain - all_city).abs().max() > 1e-2
     with pytest.raises(ValueError, match="3 positive conditionings were given for 13 views"):
         nodes.guider.SyncTweediesGuider(model, space).set_conds(per_view[:3], negative)
@@ -209,3 +209,18 @@ def test_bad_input_is_a_clear_error(nodes, tiny_sd15, prompts, space):
                                            mode_option(nodes, 2), 1.0, 0, {"samples": torch.zeros(2, 4, 8, 8)})
     with pytest.raises(ValueError, match="batch of 2"):
         nodes.decode.DecodeNode.execute(vae, {"samples": torch.zeros(2, 4, 8, 8)}, space)
+
+
+def test_noise_mask_keeps_unmasked_pixels(nodes, tiny_sd15, prompts, space):
+    model, _, _ = tiny_sd15
+    start = space.project(torch.randn(4, *space.canonical_size))
+    mask = torch.zeros(space.num_views, 1, 8, 8)
+    mask[:, :, :, 4:] = 1.0
+    latent = {"samples": start, "noise_mask": mask}
+    views = nodes.sampling.SamplerNode.execute(model, prompts[0], prompts[1], 0, 3, 5.0, "euler", "normal", 1.0,
+                                               space, mode_option(nodes, 2), 1.0, 0, latent).args[0]["samples"]
+    torch.testing.assert_close(views[:, :, :, :4], start[:, :, :, :4], atol=1e-3, rtol=1e-3)
+    assert (views[:, :, :, 4:] - start[:, :, :, 4:]).abs().mean() > 0.1
+    with pytest.raises(ValueError, match="noise mask works with synchronization modes 0-2"):
+        nodes.sampling.SamplerNode.execute(model, prompts[0], prompts[1], 0, 3, 5.0, "euler", "normal", 1.0,
+                                           space, mode_option(nodes, 5), 1.0, 0, latent)

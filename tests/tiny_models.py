@@ -16,8 +16,7 @@ def randomize(module: torch.nn.Module, seed: int) -> dict[str, torch.Tensor]:
     generator = torch.Generator().manual_seed(seed)
     state = {}
     for name, value in module.state_dict().items():
-        if name.endswith("norm.weight") or ".norm" in name and name.endswith("weight") and value.ndim == 1 \
-                or "layer_norm" in name and name.endswith("weight"):
+        if name.endswith("weight") and value.ndim == 1:  # normalisation scales
             value = torch.ones_like(value)
         elif name.endswith("bias"):
             value = torch.zeros_like(value)
