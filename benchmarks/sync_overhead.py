@@ -10,9 +10,7 @@ sampler (euler) and schedule; overhead = sync time / plain time - 1. Needs a Com
 from __future__ import annotations
 
 import argparse
-import copy
 import importlib
-import importlib.util
 import json
 import sys
 import time
@@ -22,12 +20,8 @@ from pathlib import Path
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
-SD15_UNET = dict(image_size=32, in_channels=4, out_channels=4, model_channels=320, num_res_blocks=[2] * 4,
-                 channel_mult=(1, 2, 4, 4), transformer_depth=[1] * 6 + [0] * 2, transformer_depth_output=[1] * 9 + [0] * 3,
-                 transformer_depth_middle=1, num_heads=8, context_dim=768, use_linear_in_transformer=False,
-                 use_spatial_transformer=True, legacy=False)
-TINY_UNET = dict(SD15_UNET, num_res_blocks=[1], channel_mult=(1,), transformer_depth=[1],
-                 transformer_depth_output=[1, 1])
+sys.path.insert(0, str(REPO / "tests"))
+from host_support import SD15_UNET, TINY_UNET, load_pack, unet_state  # noqa: E402
 
 
 def import_host(comfyui: Path):
@@ -38,11 +32,7 @@ def import_host(comfyui: Path):
     args.cpu = not torch.cuda.is_available()
     import comfy.samplers  # noqa: F401
 
-    spec = importlib.util.spec_from_file_location("comfyui_synctweedies", REPO / "__init__.py",
-                                                  submodule_search_locations=[str(REPO)])
-    pack = importlib.util.module_from_spec(spec)
-    sys.modules["comfyui_synctweedies"] = pack
-    spec.loader.exec_module(pack)
+    load_pack()
     nodes = types.ModuleType("comfyui_synctweedies.nodes")
     nodes.__path__ = [str(REPO / "nodes")]
     sys.modules["comfyui_synctweedies.nodes"] = nodes
@@ -52,23 +42,9 @@ def import_host(comfyui: Path):
 def random_unet(config: dict, dtype: torch.dtype):
     """A ModelPatcher of an SD1.5-detected UNet with random weights."""
     import comfy.model_management
-    import comfy.ops
     import comfy.sd
-    from comfy.ldm.modules.diffusionmodules.openaimodel import UNetModel
 
-    device = comfy.model_management.get_torch_device()
-    config = copy.deepcopy(config)  # UNetModel consumes its depth lists
-    unet = UNetModel(**config, dtype=dtype, device=device, operations=comfy.ops.disable_weight_init)
-    generator = torch.Generator(device).manual_seed(0)
-    with torch.no_grad():
-        for name, param in unet.named_parameters():
-            if name.endswith("bias"):
-                param.zero_()
-            elif param.ndim == 1:
-                param.fill_(1.0)
-            else:
-                param.normal_(0, 0.02, generator=generator)
-    state = {f"model.diffusion_model.{k}": v for k, v in unet.state_dict().items()}
+    state = unet_state(config, dtype, comfy.model_management.get_torch_device())
     return comfy.sd.load_diffusion_model_state_dict(state, model_options={"dtype": dtype})
 
 

@@ -1,7 +1,6 @@
 """Fixtures for tests that need the ComfyUI host: found, imported, served; skipped when absent."""
 from __future__ import annotations
 
-import importlib.util
 import os
 import socket
 import subprocess
@@ -12,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from host_support import REPO, load_pack, write_tiny_sd15
+
 SHIMS = Path(__file__).resolve().parent / "host_shims"
-PACK = "comfyui_synctweedies"
 
 
 def find_host() -> Path | None:
@@ -55,18 +54,13 @@ def comfy(host_pythonpath):
     import comfy.samplers  # noqa: F401
     import comfy.sd  # noqa: F401
 
-    if PACK not in sys.modules:
-        spec = importlib.util.spec_from_file_location(PACK, REPO / "__init__.py", submodule_search_locations=[str(REPO)])
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[PACK] = module
-        spec.loader.exec_module(module)
+    load_pack()
     return sys.modules["comfy"]
 
 
 @pytest.fixture(scope="session")
 def models_dir(tmp_path_factory, comfy) -> Path:
     """A host base directory with a random-weight SD1.5-shaped checkpoint and the pack in custom_nodes."""
-    from tiny_models import write_tiny_sd15
 
     base = tmp_path_factory.mktemp("comfy_base")
     (base / "models" / "checkpoints").mkdir(parents=True)

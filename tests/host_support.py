@@ -1,0 +1,83 @@
+"""Helpers for tests and benchmarks that run the ComfyUI host: loading the pack, random-weight models.
+
+The host recognises an SD1.5 checkpoint by its key names and shapes; a one-level UNet with
+``model_channels`` 320 and ``context_dim`` 768, a TAESD autoencoder and a CLIP-L text encoder
+are enough. Everything is built from the host's own model classes with random weights.
+"""
+from __future__ import annotations
+
+import copy
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+PACK = "comfyui_synctweedies"
+SD15_UNET = dict(image_size=32, in_channels=4, out_channels=4, model_channels=320, num_res_blocks=[2] * 4,
+                 channel_mult=(1, 2, 4, 4), transformer_depth=[1] * 6 + [0] * 2,
+                 transformer_depth_output=[1] * 9 + [0] * 3, transformer_depth_middle=1, num_heads=8,
+                 context_dim=768, use_linear_in_transformer=False, use_spatial_transformer=True, legacy=False)
+TINY_UNET = dict(SD15_UNET, num_res_blocks=[1], channel_mult=(1,), transformer_depth=[1],
+                 transformer_depth_output=[1, 1])
+
+
+def load_pack() -> ModuleType:
+    """Import the pack's ``__init__.py`` as the package ``comfyui_synctweedies`` (once)."""
+    if PACK not in sys.modules:
+        spec = importlib.util.spec_from_file_location(PACK, REPO / "__init__.py", submodule_search_locations=[str(REPO)])
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[PACK] = module
+        spec.loader.exec_module(module)
+    return sys.modules[PACK]
+
+
+def randomize(module: torch.nn.Module, seed: int) -> dict[str, torch.Tensor]:
+    """Fill a module's (possibly uninitialised) parameters with small random values; its state dict."""
+    state = module.state_dict()
+    generator = torch.Generator(next(iter(state.values())).device).manual_seed(seed)
+    with torch.no_grad():
+        for name, value in state.items():
+            if name.endswith("weight") and value.ndim == 1:  # normalisation scales
+                value.fill_(1.0)
+            elif name.endswith("bias"):
+                value.zero_()
+            elif value.is_floating_point():
+                value.normal_(0, 0.02, generator=generator)
+    return state
+
+
+def unet_state(config: dict = TINY_UNET, dtype: torch.dtype = torch.float32,
+               device: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
+    """A random-weight UNet of ``config`` as a checkpoint's ``model.diffusion_model.*`` state dict."""
+    from comfy.ldm.modules.diffusionmodules.openaimodel import UNetModel
+    import comfy.ops
+
+    config = copy.deepcopy(config)  # UNetModel consumes its depth lists
+    unet = UNetModel(**config, dtype=dtype, device=device, operations=comfy.ops.disable_weight_init)
+    return {f"model.diffusion_model.{k}": v for k, v in randomize(unet, 0).items()}
+
+
+def tiny_vae_state() -> dict[str, torch.Tensor]:
+    from comfy.taesd.taesd import TAESD
+
+    return {f"first_stage_model.{k}": v for k, v in randomize(TAESD(latent_channels=4), 1).items()}
+
+
+def clip_l_state() -> dict[str, torch.Tensor]:
+    import comfy.sd1_clip
+
+    clip = comfy.sd1_clip.SDClipModel(device="cpu")
+    return {f"cond_stage_model.{k}": v for k, v in randomize(clip, 2).items()
+            if k.startswith("transformer.")}
+
+
+def write_tiny_sd15(path: Path) -> Path:
+    """Write a random-weight SD1.5-shaped checkpoint (fp16) to ``path``; returns ``path``."""
+    from safetensors.torch import save_file
+
+    state = {**unet_state(), **tiny_vae_state(), **clip_l_state()}
+    save_file({k: (v.half() if v.is_floating_point() else v).contiguous() for k, v in state.items()}, str(path))
+    return path
