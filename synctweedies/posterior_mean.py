@@ -27,3 +27,10 @@ class PosteriorMeanDenoiser:
         flat = x.double().flatten(1)
         sq_dist = (flat ** 2).sum(1, keepdim=True) - 2 * flat @ self.data.T + self.sq_norms
         return (sq_dist.min(1).values.clamp_min(0) / flat.shape[1]).sqrt()
+
+
+def per_view_denoiser(denoisers: list[PosteriorMeanDenoiser]):
+    """A view denoiser that runs ``denoisers[n]`` on view ``n`` (``[N, C, h, w]`` → ``[N, C, h, w]``)."""
+    def denoise(x: Tensor, sigma: Tensor | float) -> Tensor:
+        return torch.cat([denoiser(view[None], sigma) for denoiser, view in zip(denoisers, x)])
+    return denoise

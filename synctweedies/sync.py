@@ -118,6 +118,19 @@ def split_schedule(sigmas: Tensor, sync_end: float) -> tuple[Tensor, Tensor]:
     return sigmas[: split + 1], sigmas[split:]
 
 
+def keeps_variance(space: CanonicalSpace, noise: Tensor) -> bool:
+    """Whether unprojecting the views' ``noise`` keeps its variance where views see the canonical space.
+
+    Independent noise loses variance when overlapping views are averaged; noise drawn canonically
+    (:meth:`CanonicalSpace.initial_noise`) does not, interpolating (n-to-1) views included.
+    """
+    if not noise.any():
+        return True
+    canonical, coverage = space.unproject(noise.float())
+    seen = canonical[:, coverage[0] > 0]
+    return bool(seen.std() > 0.95 * noise.float().std())
+
+
 SamplerRun = Callable[[Synchronizer, Tensor, Tensor, Tensor, int], Tensor]
 """``(synchronizer, noise, latent, sigmas, first_step) -> final state``, both in the sampler's space.
 
@@ -136,7 +149,10 @@ def sample_synchronized(run: SamplerRun, space: CanonicalSpace, mode: SyncMode |
     mode = SyncMode(mode)
     space.check_views(latent)
     space.check_views(noise, "noise")
-    if mode.on_canonical and not space.is_consistent(noise.float()):
+    if int(mode) not in space.supported_modes:
+        raise ValueError(f"Mode {int(mode)} does not apply to {space!r}; use one of modes "
+                         f"{', '.join(map(str, space.supported_modes))}.")
+    if mode.on_canonical and not keeps_variance(space, noise):
         raise ValueError(f"Mode {int(mode)} samples the canonical latent and needs canonically consistent "
                          "noise (the same noise wherever views overlap). Use 'SyncTweedies Noise'.")
     first_step = 0

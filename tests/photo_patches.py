@@ -19,3 +19,18 @@ def photo_strips(size: int, stride: int, height: int = 64) -> Tensor:
         crops = image.unfold(1, size, size).unfold(2, size, stride)
         patches.append(crops.permute(1, 2, 0, 3, 4).reshape(-1, 3, size, size))
     return torch.cat(patches)
+
+
+def two_photo_sets(size: int = 16, stride: int = 4) -> list[Tensor]:
+    """Crops of two different photos (astronaut, coffee) scaled to 64 px: two 'prompts' of an anagram.
+
+    Values in [-1, 1], each ``[M, 3, size, size]``.
+    """
+    from skimage import data, transform
+
+    sets = []
+    for photo in (data.astronaut(), data.coffee()):
+        image = torch.tensor(transform.resize(photo, (64, 64), anti_aliasing=True), dtype=torch.float32)
+        crops = (image.permute(2, 0, 1) * 2 - 1).unfold(1, size, stride).unfold(2, size, stride)
+        sets.append(crops.permute(1, 2, 0, 3, 4).reshape(-1, 3, size, size))
+    return sets

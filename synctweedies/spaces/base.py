@@ -18,6 +18,8 @@ class CanonicalSpace(ABC):
     num_views: int
     view_size: tuple[int, int]
     canonical_size: tuple[int, int]
+    supported_modes: tuple[int, ...] = (0, 1, 2, 3, 4, 5)
+    """The synchronization modes (:class:`~synctweedies.SyncMode`) this space can run."""
 
     @abstractmethod
     def project(self, canonical: Tensor) -> Tensor:
@@ -34,6 +36,11 @@ class CanonicalSpace(ABC):
     @abstractmethod
     def scaled(self, factor: int) -> CanonicalSpace:
         """The same views at ``factor`` times the resolution (latent → pixel space)."""
+
+    @property
+    def pixel_space_reason(self) -> str:
+        """Why a latent version of this space must be synchronized in pixel space; empty when it need not."""
+        return ""
 
     def synchronize(self, views: Tensor) -> Tensor:
         """Make views agree: ``project(unproject(views))``, ``[N, C, h, w]`` → same shape."""

@@ -1,0 +1,28 @@
+"""Unprojection by optimisation, for maps that interpolate (n-to-1) and have no exact inverse."""
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from .base import CanonicalSpace
+
+
+def fit_canonical(space: CanonicalSpace, views: Tensor, start: Tensor, weights: Tensor,
+                  iterations: int, lr: float) -> Tensor:
+    """The canonical ``[C, H, W]`` whose projection best matches ``views`` (``[N, C, h, w]``).
+
+    Minimises the ``weights``-weighted (``[N, 1, h, w]``) mean squared error of ``space.project``
+    with ``iterations`` Adam steps of learning rate ``lr`` from ``start`` ``[C, H, W]``.
+    """
+    target = views.detach().float()
+    weights = weights.detach().float().expand(-1, 1, -1, -1)
+    total = weights.sum() * target.shape[1]
+    canonical = start.detach().float().clone().requires_grad_(True)
+    optimizer = torch.optim.Adam([canonical], lr=lr)
+    with torch.enable_grad():
+        for _ in range(iterations):
+            optimizer.zero_grad()
+            loss = (weights * (space.project(canonical) - target).square()).sum() / total
+            loss.backward()
+            optimizer.step()
+    return canonical.detach().to(views.dtype)

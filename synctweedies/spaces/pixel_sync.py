@@ -1,0 +1,45 @@
+"""Latent views synchronized in pixel space: decode x0, average the images, encode back."""
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch import Tensor
+
+from .base import CanonicalSpace
+
+Codec = Callable[[Tensor], Tensor]
+
+
+class PixelSynchronizedSpace(CanonicalSpace):
+    """``space`` (latent units) whose ``synchronize`` averages decoded images in ``space.scaled(factor)``.
+
+    ``decode`` maps latent views ``[N, c, h, w]`` to images ``[N, 3, h*f, w*f]`` in [-1, 1] and
+    ``encode`` maps them back. ``project``/``unproject`` stay in latent space (noise, previews), so
+    only the modes whose averaged quantity is an image — x0 (mode 2), or nothing (mode 0) — apply.
+    """
+
+    supported_modes = (0, 2)
+
+    def __init__(self, space: CanonicalSpace, decode: Codec, encode: Codec, factor: int = 8):
+        self.latent = space
+        self.pixels = space.scaled(factor)
+        self.decode, self.encode = decode, encode
+        self.num_views, self.view_size, self.canonical_size = space.num_views, space.view_size, space.canonical_size
+
+    def project(self, canonical: Tensor) -> Tensor:
+        return self.latent.project(canonical)
+
+    def unproject(self, views: Tensor, weights: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        return self.latent.unproject(views, weights)
+
+    def scaled(self, factor: int) -> CanonicalSpace:
+        return self.latent.scaled(factor)
+
+    def initial_noise(self, channels: int, generator: torch.Generator | None = None,
+                      dtype: torch.dtype = torch.float32) -> Tensor:
+        return self.latent.initial_noise(channels, generator, dtype)
+
+    def synchronize(self, views: Tensor) -> Tensor:
+        """Decode ``[N, c, h, w]`` latents, synchronize the images, encode: one batched call each way."""
+        return self.encode(self.pixels.synchronize(self.decode(views))).to(views)
