@@ -6,6 +6,8 @@ sampler (euler) and schedule; overhead = sync time / plain time - 1. Needs a Com
     python benchmarks/sync_overhead.py --comfyui /path/to/ComfyUI              # GPU, 512x3072, 50 steps
     python benchmarks/sync_overhead.py --comfyui /path/to/ComfyUI --width 1024 --height 256 \
         --window 256 --stride 128 --steps 4 --unet tiny                      # a small CPU figure
+    python benchmarks/sync_overhead.py --comfyui /path/to/ComfyUI --anagram identity rotate_cw
+        # a 512 px anagram, one prompt per view, vs plain sampling of a batch of as many images
 """
 from __future__ import annotations
 
@@ -70,19 +72,25 @@ def main() -> None:
     parser.add_argument("--mode", type=int, default=2)
     parser.add_argument("--unet", choices=["full", "tiny"], default="full")
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--anagram", nargs="+", metavar="VIEW",
+                        help="sample an anagram of these views (window px square, a prompt each) instead")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     options = parser.parse_args()
 
     guider_module = import_host(options.comfyui)
     import comfy.samplers
-    from comfyui_synctweedies.synctweedies import WideCanvas
+    from comfyui_synctweedies.synctweedies import AnagramSpace, WideCanvas
 
     dtype = torch.float16 if torch.cuda.is_available() else torch.float32
     model = random_unet(SD15_UNET if options.unet == "full" else TINY_UNET, dtype)
-    space = WideCanvas(options.height // 8, options.width // 8, options.window // 8, options.stride // 8)
+    if options.anagram:
+        space = AnagramSpace(options.anagram, options.window // 8)
+    else:
+        space = WideCanvas(options.height // 8, options.width // 8, options.window // 8, options.stride // 8)
     generator = torch.Generator().manual_seed(0)
-    positive = [[torch.randn(1, 77, 768, generator=generator), {}]]
-    negative = [[torch.randn(1, 77, 768, generator=generator), {}]]
+    prompt = lambda: [[torch.randn(1, 77, 768, generator=generator), {}]]  # noqa: E731
+    positive, negative = prompt(), prompt()
+    per_view = [prompt() for _ in range(space.num_views)] if options.anagram else positive
     noise = space.initial_noise(4, torch.Generator().manual_seed(0))
     latent = torch.zeros_like(noise)
     sampler = comfy.samplers.sampler_object("euler")
@@ -90,8 +98,9 @@ def main() -> None:
 
     plain = comfy.samplers.CFGGuider(model)
     synced = guider_module.SyncTweediesGuider(model, space, options.mode, 1.0, views_per_batch=space.num_views)
+    plain.set_conds(positive, negative)
+    synced.set_conds(per_view, negative)
     for guider in (plain, synced):
-        guider.set_conds(positive, negative)
         guider.set_cfg(options.cfg)
 
     def run(guider, steps_sigmas):
@@ -103,15 +112,21 @@ def main() -> None:
     for _ in range(options.repeats):
         times["plain"].append(timed(run(plain, sigmas)))
         times["sync"].append(timed(run(synced, sigmas)))
+    views = noise.to(model.load_device, dtype)
+    sync_op_s = timed(lambda: [space.synchronize(views) for _ in range(100)]) / 100
     plain_s, sync_s = min(times["plain"]), min(times["sync"])
+    paired = sorted(s / p for p, s in zip(times["plain"], times["sync"]))
     result = {
         "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
-        "dtype": str(dtype), "unet": options.unet, "canvas": f"{options.height}x{options.width}",
-        "window": options.window, "stride": options.stride, "views": space.num_views, "steps": options.steps,
+        "dtype": str(dtype), "unet": options.unet, "space": repr(space), "views": space.num_views,
+        "steps": options.steps,
         "mode": options.mode, "plain_s": round(plain_s, 3), "sync_s": round(sync_s, 3),
         "plain_ms_per_step": round(1000 * plain_s / options.steps, 1),
         "sync_ms_per_step": round(1000 * sync_s / options.steps, 1),
         "overhead": round(sync_s / plain_s - 1, 4),
+        "median_paired_ratio": round(paired[len(paired) // 2], 4),
+        "synchronize_ms": round(1000 * sync_op_s, 3),
+        "plain_runs_s": [round(t, 3) for t in times["plain"]], "sync_runs_s": [round(t, 3) for t in times["sync"]],
         "peak_gpu_gib": round(torch.cuda.max_memory_allocated() / 2 ** 30, 2) if torch.cuda.is_available() else None,
     }
     print(json.dumps(result))

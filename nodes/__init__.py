@@ -1,7 +1,9 @@
 """ComfyUI nodes: a thin adapter from the host's objects to the ``synctweedies`` library."""
+from .anagram import AnagramAnimationNode, AnagramViewsNode
 from .canvas import EmptyLatentNode, WideCanvasNode
 from .decode import DecodeNode
 from .noise import NoiseNode
 from .sampling import GuiderNode, SamplerNode
 
-NODES = [WideCanvasNode, EmptyLatentNode, NoiseNode, GuiderNode, SamplerNode, DecodeNode]
+NODES = [WideCanvasNode, AnagramViewsNode, EmptyLatentNode, NoiseNode, GuiderNode, SamplerNode, DecodeNode,
+         AnagramAnimationNode]

@@ -27,12 +27,14 @@ class DecodeNode(io.ComfyNode):
                     io.Latent.Input("samples", tooltip="The views from a SyncTweedies sampler (or its canvas)."),
                     SyncSpace.Input("space", tooltip=SPACE_TOOLTIP)],
             outputs=[io.Image.Output(display_name="canvas", tooltip="The canonical image, stitched from the views."),
-                     io.Image.Output(display_name="views", tooltip="Each view's decoded image.")],
+                     io.Image.Output(display_name="views",
+                                     tooltip="The canonical image as each view shows it (a crop, a flip, ...).")],
         )
 
     @classmethod
     def execute(cls, vae, samples, space) -> io.NodeOutput:
-        views = vae.decode(view_latents(space, samples["samples"]))
-        scale = views.shape[1] // space.view_size[0]
-        canvas, _ = space.scaled(scale).unproject(views.movedim(-1, 1))
-        return io.NodeOutput(canvas.movedim(0, -1).unsqueeze(0).clamp(0, 1), views)
+        decoded = vae.decode(view_latents(space, samples["samples"]))
+        pixels = space.scaled(decoded.shape[1] // space.view_size[0])
+        canvas, _ = pixels.unproject(decoded.movedim(-1, 1) * 2 - 1)
+        to_image = lambda x: ((x.movedim(-3, -1) + 1) / 2).clamp(0, 1)  # noqa: E731
+        return io.NodeOutput(to_image(canvas).unsqueeze(0), to_image(pixels.project(canvas)))

@@ -9,7 +9,7 @@ import comfy.samplers
 import torch
 from torch import Tensor
 
-from ..synctweedies import CanonicalSpace, SyncMode, Synchronizer, sample_synchronized
+from ..synctweedies import CanonicalSpace, PixelSynchronizedSpace, SyncMode, Synchronizer, sample_synchronized
 
 
 def merge_view_conditionings(per_view: list[list]) -> list:
@@ -30,8 +30,8 @@ def merge_view_conditionings(per_view: list[list]) -> list:
 
 def slice_views(conds: list[dict] | None, views: slice, num_views: int) -> list[dict] | None:
     """Processed conds restricted to a slice of views: per-view (batch ``num_views``) tensors are cut."""
-    if conds is None:
-        return None
+    if conds is None or num_views == 1:
+        return conds
     sliced = []
     for cond in conds:
         cond = cond.copy()
@@ -48,17 +48,18 @@ class SyncTweediesGuider(comfy.samplers.CFGGuider):
     """A CFG guider over the views of a canonical space, synchronized per :class:`SyncMode`.
 
     The LATENT it samples is the views ``[N, C, h, w]``. Views run through the model in batches of
-    ``views_per_batch`` (0: as many as free memory allows).
+    ``views_per_batch`` (0: as many as free memory allows). With a ``vae``, x0 is averaged in pixel
+    space: each synchronized step decodes the views' x0 in one batch and encodes the average back.
     """
 
     def __init__(self, model_patcher, space: CanonicalSpace, mode: SyncMode | int = SyncMode.TWEEDIE,
-                 sync_end: float = 1.0, views_per_batch: int = 0):
+                 sync_end: float = 1.0, views_per_batch: int = 0, vae=None):
         super().__init__(model_patcher)
         self.space = space
         self.mode = SyncMode(mode)
         self.sync_end = sync_end
         self.views_per_batch = views_per_batch
-        self.per_view_conds = False
+        self.vae = vae
         self.synchronizer = Synchronizer(space, SyncMode.NONE)
 
     def set_conds(self, positive: list | list[list], negative: list | list[list]) -> None:
@@ -70,9 +71,26 @@ class SyncTweediesGuider(comfy.samplers.CFGGuider):
                     raise ValueError(f"{len(conditioning)} {name} conditionings were given for "
                                      f"{self.space.num_views} views; give one per view or one for all.")
                 conditioning = merge_view_conditionings(conditioning)
-                self.per_view_conds = True
             conds[name] = conditioning
         self.inner_set_conds(conds)
+
+    def sync_space(self) -> CanonicalSpace:
+        """The space synchronization runs in: the latent space, or its pixel twin through the VAE."""
+        if self.vae is None:
+            if self.space.pixel_space_reason:
+                raise ValueError(f"{self.space.pixel_space_reason} Connect the VAE to the sampler's or guider's "
+                                 "'vae' input to average in pixel space, or pick other views.")
+            return self.space
+        model = self.model_patcher.model
+
+        def decode(views: Tensor) -> Tensor:
+            return self.vae.decode(model.process_latent_out(views)).movedim(-1, 1).to(views) * 2 - 1
+
+        def encode(images: Tensor) -> Tensor:
+            pixels = ((images + 1) / 2).clamp(0, 1).movedim(1, -1)
+            return model.process_latent_in(self.vae.encode(pixels).to(images))
+
+        return PixelSynchronizedSpace(self.space, decode, encode, self.vae.spacial_compression_decode())
 
     def sample(self, noise: Tensor, latent_image: Tensor, sampler, sigmas: Tensor, denoise_mask=None,
                callback=None, disable_pbar=False, seed=None) -> Tensor:
@@ -80,6 +98,7 @@ class SyncTweediesGuider(comfy.samplers.CFGGuider):
                                                       SyncMode.CANONICAL_TWEEDIE):
             raise ValueError(f"A noise mask works with synchronization modes 0-2, not mode {int(self.mode)}.")
         total_steps = sigmas.shape[-1] - 1
+        space = self.sync_space()
 
         def run(sync: Synchronizer, noise: Tensor, latent: Tensor, phase_sigmas: Tensor, first_step: int) -> Tensor:
             self.synchronizer = sync
@@ -91,7 +110,7 @@ class SyncTweediesGuider(comfy.samplers.CFGGuider):
                                                           phase_callback, disable_pbar, seed)
 
         noise = noise.to(latent_image)
-        return sample_synchronized(run, self.space, self.mode, self.sync_end, noise, latent_image,
+        return sample_synchronized(run, space, self.mode, self.sync_end, noise, latent_image,
                                    sigmas.to(latent_image.device))
 
     def predict_noise(self, x: Tensor, timestep: Tensor, model_options={}, seed=None) -> Tensor:
@@ -108,9 +127,8 @@ class SyncTweediesGuider(comfy.samplers.CFGGuider):
         for start in range(0, n, batch):
             comfy.model_management.throw_exception_if_processing_interrupted()
             part = slice(start, min(n, start + batch))
-            positive, negative = self.conds.get("positive"), self.conds.get("negative")
-            if self.per_view_conds:
-                positive, negative = slice_views(positive, part, n), slice_views(negative, part, n)
+            positive = slice_views(self.conds.get("positive"), part, n)
+            negative = slice_views(self.conds.get("negative"), part, n)
             out.append(comfy.samplers.sampling_function(self.inner_model, views[part], timestep[part], negative,
                                                         positive, self.cfg, model_options=model_options, seed=seed))
         return torch.cat(out)

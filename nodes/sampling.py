@@ -36,9 +36,15 @@ def sync_inputs() -> list[io.Input]:
     ]
 
 
+def vae_input() -> io.Input:
+    return io.Vae.Input("vae", optional=True,
+                        tooltip="Connect to average x0 in pixel space (decode, average, encode every step; mode 2). "
+                                "Slower; needed for views a latent cannot follow, e.g. negate or rotate by 45°.")
+
+
 def make_guider(model, positive, negative, cfg: float, space, mode: str, sync_end: float,
-                views_per_batch: int) -> SyncTweediesGuider:
-    guider = SyncTweediesGuider(model, space, parse_mode(mode), sync_end, views_per_batch)
+                views_per_batch: int, vae=None) -> SyncTweediesGuider:
+    guider = SyncTweediesGuider(model, space, parse_mode(mode), sync_end, views_per_batch, vae)
     guider.set_conds(positive, negative)
     guider.set_cfg(cfg)
     return guider
@@ -60,13 +66,15 @@ class GuiderNode(io.ComfyNode):
                 io.Float.Input("cfg", default=7.5, min=0.0, max=100.0, step=0.1, round=0.01,
                                tooltip="Classifier-free guidance scale."),
                 *sync_inputs(),
+                vae_input(),
             ],
             outputs=[io.Guider.Output()],
         )
 
     @classmethod
-    def execute(cls, model, positive, negative, cfg, space, mode, sync_end, views_per_batch) -> io.NodeOutput:
-        return io.NodeOutput(make_guider(model, positive, negative, cfg, space, mode, sync_end, views_per_batch))
+    def execute(cls, model, positive, negative, cfg, space, mode, sync_end, views_per_batch,
+                vae=None) -> io.NodeOutput:
+        return io.NodeOutput(make_guider(model, positive, negative, cfg, space, mode, sync_end, views_per_batch, vae))
 
 
 class SamplerNode(io.ComfyNode):
@@ -95,14 +103,15 @@ class SamplerNode(io.ComfyNode):
                 *sync_inputs(),
                 io.Latent.Input("latent_image", optional=True,
                                 tooltip="Views to start from when denoise < 1; empty views otherwise."),
+                vae_input(),
             ],
             outputs=[io.Latent.Output(display_name="views", tooltip="The sampled views, one latent per view.")],
         )
 
     @classmethod
     def execute(cls, model, positive, negative, seed, steps, cfg, sampler_name, scheduler, denoise, space, mode,
-                sync_end, views_per_batch, latent_image=None) -> io.NodeOutput:
-        guider = make_guider(model, positive, negative, cfg, space, mode, sync_end, views_per_batch)
+                sync_end, views_per_batch, latent_image=None, vae=None) -> io.NodeOutput:
+        guider = make_guider(model, positive, negative, cfg, space, mode, sync_end, views_per_batch, vae)
         if latent_image is None:
             latent = {"samples": torch.zeros(space.num_views, 4, *space.view_size)}
         else:

@@ -58,6 +58,16 @@ def show_progress(value: int, maximum: int, node: str) -> None:
           flush=True)
 
 
+async def finished_outputs(session, prompt_id: str, poll_s: float = 0.1) -> dict:
+    """The run's outputs from the host's history, which the host writes just after announcing success."""
+    while True:
+        async with session.get(f"/history/{prompt_id}") as response:
+            history = await response.json()
+        if prompt_id in history:
+            return history[prompt_id]["outputs"]
+        await asyncio.sleep(poll_s)
+
+
 async def run_workflow(workflow: dict, server: str = "127.0.0.1:8188", out_dir: Path | None = None,
                        progress: bool = True, timeout: float = 3600.0) -> list[Path]:
     """Queue ``workflow`` on ``server``, wait for it, and save its images under ``out_dir``; their paths."""
@@ -91,8 +101,7 @@ async def run_workflow(workflow: dict, server: str = "127.0.0.1:8188", out_dir: 
                     break
         if progress:
             print(file=sys.stderr)
-        async with session.get(f"/history/{prompt_id}") as response:
-            outputs = (await response.json())[prompt_id]["outputs"]
+        outputs = await finished_outputs(session, prompt_id)
         for node_outputs in outputs.values():
             for image in node_outputs.get("images", []):
                 if out_dir is None or image.get("type") != "output":

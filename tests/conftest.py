@@ -115,3 +115,18 @@ def server(models_dir, host_pythonpath):
     process.terminate()
     process.wait(30)
     log.close()
+
+
+@pytest.fixture(scope="session")
+def nodes(comfy):
+    """The pack's ``nodes`` package, loaded inside the host."""
+    import comfyui_synctweedies.nodes as nodes
+
+    return nodes
+
+
+@pytest.fixture(scope="session")
+def encode(tiny_sd15):
+    """Text → CONDITIONING with the tiny checkpoint's CLIP."""
+    _, clip, _ = tiny_sd15
+    return lambda text: clip.encode_from_tokens_scheduled(clip.tokenize(text))

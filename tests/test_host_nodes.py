@@ -6,16 +6,7 @@ SPACE_ARGS = dict(width=256, height=64, window=64, stride=16, wrap=False)
 
 
 @pytest.fixture(scope="module")
-def nodes(comfy):
-    import comfyui_synctweedies.nodes as nodes
-
-    return nodes
-
-
-@pytest.fixture(scope="module")
-def prompts(tiny_sd15):
-    _, clip, _ = tiny_sd15
-    encode = lambda text: clip.encode_from_tokens_scheduled(clip.tokenize(text))  # noqa: E731
+def prompts(encode):
     return encode("a mountain range at twilight"), encode(""), encode("a city at night")
 
 

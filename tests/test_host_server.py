@@ -1,6 +1,7 @@
 """Bundled workflows queued over HTTP on a real ComfyUI server with the pack installed."""
 import asyncio
 import json
+import re
 import urllib.request
 from pathlib import Path
 
@@ -12,8 +13,8 @@ from synctweedies.queue import apply_overrides, run_workflow
 from synctweedies import WideCanvas
 
 WORKFLOWS = Path(__file__).resolve().parents[1] / "workflows"
-CPU_SIZE = ["Wide canvas.width=256", "Wide canvas.height=64", "Wide canvas.window=64", "Wide canvas.stride=32",
-            "Load Checkpoint.ckpt_name=tiny_sd15.safetensors"]
+TINY = "Load Checkpoint.ckpt_name=tiny_sd15.safetensors"
+CPU_SIZE = ["Wide canvas.width=256", "Wide canvas.height=64", "Wide canvas.window=64", "Wide canvas.stride=32", TINY]
 STEPS = {"wide_image": ["SyncTweedies Sampler.steps=3"], "wide_image_advanced": ["Scheduler.steps=3"]}
 
 
@@ -86,6 +87,23 @@ def test_api_workflow_runs_and_the_canvas_agrees_with_the_views(server, tmp_path
         view = np.asarray(Image.open(view_path), dtype=np.float32) / 255
         left = index * 32
         assert np.abs(canvas[:, left:left + 64] - view).mean() < 0.03, f"view {index} differs from its canvas crop"
+
+
+def test_ambiguous_image_workflow_writes_the_image_its_views_and_the_animation(server, tmp_path):
+    workflow = json.loads((WORKFLOWS / "ambiguous_image_api.json").read_text())
+    workflow = apply_overrides(workflow, [TINY, "Anagram views.size=64", "SyncTweedies Sampler.steps=3",
+                                          "Animation.frames_per_turn=4", "Animation.hold=1"])
+    saved = asyncio.run(run_workflow(workflow, server.removeprefix("http://"), tmp_path, progress=False,
+                                     timeout=600))
+    by_kind = {kind: sorted(p for p in saved if re.fullmatch(f"ambiguous_image{kind}_\\d+_", p.stem))
+               for kind in ("", "_views", "_animation")}
+    assert [len(paths) for paths in by_kind.values()] == [1, 2, 1]
+    canvas = np.asarray(Image.open(by_kind[""][0]), dtype=np.float32) / 255
+    upright, turned = (np.asarray(Image.open(p), dtype=np.float32) / 255 for p in by_kind["_views"])
+    assert canvas.shape == (64, 64, 3)
+    assert np.abs(upright - canvas).mean() < 0.01 and np.abs(turned - np.rot90(canvas, -1)).mean() < 0.01
+    with Image.open(by_kind["_animation"][0]) as animation:
+        assert animation.format == "WEBP" and animation.is_animated and animation.n_frames > 2
 
 
 def test_queue_rejects_a_broken_workflow_with_the_hosts_reason(server):

@@ -82,7 +82,8 @@ def text_to_canvas_inputs(graph: Graph) -> tuple[int, int, int, int]:
     return checkpoint, positive, negative, space
 
 
-def decode_and_save(graph: Graph, checkpoint: int, latent: tuple[int, int], space: int, prefix: str) -> None:
+def decode_and_save(graph: Graph, checkpoint: int, latent: tuple[int, int], space: int, prefix: str) -> int:
+    """Decode, stitch and save the canvas and the views; returns the decode node's id."""
     decode = graph.add("SyncTweediesDecode", "Decode and stitch", {},
                        {"vae": (checkpoint, 2, "VAE"), "samples": (*latent, "LATENT"),
                         "space": (space, 0, "SYNCTWEEDIES_SPACE")},
@@ -91,6 +92,7 @@ def decode_and_save(graph: Graph, checkpoint: int, latent: tuple[int, int], spac
               {"images": (decode, 0, "IMAGE")})
     graph.add("SaveImage", "Save views", {"filename_prefix": f"SyncTweedies/{prefix}_views"},
               {"images": (decode, 1, "IMAGE")})
+    return decode
 
 
 def wide_image() -> Graph:
@@ -133,7 +135,40 @@ def wide_image_advanced() -> Graph:
     return graph
 
 
-WORKFLOWS = {"wide_image": wide_image, "wide_image_advanced": wide_image_advanced}
+def ambiguous_image() -> Graph:
+    """A visual anagram: one prompt upright, another turned a quarter clockwise, and the animation."""
+    graph = Graph()
+    checkpoint = graph.add("CheckpointLoaderSimple", "Load Checkpoint",
+                           {"ckpt_name": "v1-5-pruned-emaonly.safetensors"},
+                           outputs=[("MODEL", "MODEL"), ("CLIP", "CLIP"), ("VAE", "VAE")])
+    prompts = [graph.add("CLIPTextEncode", title, {"text": text}, {"clip": (checkpoint, 1, "CLIP")},
+                         outputs=[("CONDITIONING", "CONDITIONING")])
+               for title, text in (("Prompt upright", "an oil painting of a horse"),
+                                   ("Prompt turned", "an oil painting of a snowy mountain village"),
+                                   ("Negative prompt", ""))]
+    space = graph.add("SyncTweediesAnagramViews", "Anagram views",
+                      {"view_1": "identity", "view_2": "rotate_cw", "view_3": "none", "view_4": "none",
+                       "size": 512, "rotate_angle": 45.0, "skew_factor": 1.5, "num_patches": 8,
+                       "permutation_seed": 11, "optimize_inverse_mapping": False, "iterations": 10, "lr": 0.1},
+                      {"positive_1": (prompts[0], 0, "CONDITIONING"), "positive_2": (prompts[1], 0, "CONDITIONING")},
+                      outputs=[("space", "SYNCTWEEDIES_SPACE"), ("positive", "CONDITIONING")])
+    sampler = graph.add(
+        "SyncTweediesSampler", "SyncTweedies Sampler",
+        {"seed": 1, "steps": 30, "cfg": 7.5, "sampler_name": "euler", "scheduler": "normal", "denoise": 1.0,
+         "mode": MODE, "sync_end": 1.0, "views_per_batch": 0},
+        {"model": (checkpoint, 0, "MODEL"), "positive": (space, 1, "CONDITIONING"),
+         "negative": (prompts[2], 0, "CONDITIONING"), "space": (space, 0, "SYNCTWEEDIES_SPACE")},
+        outputs=[("views", "LATENT")], seeded="seed")
+    decode = decode_and_save(graph, checkpoint, (sampler, 0), space, "ambiguous_image")
+    graph.add("SyncTweediesAnagramAnimation", "Animation",
+              {"frames_per_turn": 24, "hold": 12, "fps": 24.0, "format": "webp",
+               "filename_prefix": "SyncTweedies/ambiguous_image_animation"},
+              {"canvas": (decode, 0, "IMAGE"), "space": (space, 0, "SYNCTWEEDIES_SPACE")},
+              outputs=[("frames", "IMAGE")])
+    return graph
+
+
+WORKFLOWS = {"wide_image": wide_image, "wide_image_advanced": wide_image_advanced, "ambiguous_image": ambiguous_image}
 
 
 def render() -> dict[str, str]:

@@ -1,0 +1,102 @@
+"""Anagram nodes inside the real ComfyUI host, with a random-weight SD1.5 (skipped without a host)."""
+import pytest
+import torch
+
+from test_host_nodes import mode_option
+
+
+@pytest.fixture(scope="module")
+def prompts(encode):
+    return encode("an oil painting of a horse"), encode("an oil painting of a snowy mountain village"), encode("")
+
+
+ANAGRAM = dict(view_1="identity", view_2="rotate_cw", view_3="none", view_4="none", size=64, rotate_angle=45.0,
+               skew_factor=1.5, num_patches=8, permutation_seed=11, optimize_inverse_mapping=False, iterations=10,
+               lr=0.1)
+
+
+def anagram(nodes, prompts, **settings):
+    horse, village, _ = prompts
+    return nodes.anagram.AnagramViewsNode.execute(**{**ANAGRAM, **settings}, positive_1=horse,
+                                                  positive_2=village).args
+
+
+def sample(nodes, model, space, positive, negative, mode=2, steps=3, views_per_batch=0, vae=None):
+    return nodes.sampling.SamplerNode.execute(model, positive, negative, 0, steps, 5.0, "euler", "normal", 1.0, space,
+                                              mode_option(nodes, mode), 1.0, views_per_batch,
+                                              vae=vae).args[0]["samples"]
+
+
+def test_each_view_is_sampled_with_its_own_prompt(nodes, tiny_sd15, prompts):
+    model, _, _ = tiny_sd15
+    horse, village, negative = prompts
+    space, per_view = anagram(nodes, prompts)
+    assert space.num_views == 2 and per_view[0][0].shape[0] == 2
+    mixed = sample(nodes, model, space, per_view, negative, mode=0, views_per_batch=1)
+    all_horse = sample(nodes, model, space, horse, negative, mode=0)
+    all_village = sample(nodes, model, space, village, negative, mode=0)
+    torch.testing.assert_close(mixed[0], all_horse[0], atol=1e-3, rtol=1e-3)
+    torch.testing.assert_close(mixed[1], all_village[1], atol=1e-3, rtol=1e-3)
+    assert (all_horse - all_village).abs().max() > 1e-2
+
+
+def test_one_batched_model_call_per_step_for_all_views_and_both_cfg_halves(nodes, tiny_sd15, prompts):
+    model, _, _ = tiny_sd15
+    space, per_view = anagram(nodes, prompts)
+    batches = []
+
+    def count(apply_model, args):
+        batches.append(args["input"].shape[0])
+        return apply_model(args["input"], args["timestep"], **args["c"])
+
+    counted = model.clone()
+    counted.set_model_unet_function_wrapper(count)
+    views = sample(nodes, counted, space, per_view, prompts[2], steps=3)
+    assert batches == [4, 4, 4], "two views × (cond, uncond) in one call per step"
+    assert space.is_consistent(views), "mode 2 leaves the views showing one image"
+
+
+def test_pixel_space_averaging_through_the_vae(nodes, tiny_sd15, prompts):
+    model, _, vae = tiny_sd15
+    space, per_view = anagram(nodes, prompts, view_2="negate")
+    with pytest.raises(ValueError, match="negate are not rearrangements of latent pixels.*Connect the VAE"):
+        sample(nodes, model, space, per_view, prompts[2])
+    with pytest.raises(ValueError, match="Mode 1 does not apply"):
+        sample(nodes, model, space, per_view, prompts[2], mode=1, vae=vae)
+    views = sample(nodes, model, space, per_view, prompts[2], steps=2, vae=vae)
+    assert torch.isfinite(views).all()
+    canvas, images = nodes.decode.DecodeNode.execute(vae, {"samples": views}, space).args
+    torch.testing.assert_close(images[1], 1 - images[0], atol=1e-5, rtol=0)
+    assert canvas.shape == (1, 64, 64, 3)
+
+
+def test_decode_and_animation_write_new_files(nodes, tiny_sd15, prompts, tmp_path, monkeypatch):
+    import folder_paths
+
+    model, _, vae = tiny_sd15
+    monkeypatch.setattr(folder_paths, "output_directory", str(tmp_path))
+    space, per_view = anagram(nodes, prompts, view_3="jigsaw", positive_3=prompts[0])
+    views = sample(nodes, model, space, per_view, prompts[2])
+    canvas, images = nodes.decode.DecodeNode.execute(vae, {"samples": views}, space).args
+    torch.testing.assert_close(images[1], canvas[0].rot90(-1, (0, 1)))
+    outputs = []
+    for fmt in ("webp", "gif", "webp"):
+        out = nodes.anagram.AnagramAnimationNode.execute(canvas, space, 4, 1, 12.0, fmt, "anagram/test")
+        assert out.args[0].shape == (2 * (1 + 4 + 1 + 4), 64, 64, 3)
+        saved = out.ui.as_dict()
+        assert saved["animated"] == (True,)
+        outputs.append(tmp_path / saved["images"][0]["subfolder"] / saved["images"][0]["filename"])
+    assert len(set(outputs)) == 3 and all(path.stat().st_size > 0 for path in outputs)
+    from PIL import Image
+    with Image.open(outputs[1]) as gif:
+        assert gif.n_frames > 2 and gif.info["loop"] == 0
+
+
+def test_bad_anagram_input_is_a_clear_error(nodes, tiny_sd15, prompts):
+    with pytest.raises(ValueError, match="3 views were picked but 2 prompts are connected"):
+        anagram(nodes, prompts, view_3="flip")
+    with pytest.raises(ValueError, match="Anagram of 80 px .*jigsaw needs views whose side in cells is a multiple of 4"):
+        anagram(nodes, prompts, view_2="jigsaw", size=80)
+    wide = nodes.canvas.WideCanvasNode.execute(width=128, height=64, window=64, stride=32, wrap=False).args[0]
+    with pytest.raises(ValueError, match="needs the space from 'SyncTweedies Anagram Views'"):
+        nodes.anagram.AnagramAnimationNode.execute(torch.zeros(1, 64, 128, 3), wide, 4, 1, 12.0, "gif", "x")
