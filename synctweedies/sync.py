@@ -118,17 +118,30 @@ def split_schedule(sigmas: Tensor, sync_end: float) -> tuple[Tensor, Tensor]:
     return sigmas[: split + 1], sigmas[split:]
 
 
-def keeps_variance(space: CanonicalSpace, noise: Tensor) -> bool:
-    """Whether unprojecting the views' ``noise`` keeps its variance where views see the canonical space.
+def variance_kept(space: CanonicalSpace, noise: Tensor) -> float:
+    """Std of ``unproject(noise)`` where views see the canonical space, over the std of ``noise``.
 
-    Independent noise loses variance when overlapping views are averaged; noise drawn canonically
-    (:meth:`CanonicalSpace.initial_noise`) does not, interpolating (n-to-1) views included.
+    About 1 for noise drawn canonically (:meth:`CanonicalSpace.initial_noise`) when views pick
+    canonical elements; below 1 for independent noise averaged over overlaps, or for views that
+    interpolate the canonical space.
     """
     if not noise.any():
-        return True
+        return 1.0
     canonical, coverage = space.unproject(noise.float())
-    seen = canonical[:, coverage[0] > 0]
-    return bool(seen.std() > 0.95 * noise.float().std())
+    return (canonical[:, coverage[0] > 0].std() / noise.float().std()).item()
+
+
+def check_canonical_noise(space: CanonicalSpace, mode: SyncMode, noise: Tensor) -> None:
+    """Refuse a canonical-space mode whose starting noise would lose variance in the canonical space."""
+    if variance_kept(space, noise) >= 0.95:
+        return
+    own = variance_kept(space, space.initial_noise(noise.shape[1], torch.Generator().manual_seed(0)))
+    if own < 0.95:
+        raise ValueError(f"Mode {int(mode)} samples the canonical latent, but {space!r} interpolates between views "
+                         f"and canvas, so noise mapped into the canvas keeps only {own:.0%} of its spread; "
+                         "use modes 0-3 (or an unprojection that fits, where the space offers one).")
+    raise ValueError(f"Mode {int(mode)} samples the canonical latent and needs canonically consistent "
+                     "noise (the same noise wherever views overlap). Use 'SyncTweedies Noise'.")
 
 
 SamplerRun = Callable[[Synchronizer, Tensor, Tensor, Tensor, int], Tensor]
@@ -152,9 +165,8 @@ def sample_synchronized(run: SamplerRun, space: CanonicalSpace, mode: SyncMode |
     if int(mode) not in space.supported_modes:
         raise ValueError(f"Mode {int(mode)} does not apply to {space!r}; use one of modes "
                          f"{', '.join(map(str, space.supported_modes))}.")
-    if mode.on_canonical and not keeps_variance(space, noise):
-        raise ValueError(f"Mode {int(mode)} samples the canonical latent and needs canonically consistent "
-                         "noise (the same noise wherever views overlap). Use 'SyncTweedies Noise'.")
+    if mode.on_canonical:
+        check_canonical_noise(space, mode, noise)
     first_step = 0
     for phase_mode, phase_sigmas in zip((mode, SyncMode.NONE), split_schedule(sigmas, sync_end)):
         if len(phase_sigmas) < 2:

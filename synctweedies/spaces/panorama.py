@@ -1,0 +1,262 @@
+"""A 360° equirectangular panorama seen through perspective cameras."""
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from .base import CanonicalSpace
+
+
+@dataclass(frozen=True)
+class PanoramaCameras:
+    """Perspective cameras at every azimuth ``theta`` and elevation ``phi`` of the ranges (degrees).
+
+    Ranges are half-open like the original's ``range(start, end, interval)``; ``fov`` is the
+    horizontal and vertical field of view of the square views.
+    """
+
+    theta_range: tuple[float, float] = (0.0, 360.0)
+    theta_interval: float = 45.0
+    phi_range: tuple[float, float] = (0.0, 1.0)
+    phi_interval: float = 45.0
+    fov: float = 72.0
+
+    def __post_init__(self):
+        if not 0 < self.fov < 180:
+            raise ValueError(f"FOV must be between 0 and 180 degrees (exclusive); got {self.fov}.")
+        if self.theta_interval <= 0 or self.phi_interval <= 0:
+            raise ValueError("theta_interval and phi_interval must be positive.")
+        if not self.angles():
+            raise ValueError(f"theta_range {self.theta_range} and phi_range {self.phi_range} give no camera; "
+                             "each range must contain its start.")
+        for phi in self.phis():
+            if not -90 <= phi <= 90:
+                raise ValueError(f"Elevation {phi}° is outside [-90, 90]; use a phi_range within it.")
+
+    def thetas(self) -> list[float]:
+        return _steps(*self.theta_range, self.theta_interval)
+
+    def phis(self) -> list[float]:
+        return _steps(*self.phi_range, self.phi_interval)
+
+    def angles(self) -> list[tuple[float, float]]:
+        """``(theta, phi)`` of every view, azimuth-major like the original."""
+        return [(theta, phi) for theta in self.thetas() for phi in self.phis()]
+
+
+def _steps(start: float, end: float, interval: float) -> list[float]:
+    count = max(0, math.ceil((end - start) / interval))
+    return [start + k * interval for k in range(count)]
+
+
+def _rotations(cameras: PanoramaCameras) -> Tensor:
+    """Camera-to-world rotations ``[N, 3, 3]`` (x right, y up, z forward; yaw about y, then pitch)."""
+    mats = []
+    for theta, phi in cameras.angles():
+        t, p = math.radians(theta), math.radians(phi)
+        yaw = torch.tensor([[math.cos(t), 0, math.sin(t)], [0, 1, 0], [-math.sin(t), 0, math.cos(t)]],
+                           dtype=torch.float64)
+        pitch = torch.tensor([[1, 0, 0], [0, math.cos(p), math.sin(p)], [0, -math.sin(p), math.cos(p)]],
+                             dtype=torch.float64)
+        mats.append(yaw @ pitch)
+    return torch.stack(mats)
+
+
+def _bilinear_taps(x: Tensor, y: Tensor, width: int, height: int, wrap: bool) -> tuple[Tensor, Tensor]:
+    """Flat indices and weights ``[..., 4]`` of the 4 pixels around ``(x, y)`` (pixel-centre coordinates).
+
+    Columns wrap around when ``wrap``; otherwise, like rows, they clamp to the edge.
+    """
+    x0, y0 = x.floor(), y.floor()
+    index, weight = [], []
+    for dy in (0, 1):
+        for dx in (0, 1):
+            xs, ys = x0 + dx, y0 + dy
+            w = (1 - (x - xs).abs()) * (1 - (y - ys).abs())
+            xs = torch.remainder(xs, width) if wrap else xs.clamp(0, width - 1)
+            index.append((ys.clamp(0, height - 1) * width + xs).long())
+            weight.append(w)
+    return torch.stack(index, -1), torch.stack(weight, -1).float()
+
+
+class Panorama(CanonicalSpace):
+    """An equirectangular canvas ``[C, H, 2H]`` and square perspective views ``[N, C, S, S]``.
+
+    ``project`` samples each view pixel's ray from the canvas (bilinear; columns wrap at 0/360°,
+    rows clamp at the poles). ``unproject`` warps the views back: every canvas pixel inside a
+    view's frustum samples that view (bilinear), views are averaged with their weights, and pixels
+    no view sees are filled from the nearest seen pixel (their coverage stays 0).
+    """
+
+    def __init__(self, cameras: PanoramaCameras, view_size: int = 64, canvas_height: int = 256,
+                 pixel_canvas_height: int = 1024):
+        if view_size <= 0 or canvas_height <= 0:
+            raise ValueError("view_size and canvas_height must be positive.")
+        self.cameras = cameras
+        self.view_size = (view_size, view_size)
+        self.canonical_size = (canvas_height, 2 * canvas_height)
+        self.pixel_canvas_height = pixel_canvas_height
+        self.rotations = _rotations(cameras)
+        self.num_views = len(self.rotations)
+        self._build_forward()
+        self._build_backward()
+        self._on_device: dict[torch.device, tuple[Tensor, ...]] = {}
+        self._scaled: dict[int, Panorama] = {}
+
+    @property
+    def focal(self) -> float:
+        """Focal length in view pixels."""
+        return self.view_size[0] / 2 / math.tan(math.radians(self.cameras.fov) / 2)
+
+    def _build_forward(self) -> None:
+        size, (height, width) = self.view_size[0], self.canonical_size
+        pixels = torch.arange(size, dtype=torch.float64) + 0.5 - size / 2
+        rows, cols = torch.meshgrid(pixels, pixels, indexing="ij")
+        rays = torch.stack([cols / self.focal, -rows / self.focal, torch.ones_like(rows)], -1)
+        world = torch.einsum("nij,hwj->nhwi", self.rotations, rays)
+        lon = torch.atan2(world[..., 0], world[..., 2])
+        lat = torch.asin(world[..., 1] / world.norm(dim=-1))
+        x = (lon / (2 * math.pi) + 0.5) * width - 0.5
+        y = (0.5 - lat / math.pi) * height - 0.5
+        self.forward_index, self.forward_weight = _bilinear_taps(x, y, width, height, wrap=True)
+
+    def _build_backward(self) -> None:
+        """For every (canvas pixel, view) pair where the pixel is in the view: 4 taps into the views."""
+        size, (height, width) = self.view_size[0], self.canonical_size
+        lat = (0.5 - (torch.arange(height, dtype=torch.float64) + 0.5) / height) * math.pi
+        lon = ((torch.arange(width, dtype=torch.float64) + 0.5) / width - 0.5) * 2 * math.pi
+        lat, lon = torch.meshgrid(lat, lon, indexing="ij")
+        world = torch.stack([lat.cos() * lon.sin(), lat.sin(), lat.cos() * lon.cos()], -1).reshape(-1, 3)
+        pixels, taps, weights, views = [], [], [], []
+        for view, rotation in enumerate(self.rotations):
+            camera = world @ rotation
+            ahead = camera[:, 2] > 1e-6
+            u = camera[:, 0] / camera[:, 2].clamp_min(1e-6) * self.focal + size / 2 - 0.5
+            v = -camera[:, 1] / camera[:, 2].clamp_min(1e-6) * self.focal + size / 2 - 0.5
+            inside = ahead & (u >= -0.5) & (u <= size - 0.5) & (v >= -0.5) & (v <= size - 0.5)
+            index, weight = _bilinear_taps(u[inside], v[inside], size, size, wrap=False)
+            pixels.append(inside.nonzero()[:, 0])
+            taps.append(index + view * size * size)
+            weights.append(weight)
+            views.append(torch.full((int(inside.sum()),), view))
+        self.backward_pixel = torch.cat(pixels)
+        self.backward_index = torch.cat(taps)
+        self.backward_weight = torch.cat(weights)
+        seen = torch.zeros(height * width, dtype=torch.bool)
+        seen[self.backward_pixel] = True
+        self.seen = seen.reshape(height, width)
+        self.fill_index = nearest_seen(self.seen)
+
+    def _buffers(self, device: torch.device) -> tuple[Tensor, ...]:
+        if device not in self._on_device:
+            self._on_device[device] = tuple(t.to(device) for t in (
+                self.forward_index.flatten(), self.forward_weight, self.backward_pixel,
+                self.backward_index.flatten(), self.backward_weight, self.fill_index.flatten()))
+        return self._on_device[device]
+
+    def project(self, canonical: Tensor) -> Tensor:
+        index, weight, *_ = self._buffers(canonical.device)
+        c = canonical.shape[0]
+        taps = canonical.reshape(c, -1)[:, index].reshape(c, self.num_views, *self.view_size, 4)
+        return (taps * weight.to(canonical.dtype)).sum(-1).transpose(0, 1)
+
+    def unproject(self, views: Tensor, weights: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        _, _, pixel, index, tap_weight, fill = self._buffers(views.device)
+        c = views.shape[1]
+        height, width = self.canonical_size
+        flat = views.float().transpose(0, 1).reshape(c, -1)
+        values = (flat[:, index].reshape(c, -1, 4) * tap_weight).sum(-1)
+        if weights is None:
+            view_weight = torch.ones(len(pixel), device=views.device)
+        else:
+            view_weight = (weights.float().reshape(-1)[index].reshape(-1, 4) * tap_weight).sum(-1)
+        total = torch.zeros(c, height * width, device=views.device).index_add_(1, pixel, values * view_weight)
+        coverage = torch.zeros(height * width, device=views.device).index_add_(0, pixel, view_weight)
+        canonical = (total / coverage.clamp_min(1e-12))[:, fill]
+        return canonical.reshape(c, height, width).to(views.dtype), coverage.reshape(1, height, width)
+
+    def initial_noise(self, channels: int, generator: torch.Generator | None = None,
+                      dtype: torch.dtype = torch.float32) -> Tensor:
+        """Projected canvas noise, rescaled by the bilinear taps' norm to unit variance per pixel."""
+        noise = super().initial_noise(channels, generator, dtype)
+        norm = self.forward_weight.square().sum(-1).sqrt().unsqueeze(1)
+        return noise / norm.to(dtype)
+
+    def scaled(self, factor: int) -> Panorama:
+        """The same cameras at ``factor`` times the view size, on the RGB canvas (``pixel_canvas_height``)."""
+        if factor not in self._scaled:
+            self._scaled[factor] = Panorama(self.cameras, self.view_size[0] * factor, self.pixel_canvas_height,
+                                            self.pixel_canvas_height)
+        return self._scaled[factor]
+
+    def uncovered(self) -> str:
+        """A sentence naming the latitudes no view sees, or an empty string when views see everything."""
+        rows = self.seen.any(1)
+        if rows.all():
+            return ""
+        height = self.canonical_size[0]
+        lat = lambda row: 90 - 180 * row / height  # noqa: E731
+        seen_rows = rows.nonzero()[:, 0]
+        parts = []
+        if seen_rows[0] > 0:
+            parts.append(f"north of {lat(int(seen_rows[0])):.0f}°")
+        if seen_rows[-1] < height - 1:
+            parts.append(f"south of {lat(int(seen_rows[-1]) + 1):.0f}°")
+        return (f"No view sees latitudes {' and '.join(parts)}; those pixels are filled from the nearest seen "
+                "pixel. Add elevations (phi_range, phi_interval) or widen the FOV to cover them.")
+
+    def check_coverage(self) -> None:
+        """Raise when views leave gaps between them (unseen azimuths, or unseen bands between elevations);
+        warn about uncovered polar caps."""
+        columns = self.seen.any(0)
+        seen_rows = self.seen.float().cumsum(0)
+        enclosed = ~self.seen & (seen_rows > 0) & (seen_rows < seen_rows[-1:])
+        if not columns.all() or enclosed.any():
+            column = int((~columns if not columns.all() else enclosed.any(0)).nonzero()[0, 0])
+            lon = 360 * (column + 0.5) / self.canonical_size[1] - 180
+            raise ValueError(f"The cameras leave gaps between views (e.g. at azimuth {lon:.0f}° from the centre): "
+                             f"with FOV {self.cameras.fov}°, use a theta_interval/phi_interval no larger than the "
+                             "FOV, or widen the FOV.")
+        if self.uncovered():
+            warnings.warn(self.uncovered(), stacklevel=2)
+
+    def __repr__(self) -> str:
+        return (f"Panorama({self.canonical_size[0]}x{self.canonical_size[1]}, {self.num_views} views of "
+                f"{self.view_size[0]} px, FOV {self.cameras.fov}°)")
+
+
+def nearest_seen(seen: Tensor) -> Tensor:
+    """``[H, W]`` flat index of the nearest seen pixel (columns wrap), by jump flooding."""
+    height, width = seen.shape
+    rows, cols = torch.meshgrid(torch.arange(height, dtype=torch.int32), torch.arange(width, dtype=torch.int32),
+                                indexing="ij")
+    if not seen.any():
+        return (rows * width + cols).long()
+    far = torch.iinfo(torch.int32).max
+    best_r, best_c = rows.clone(), cols.clone()
+    best_d = torch.where(seen, 0, far)
+
+    def distance(r: Tensor, c: Tensor) -> Tensor:
+        dc = (c - cols).abs()
+        return (r - rows).square() + torch.minimum(dc, width - dc).square()
+
+    step = 1 << max(height, width).bit_length()
+    while step >= 1:
+        for dr in (-step, 0, step):
+            for dc in (-step, 0, step):
+                if dr == dc == 0:
+                    continue
+                r = (rows + dr).clamp(0, height - 1).long()
+                c = ((cols + dc) % width).long()
+                cand_r, cand_c, known = best_r[r, c], best_c[r, c], best_d[r, c] < far
+                cand_d = torch.where(known, distance(cand_r, cand_c), far)
+                better = cand_d < best_d
+                best_r = torch.where(better, cand_r, best_r)
+                best_c = torch.where(better, cand_c, best_c)
+                best_d = torch.where(better, cand_d, best_d)
+        step //= 2
+    return (best_r * width + best_c).long()
