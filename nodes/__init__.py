@@ -3,7 +3,8 @@ from .anagram import AnagramAnimationNode, AnagramViewsNode
 from .canvas import EmptyLatentNode, WideCanvasNode
 from .decode import DecodeNode
 from .noise import NoiseNode
+from .panorama import PanoramaDepthNode, PanoramaNode, SavePanoramaNode
 from .sampling import GuiderNode, SamplerNode
 
-NODES = [WideCanvasNode, AnagramViewsNode, EmptyLatentNode, NoiseNode, GuiderNode, SamplerNode, DecodeNode,
-         AnagramAnimationNode]
+NODES = [WideCanvasNode, AnagramViewsNode, PanoramaNode, PanoramaDepthNode, EmptyLatentNode, NoiseNode, GuiderNode,
+         SamplerNode, DecodeNode, AnagramAnimationNode, SavePanoramaNode]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from functools import partial
 
 import comfy.model_management
@@ -42,6 +43,32 @@ def slice_views(conds: list[dict] | None, views: slice, num_views: int) -> list[
         }
         sliced.append(cond)
     return sliced
+
+
+def per_view_controls(conds: list[dict] | None, num_views: int) -> list:
+    """The ControlNets in ``conds`` (and their chains) whose hint images are one per view."""
+    found = {}
+    for cond in conds or []:
+        control = cond.get("control")
+        while control is not None:
+            hint = getattr(control, "cond_hint_original", None)
+            if torch.is_tensor(hint) and hint.shape[0] == num_views and num_views > 1:
+                found[id(control)] = control
+            control = getattr(control, "previous_controlnet", None)
+    return list(found.values())
+
+
+@contextmanager
+def control_hints_of(controls: list, views: slice):
+    """Give ``controls`` only the hints of ``views`` while a sub-batch of views runs."""
+    originals = [control.cond_hint_original for control in controls]
+    try:
+        for control, hint in zip(controls, originals):
+            control.cond_hint_original, control.cond_hint = hint[views], None
+        yield
+    finally:
+        for control, hint in zip(controls, originals):
+            control.cond_hint_original, control.cond_hint = hint, None
 
 
 class SyncTweediesGuider(comfy.samplers.CFGGuider):
@@ -123,14 +150,18 @@ class SyncTweediesGuider(comfy.samplers.CFGGuider):
         n = views.shape[0]
         timestep = sigma.reshape(1).expand(n)
         batch = self.views_per_batch or self.auto_views_per_batch(views)
+        controls = per_view_controls(self.conds.get("positive", []) + self.conds.get("negative", []), n) \
+            if batch < n else []
         out = []
         for start in range(0, n, batch):
             comfy.model_management.throw_exception_if_processing_interrupted()
             part = slice(start, min(n, start + batch))
             positive = slice_views(self.conds.get("positive"), part, n)
             negative = slice_views(self.conds.get("negative"), part, n)
-            out.append(comfy.samplers.sampling_function(self.inner_model, views[part], timestep[part], negative,
-                                                        positive, self.cfg, model_options=model_options, seed=seed))
+            with control_hints_of(controls, part):
+                out.append(comfy.samplers.sampling_function(self.inner_model, views[part], timestep[part], negative,
+                                                            positive, self.cfg, model_options=model_options,
+                                                            seed=seed))
         return torch.cat(out)
 
     def auto_views_per_batch(self, views: Tensor) -> int:

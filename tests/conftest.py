@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from host_support import REPO, load_pack, write_tiny_sd15
+from host_support import REPO, load_pack, room_depth, write_tiny_controlnet, write_tiny_sd15
+from synctweedies.depth import write_dpt
 
 SHIMS = Path(__file__).resolve().parent / "host_shims"
 
@@ -67,6 +68,10 @@ def models_dir(tmp_path_factory, comfy) -> Path:
     (base / "custom_nodes").mkdir()
     (base / "custom_nodes" / "ComfyUI-SyncTweedies").symlink_to(REPO, target_is_directory=True)
     write_tiny_sd15(base / "models" / "checkpoints" / "tiny_sd15.safetensors")
+    (base / "models" / "controlnet").mkdir()
+    write_tiny_controlnet(base / "models" / "controlnet" / "tiny_controlnet.safetensors")
+    (base / "input").mkdir()
+    write_dpt(base / "input" / "room_depth.dpt", room_depth(32))
     return base
 
 

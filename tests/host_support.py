@@ -81,3 +81,37 @@ def write_tiny_sd15(path: Path) -> Path:
     state = {**unet_state(), **tiny_vae_state(), **clip_l_state()}
     save_file({k: (v.half() if v.is_floating_point() else v).contiguous() for k, v in state.items()}, str(path))
     return path
+
+
+def write_tiny_controlnet(path: Path) -> Path:
+    """Write a random-weight ControlNet matching ``TINY_UNET`` (3-channel hints) to ``path``; returns ``path``."""
+    from comfy.cldm.cldm import ControlNet
+    import comfy.ops
+    from safetensors.torch import save_file
+
+    config = copy.deepcopy(TINY_UNET)
+    config.pop("out_channels")
+    config.pop("transformer_depth_output")
+    net = ControlNet(**config, hint_channels=3, dtype=torch.float32, device="cpu",
+                     operations=comfy.ops.disable_weight_init)
+    state = randomize(net, 3)
+    generator = torch.Generator().manual_seed(4)
+    for name, value in state.items():  # the hint path at unit gain, so hints visibly steer the result
+        if name.startswith(("input_hint_block", "zero_convs", "middle_block_out")) and value.ndim == 4:
+            value.normal_(0, value[0].numel() ** -0.5, generator=generator)
+    save_file({k: v.contiguous() for k, v in state.items()}, str(path))
+    return path
+
+
+def room_depth(height: int, walls: tuple[tuple[float, float], ...] = ((1.2, 2.0), (1.0, 1.5), (2.0, 3.0))):
+    """The equirectangular depth ``[H, 2H]`` (float32 array) seen from a point in a box room, the walls at
+    distances (behind, ahead) along x, y and z."""
+    import numpy as np
+
+    lat = (0.5 - (np.arange(height) + 0.5) / height) * np.pi
+    lon = ((np.arange(2 * height) + 0.5) / (2 * height) - 0.5) * 2 * np.pi
+    lat, lon = np.meshgrid(lat, lon, indexing="ij")
+    direction = np.stack([np.cos(lat) * np.sin(lon), np.sin(lat), np.cos(lat) * np.cos(lon)])
+    wall = np.array([[behind, ahead] for behind, ahead in walls])
+    distance = np.where(direction > 0, wall[:, 1, None, None], wall[:, 0, None, None])
+    return np.min(distance / np.maximum(np.abs(direction), 1e-9), axis=0).astype(np.float32)

@@ -83,6 +83,34 @@ def _bilinear_taps(x: Tensor, y: Tensor, width: int, height: int, wrap: bool) ->
     return torch.stack(index, -1), torch.stack(weight, -1).float()
 
 
+def perspective_taps(cameras: PanoramaCameras, view_size: int, canvas_size: tuple[int, int]) -> tuple[Tensor, Tensor]:
+    """Bilinear taps ``[N, S, S, 4]`` (flat canvas index, weight) of each view pixel's ray on the canvas."""
+    height, width = canvas_size
+    focal = view_size / 2 / math.tan(math.radians(cameras.fov) / 2)
+    pixels = torch.arange(view_size, dtype=torch.float64) + 0.5 - view_size / 2
+    rows, cols = torch.meshgrid(pixels, pixels, indexing="ij")
+    rays = torch.stack([cols / focal, -rows / focal, torch.ones_like(rows)], -1)
+    world = torch.einsum("nij,hwj->nhwi", _rotations(cameras), rays)
+    lon = torch.atan2(world[..., 0], world[..., 2])
+    lat = torch.asin(world[..., 1] / world.norm(dim=-1))
+    x = (lon / (2 * math.pi) + 0.5) * width - 0.5
+    y = (0.5 - lat / math.pi) * height - 0.5
+    return _bilinear_taps(x, y, width, height, wrap=True)
+
+
+def perspective_views(canvas: Tensor, cameras: PanoramaCameras, view_size: int) -> Tensor:
+    """Equirectangular ``canvas`` ``[C, H, 2H]`` seen by ``cameras``: views ``[N, C, S, S]`` (bilinear)."""
+    index, weight = perspective_taps(cameras, view_size, tuple(canvas.shape[-2:]))
+    return gather_taps(canvas, index, weight)
+
+
+def gather_taps(canvas: Tensor, index: Tensor, weight: Tensor) -> Tensor:
+    """``canvas`` ``[C, H, W]`` read through taps ``[N, h, w, K]`` (flat index, weight): ``[N, C, h, w]``."""
+    c = canvas.shape[0]
+    taps = canvas.reshape(c, -1)[:, index.reshape(-1)].reshape(c, *index.shape)
+    return (taps * weight.to(canvas.dtype)).sum(-1).transpose(0, 1)
+
+
 class Panorama(CanonicalSpace):
     """An equirectangular canvas ``[C, H, 2H]`` and square perspective views ``[N, C, S, S]``.
 
@@ -113,16 +141,8 @@ class Panorama(CanonicalSpace):
         return self.view_size[0] / 2 / math.tan(math.radians(self.cameras.fov) / 2)
 
     def _build_forward(self) -> None:
-        size, (height, width) = self.view_size[0], self.canonical_size
-        pixels = torch.arange(size, dtype=torch.float64) + 0.5 - size / 2
-        rows, cols = torch.meshgrid(pixels, pixels, indexing="ij")
-        rays = torch.stack([cols / self.focal, -rows / self.focal, torch.ones_like(rows)], -1)
-        world = torch.einsum("nij,hwj->nhwi", self.rotations, rays)
-        lon = torch.atan2(world[..., 0], world[..., 2])
-        lat = torch.asin(world[..., 1] / world.norm(dim=-1))
-        x = (lon / (2 * math.pi) + 0.5) * width - 0.5
-        y = (0.5 - lat / math.pi) * height - 0.5
-        self.forward_index, self.forward_weight = _bilinear_taps(x, y, width, height, wrap=True)
+        self.forward_index, self.forward_weight = perspective_taps(self.cameras, self.view_size[0],
+                                                                   self.canonical_size)
 
     def _build_backward(self) -> None:
         """For every (canvas pixel, view) pair where the pixel is in the view: 4 taps into the views."""
@@ -154,15 +174,13 @@ class Panorama(CanonicalSpace):
     def _buffers(self, device: torch.device) -> tuple[Tensor, ...]:
         if device not in self._on_device:
             self._on_device[device] = tuple(t.to(device) for t in (
-                self.forward_index.flatten(), self.forward_weight, self.backward_pixel,
+                self.forward_index, self.forward_weight, self.backward_pixel,
                 self.backward_index.flatten(), self.backward_weight, self.fill_index.flatten()))
         return self._on_device[device]
 
     def project(self, canonical: Tensor) -> Tensor:
         index, weight, *_ = self._buffers(canonical.device)
-        c = canonical.shape[0]
-        taps = canonical.reshape(c, -1)[:, index].reshape(c, self.num_views, *self.view_size, 4)
-        return (taps * weight.to(canonical.dtype)).sum(-1).transpose(0, 1)
+        return gather_taps(canonical, index, weight)
 
     def unproject(self, views: Tensor, weights: Tensor | None = None) -> tuple[Tensor, Tensor]:
         _, _, pixel, index, tap_weight, fill = self._buffers(views.device)
