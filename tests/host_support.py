@@ -60,10 +60,24 @@ def unet_state(config: dict = TINY_UNET, dtype: torch.dtype = torch.float32,
     return {f"model.diffusion_model.{k}": v for k, v in randomize(unet, 0).items()}
 
 
+def unit_gain(state: dict[str, torch.Tensor], prefixes: tuple[str, ...] = ("",), seed: int = 4,
+              gain: float = 1.0) -> None:
+    """Redraw the convolution weights under ``prefixes`` with variance ``gain / fan_in``, in place,
+    so that signals neither vanish nor explode through the random network."""
+    generator = torch.Generator().manual_seed(seed)
+    for name, value in state.items():
+        if name.startswith(prefixes) and value.ndim == 4:
+            value.normal_(0, (gain / value[0].numel()) ** 0.5, generator=generator)
+
+
 def tiny_vae_state() -> dict[str, torch.Tensor]:
+    """A random TAESD whose images vary and whose latents stay near unit size, as a checkpoint's VAE."""
     from comfy.taesd.taesd import TAESD
 
-    return {f"first_stage_model.{k}": v for k, v in randomize(TAESD(latent_channels=4), 1).items()}
+    state = randomize(TAESD(latent_channels=4), 1)
+    unit_gain(state, ("taesd_decoder",), gain=2.0)  # He gain: ReLUs halve the variance
+    unit_gain(state, ("taesd_encoder",), gain=0.5)
+    return {f"first_stage_model.{k}": v for k, v in state.items()}
 
 
 def clip_l_state() -> dict[str, torch.Tensor]:
@@ -95,10 +109,7 @@ def write_tiny_controlnet(path: Path) -> Path:
     net = ControlNet(**config, hint_channels=3, dtype=torch.float32, device="cpu",
                      operations=comfy.ops.disable_weight_init)
     state = randomize(net, 3)
-    generator = torch.Generator().manual_seed(4)
-    for name, value in state.items():  # the hint path at unit gain, so hints visibly steer the result
-        if name.startswith(("input_hint_block", "zero_convs", "middle_block_out")) and value.ndim == 4:
-            value.normal_(0, value[0].numel() ** -0.5, generator=generator)
+    unit_gain(state, ("input_hint_block", "zero_convs", "middle_block_out"))  # hints visibly steer the result
     save_file({k: v.contiguous() for k, v in state.items()}, str(path))
     return path
 

@@ -51,3 +51,40 @@ def test_ui_workflow_loads_with_its_widget_values(page, path):
         sampler = by_type["SyncTweediesSampler"]["widgets"]
         saved = next(node["widgets_values"] for node in workflow["nodes"] if node["type"] == "SyncTweediesSampler")
         assert sampler["steps"] == saved[2] and sampler["mode"].startswith("2:") and sampler["sampler_name"] == "euler"
+
+
+def test_panorama_workflow_queued_from_the_page_draws_in_the_360_viewer(page, tmp_path):
+    """Load the bundled panorama graph, queue its API twin at CPU size from the page's own session, and
+    look at the 360 viewer its save node opens."""
+    from synctweedies.queue import apply_overrides
+    from test_host_server import PANORAMA_CPU
+
+    workflow = json.loads((WORKFLOWS / "panorama.json").read_text())
+    prompt = apply_overrides(json.loads((WORKFLOWS / "panorama_api.json").read_text()), PANORAMA_CPU)
+    status = page.evaluate("""async ([workflow, prompt]) => {
+        await window.app.loadGraphData(workflow);
+        const response = await fetch("prompt", {method: "POST", headers: {"Content-Type": "application/json"},
+            body: JSON.stringify({prompt, client_id: window.app.api.clientId})});
+        return response.status;
+    }""", [workflow, prompt])
+    assert status == 200
+    viewer = page.locator("canvas.synctweedies-panorama-viewer")
+    viewer.wait_for(state="attached", timeout=300_000)
+    page.wait_for_function("() => Number(document.querySelector('canvas.synctweedies-panorama-viewer')"
+                           "?.dataset.drawn ?? 0) > 0", timeout=60_000)
+    spread = page.evaluate("""() => {
+        const canvas = document.querySelector('canvas.synctweedies-panorama-viewer');
+        const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        let min = 255, max = 0;
+        for (let i = 0; i < data.length; i++) { if (i % 4 === 3) continue; min = Math.min(min, data[i]); max = Math.max(max, data[i]); }
+        return max - min;
+    }""")
+    assert spread > 10, "the viewer shows the panorama, not a blank canvas"
+    viewer.scroll_into_view_if_needed()
+    viewer.screenshot(path=str(tmp_path / "viewer.png"))
+    before = page.evaluate("() => document.querySelector('canvas.synctweedies-panorama-viewer').dataset.yaw")
+    viewer.dispatch_event("pointerdown", {"clientX": 200, "clientY": 100, "pointerId": 1})
+    viewer.dispatch_event("pointermove", {"clientX": 120, "clientY": 100, "pointerId": 1})
+    viewer.dispatch_event("pointerup", {"clientX": 120, "clientY": 100, "pointerId": 1})
+    after = page.evaluate("() => document.querySelector('canvas.synctweedies-panorama-viewer').dataset.yaw")
+    assert float(after) != float(before), "dragging turns the view"

@@ -106,6 +106,24 @@ def test_ambiguous_image_workflow_writes_the_image_its_views_and_the_animation(s
         assert animation.format == "WEBP" and animation.is_animated and animation.n_frames > 2
 
 
+PANORAMA_CPU = [TINY, "360 panorama.view_size=64", "360 panorama.latent_height=16", "360 panorama.rgb_height=64",
+                "SyncTweedies Sampler.steps=2"]
+DEPTH_CPU = ["Depth views.depth_map=room_depth.dpt", "Load ControlNet.control_net_name=tiny_controlnet.safetensors"]
+
+
+@pytest.mark.parametrize("name, overrides", [("panorama", PANORAMA_CPU), ("panorama_depth", PANORAMA_CPU + DEPTH_CPU)])
+def test_panorama_workflows_write_a_360_file_and_the_views(server, tmp_path, name, overrides):
+    workflow = apply_overrides(json.loads((WORKFLOWS / f"{name}_api.json").read_text()), overrides)
+    saved = asyncio.run(run_workflow(workflow, server.removeprefix("http://"), tmp_path, progress=False,
+                                     timeout=600))
+    panoramas = [p for p in saved if re.fullmatch(f"{name}_\\d+_", p.stem)]
+    views = [p for p in saved if re.fullmatch(f"{name}_views_\\d+_", p.stem)]
+    assert len(panoramas) == 1 and panoramas[0].suffix == ".jpg" and len(views) == 8
+    with Image.open(panoramas[0]) as image:
+        assert image.size == (128, 64)
+        assert b'GPano:ProjectionType="equirectangular"' in image.info["xmp"]
+
+
 def test_queue_rejects_a_broken_workflow_with_the_hosts_reason(server):
     from synctweedies.queue import WorkflowError
 

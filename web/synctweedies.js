@@ -1,5 +1,7 @@
 // Shows on the Wide Canvas node how many views its settings make, updated as widgets change.
 import { app } from "../../scripts/app.js";
+import { api } from "../../scripts/api.js";
+import { createViewer } from "./panorama_viewer.js";
 import { describeCanvas } from "./view_count.js";
 
 app.registerExtension({
@@ -23,5 +25,27 @@ app.registerExtension({
       };
     }
     update();
+  },
+});
+
+// The Save 360° Panorama node shows its last image in a 360° viewer (drag to look around).
+app.registerExtension({
+  name: "SyncTweedies.PanoramaViewer",
+  nodeCreated(node) {
+    if (node.comfyClass !== "SyncTweediesSavePanorama") return;
+    const onExecuted = node.onExecuted;
+    node.onExecuted = function (message) {
+      onExecuted?.apply(this, arguments);
+      const image = message?.images?.[0];
+      if (!image) return;
+      const query = new URLSearchParams({ filename: image.filename, subfolder: image.subfolder, type: image.type });
+      const viewer = createViewer(api.apiURL(`/view?${query}`));
+      viewer.className = "synctweedies-panorama-viewer";
+      this.widgets?.find((w) => w.name === "panorama_viewer")?.onRemove?.();
+      this.widgets = this.widgets?.filter((w) => w.name !== "panorama_viewer");
+      this.addDOMWidget("panorama_viewer", "panorama", viewer, { serialize: false });
+      this.setSize([Math.max(this.size[0], 400), Math.max(this.size[1], 360)]);
+      this.setDirtyCanvas?.(true, true);
+    };
   },
 });

@@ -168,7 +168,61 @@ def ambiguous_image() -> Graph:
     return graph
 
 
-WORKFLOWS = {"wide_image": wide_image, "wide_image_advanced": wide_image_advanced, "ambiguous_image": ambiguous_image}
+PANORAMA_PROMPT = "An old looking library"
+PANORAMA_NEGATIVE = "oversmoothed, blurry, depth of field, out of focus, low quality, bloom, glowing effect."
+PANORAMA_RIG = {"theta_start": 0.0, "theta_end": 360.0, "theta_interval": 45.0, "phi_start": 0.0, "phi_end": 1.0,
+                "phi_interval": 45.0, "fov": 72.0, "view_size": 512, "latent_height": 256, "rgb_height": 1024}
+
+
+def panorama(depth: bool = False) -> Graph:
+    """A 360° panorama from a prompt, x0 averaged in RGB (the VAE into the sampler); optionally depth-guided."""
+    graph = Graph()
+    checkpoint = graph.add("CheckpointLoaderSimple", "Load Checkpoint",
+                           {"ckpt_name": "v1-5-pruned-emaonly.safetensors"},
+                           outputs=[("MODEL", "MODEL"), ("CLIP", "CLIP"), ("VAE", "VAE")])
+    positive = graph.add("CLIPTextEncode", "Prompt", {"text": PANORAMA_PROMPT}, {"clip": (checkpoint, 1, "CLIP")},
+                         outputs=[("CONDITIONING", "CONDITIONING")])
+    negative = graph.add("CLIPTextEncode", "Negative prompt", {"text": PANORAMA_NEGATIVE},
+                         {"clip": (checkpoint, 1, "CLIP")}, outputs=[("CONDITIONING", "CONDITIONING")])
+    space = graph.add("SyncTweediesPanorama", "360 panorama", PANORAMA_RIG,
+                      outputs=[("space", "SYNCTWEEDIES_SPACE")])
+    conditioning = (positive, 0), (negative, 0)
+    if depth:
+        hints = graph.add("SyncTweediesPanoramaDepth", "Depth views", {"depth_map": "cf726b6c0144425282245b34fc4efdca_depth.dpt"},
+                          {"space": (space, 0, "SYNCTWEEDIES_SPACE")},
+                          outputs=[("view_hints", "IMAGE"), ("equirect", "IMAGE")])
+        control = graph.add("ControlNetLoader", "Load ControlNet",
+                            {"control_net_name": "control_v11f1p_sd15_depth.pth"},
+                            outputs=[("CONTROL_NET", "CONTROL_NET")])
+        apply = graph.add("ControlNetApplyAdvanced", "Apply depth ControlNet",
+                          {"strength": 0.7, "start_percent": 0.0, "end_percent": 0.99},
+                          {"positive": (positive, 0, "CONDITIONING"), "negative": (negative, 0, "CONDITIONING"),
+                           "control_net": (control, 0, "CONTROL_NET"), "image": (hints, 0, "IMAGE")},
+                          outputs=[("positive", "CONDITIONING"), ("negative", "CONDITIONING")])
+        conditioning = (apply, 0), (apply, 1)
+    sampler = graph.add(
+        "SyncTweediesSampler", "SyncTweedies Sampler",
+        {"seed": 0, "steps": 30, "cfg": 7.5, "sampler_name": "euler", "scheduler": "normal", "denoise": 1.0,
+         "mode": MODE, "sync_end": 1.0, "views_per_batch": 0},
+        {"model": (checkpoint, 0, "MODEL"), "positive": (*conditioning[0], "CONDITIONING"),
+         "negative": (*conditioning[1], "CONDITIONING"), "space": (space, 0, "SYNCTWEEDIES_SPACE"),
+         "vae": (checkpoint, 2, "VAE")},
+        outputs=[("views", "LATENT")], seeded="seed")
+    name = "panorama_depth" if depth else "panorama"
+    decode = graph.add("SyncTweediesDecode", "Decode and stitch", {},
+                       {"vae": (checkpoint, 2, "VAE"), "samples": (sampler, 0, "LATENT"),
+                        "space": (space, 0, "SYNCTWEEDIES_SPACE")},
+                       outputs=[("canvas", "IMAGE"), ("views", "IMAGE")])
+    graph.add("SyncTweediesSavePanorama", "Save 360 panorama", {"filename_prefix": f"SyncTweedies/{name}",
+                                                                "format": "jpg"},
+              {"images": (decode, 0, "IMAGE")})
+    graph.add("SaveImage", "Save views", {"filename_prefix": f"SyncTweedies/{name}_views"},
+              {"images": (decode, 1, "IMAGE")})
+    return graph
+
+
+WORKFLOWS = {"wide_image": wide_image, "wide_image_advanced": wide_image_advanced, "ambiguous_image": ambiguous_image,
+             "panorama": panorama, "panorama_depth": lambda: panorama(depth=True)}
 
 
 def render() -> dict[str, str]:
