@@ -32,19 +32,17 @@ def write_dpt(path: Path, depth: np.ndarray) -> None:
 
 
 def read_exr(path: Path) -> np.ndarray:
-    """The first channel of an OpenEXR file, through OpenCV when it is installed."""
-    import os
-
-    os.environ.setdefault("OPENCV_IO_ENABLE_OPENEXR", "1")
+    """The depth channel (``Z``, ``Y``, ``R`` or the first) of an OpenEXR file, with the ``OpenEXR`` package."""
     try:
-        import cv2
+        import OpenEXR
     except ImportError:
-        raise ValueError(f"Reading {path.name} needs OpenCV: pip install opencv-python-headless "
+        raise ValueError(f"Reading {path.name} needs the OpenEXR package: pip install OpenEXR "
                          "(or save the depth as .dpt, 16-bit .png or .npy).") from None
-    image = cv2.imread(str(path), cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
-    if image is None:
-        raise ValueError(f"OpenCV could not read {path}; is it an OpenEXR file?")
-    return image if image.ndim == 2 else image[..., 0]
+    with OpenEXR.File(str(path)) as exr:
+        channels = exr.channels()
+        name = next((c for c in ("Z", "depth", "Y", "R") if c in channels), next(iter(channels)))
+        pixels = np.asarray(channels[name].pixels)
+    return pixels if pixels.ndim == 2 else pixels[..., 0]
 
 
 def read_depth(path: str | Path) -> Tensor:

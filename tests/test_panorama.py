@@ -205,3 +205,11 @@ def test_saved_panoramas_declare_equirectangular_projection(tmp_path, suffix):
     assert 'GPano:ProjectionType="equirectangular"' in xmp and 'GPano:FullPanoWidthPixels="64"' in xmp
     with pytest.raises(FileExistsError):
         save_equirectangular(Image.new("RGB", (64, 32)), path)
+
+
+def test_exr_depth_maps_load(tmp_path):
+    exr = pytest.importorskip("OpenEXR", reason="the OpenEXR package is not installed (EXR depth maps need it)")
+    depth = (np.random.default_rng(0).random((16, 32)) * 9 + 1).astype(np.float32)
+    with exr.File({"compression": exr.ZIP_COMPRESSION, "type": exr.scanlineimage}, {"Z": depth}) as file:
+        file.write(str(tmp_path / "d.exr"))
+    np.testing.assert_allclose(read_depth(tmp_path / "d.exr").numpy(), depth)
