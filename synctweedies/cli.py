@@ -180,9 +180,9 @@ def run(app: str, args: argparse.Namespace) -> Path:
     space, prompts = build_space(app, args)
     device = torch.device(f"cuda:{args.gpu}" if torch.cuda.is_available() else "cpu")
     dtype = torch.float16 if device.type == "cuda" else torch.float32
+    backend = DiffusersDenoiser(load_pipeline(args.sd_path, device, dtype), args.guidance_scale, args.views_per_batch)
     folder = run_folder(args)
     (folder / "config.json").write_text(json.dumps(vars(args), indent=2))
-    backend = DiffusersDenoiser(load_pipeline(args.sd_path, device, dtype), args.guidance_scale, args.views_per_batch)
     denoise = backend.view_denoiser(backend.encode_prompts(prompts), backend.encode_prompts([args.negative_prompt]))
     sigmas = backend.sigmas(args.num_inference_steps)
     generator = torch.Generator().manual_seed(args.seed)

@@ -28,7 +28,12 @@ def load_pipeline(sd_path: str, device: torch.device, dtype: torch.dtype):
         pipe = StableDiffusionPipeline.from_pretrained(path, torch_dtype=dtype, local_files_only=True,
                                                        safety_checker=None, requires_safety_checker=False)
     elif path.is_file():
-        pipe = StableDiffusionPipeline.from_single_file(str(path), torch_dtype=dtype, local_files_only=True)
+        try:
+            pipe = StableDiffusionPipeline.from_single_file(str(path), torch_dtype=dtype, local_files_only=True)
+        except Exception as error:  # diffusers raises many kinds here; the user needs one message
+            raise ValueError(f"--sd_path {path.name} could not be loaded as a single-file Stable Diffusion checkpoint "
+                             f"without downloading its configuration ({type(error).__name__}: {error}). Convert it "
+                             "to a diffusers folder once where a hub is reachable, and pass that folder.") from None
     else:
         raise ValueError(f"--sd_path {sd_path} does not exist. Models are not downloaded: give a local diffusers "
                          "folder or a single-file checkpoint.")

@@ -91,11 +91,17 @@ def test_ambiguous_image_and_panorama_run(tiny_pipeline, tmp_path):
     (["--app", "panorama", "--depth_data_path", "x.dpt"], "--depth_data_path .depth ControlNet guidance. is a flag"),
     (["--app", "wide_image", "--prompt", "x", "--sd_path", "/nowhere"], "does not exist. Models are not downloaded"),
     (["--app", "wide_image", "--prompt", "x", "--panorama_width", "100"], "not divisible by 8"),
+    (["--app", "wide_image", "--prompt", "x", "--sd_path", "{tmp}/junk.safetensors"], "could not be loaded as a "
+     "single-file Stable Diffusion checkpoint without downloading"),
+    (["--app", "wide_image", "--prompt", "x", "--sd_path", "{tmp}"], "without model_index.json"),
     (["--app", "ambiguous_image", "--prompts", "a"], "1 --prompts for 2 --views_names"),
     (["--app", "ambiguous_image", "--views_names", "identity", "negate"], "not rearrangements of latent pixels"),
 ])
 def test_bad_flags_are_named(tmp_path, capsys, argv, message):
-    assert main([*argv, "--save_top_dir", str(tmp_path)]) == 2
+    (tmp_path / "junk.safetensors").write_bytes(b"not a checkpoint")
+    argv = [arg.replace("{tmp}", str(tmp_path)) for arg in argv]
+    assert main([*argv, "--save_top_dir", str(tmp_path / "out")]) == 2
+    assert not (tmp_path / "out").exists(), "a refused run leaves nothing behind"
     assert re.search(message, capsys.readouterr().err)
 
 
