@@ -14,7 +14,8 @@ from pathlib import Path
 import torch
 
 from .sampling import sample_euler
-from .spaces import AnagramSpace, CanonicalSpace, Panorama, PanoramaCameras, ViewOptions, WideCanvas
+from .spaces import (AnagramSpace, CanonicalSpace, Panorama, PanoramaCameras, PixelSynchronizedSpace, ViewOptions,
+                     WideCanvas)
 from .sync import SyncMode, sample_synchronized
 
 APPS = ("wide_image", "ambiguous_image", "panorama", "mesh", "gs")
@@ -94,6 +95,8 @@ def panorama_parser() -> argparse.ArgumentParser:
     parser.add_argument("--instance_latent_size", type=int, default=64)
     parser.add_argument("--canonical_latent_h", type=int, default=256)
     parser.add_argument("--canonical_rgb_h", type=int, default=1024)
+    parser.add_argument("--average_rgb", action="store_true",
+                        help="average x0 on the RGB canvas (decode, average, encode every step; case 2)")
     parser.set_defaults(num_inference_steps=30, mvd_end=0.8, negative_prompt=(
         "oversmoothed, blurry, depth of field, out of focus, low quality, bloom, glowing effect."))
     return parser
@@ -178,6 +181,10 @@ def run(app: str, args: argparse.Namespace) -> Path:
     from .diffusers_backend import DiffusersDenoiser, load_pipeline
 
     space, prompts = build_space(app, args)
+    mode = SyncMode(int(args.case_num))
+    average_rgb = getattr(args, "average_rgb", False)
+    if average_rgb and int(mode) not in PixelSynchronizedSpace.supported_modes:
+        raise ValueError(f"--average_rgb averages x0 in RGB: use --case_num 2 (or 0), not {int(mode)}.")
     device = torch.device(f"cuda:{args.gpu}" if torch.cuda.is_available() else "cpu")
     dtype = torch.float16 if device.type == "cuda" else torch.float32
     backend = DiffusersDenoiser(load_pipeline(args.sd_path, device, dtype), args.guidance_scale, args.views_per_batch)
@@ -187,7 +194,6 @@ def run(app: str, args: argparse.Namespace) -> Path:
     sigmas = backend.sigmas(args.num_inference_steps)
     generator = torch.Generator().manual_seed(args.seed)
     channels = backend.unet.config.in_channels
-    mode = SyncMode(int(args.case_num))
     if args.initialize_xt_from_zt or mode.on_canonical:
         noise = space.initial_noise(channels, generator)
     else:
@@ -210,7 +216,10 @@ def run(app: str, args: argparse.Namespace) -> Path:
         x = latent + noise * phase_sigmas[0]
         return sample_euler(lambda x, s: sync.denoise(denoise, x, s), x, phase_sigmas, callback)
 
-    views = sample_synchronized(sampler, space, mode, args.mvd_end, noise, torch.zeros_like(noise), sigmas)
+    sync_space = space
+    if average_rgb:
+        sync_space = PixelSynchronizedSpace(space, lambda views: backend.decode(views).to(device), backend.encode)
+    views = sample_synchronized(sampler, sync_space, mode, args.mvd_end, noise, torch.zeros_like(noise), sigmas)
     progress.close()
     images = backend.decode(views)
     canvas = pixels.unproject(images)[0]

@@ -110,3 +110,12 @@ class DiffusersDenoiser:
         images = [self.vae.decode((part / scale).to(self.device, self.vae.dtype)).sample.float().clamp(-1, 1)
                   for part in latents.split(self.views_per_batch)]
         return torch.cat(images).cpu()
+
+    @torch.no_grad()
+    def encode(self, images: Tensor) -> Tensor:
+        """Images ``[N, 3, H, W]`` in [-1, 1] → latents ``[N, 4, H/8, W/8]`` (the posterior mean), on the model's
+        device."""
+        scale = self.vae.config.scaling_factor
+        latents = [self.vae.encode(part.to(self.device, self.vae.dtype)).latent_dist.mean.float() * scale
+                   for part in images.split(self.views_per_batch)]
+        return torch.cat(latents)

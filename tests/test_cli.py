@@ -83,6 +83,10 @@ def test_ambiguous_image_and_panorama_run(tiny_pipeline, tmp_path):
                  "--instance_latent_size", "8", "--canonical_latent_h", "16", "--canonical_rgb_h", "64",
                  "--num_inference_steps", "2", "--log_step", "0"]) == 0
     assert read_image(tmp_path / "panorama/results/final.png").shape == (3, 64, 128)
+    assert main(["--app", "panorama", "--sd_path", str(tiny_pipeline), "--save_top_dir", str(tmp_path),
+                 "--tag", "rgb", "--average_rgb", "--instance_latent_size", "8", "--canonical_latent_h", "16",
+                 "--canonical_rgb_h", "64", "--num_inference_steps", "2", "--log_step", "0"]) == 0
+    assert read_image(tmp_path / "rgb/results/final.png").std() > 0.01
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -95,6 +99,7 @@ def test_ambiguous_image_and_panorama_run(tiny_pipeline, tmp_path):
      "single-file Stable Diffusion checkpoint without downloading"),
     (["--app", "wide_image", "--prompt", "x", "--sd_path", "{tmp}"], "without model_index.json"),
     (["--app", "ambiguous_image", "--prompts", "a"], "1 --prompts for 2 --views_names"),
+    (["--app", "panorama", "--average_rgb", "--case_num", "3"], "use --case_num 2 .or 0., not 3"),
     (["--app", "ambiguous_image", "--views_names", "identity", "negate"], "not rearrangements of latent pixels"),
 ])
 def test_bad_flags_are_named(tmp_path, capsys, argv, message):
