@@ -49,15 +49,18 @@ class PanoramaNode(io.ComfyNode):
                              tooltip="Height of the latent equirectangular canvas (width is twice this)."),
                 io.Int.Input("rgb_height", default=1024, min=64, max=8192, step=8,
                              tooltip="Height of the decoded equirectangular image (width is twice this)."),
+                io.Boolean.Input("feather", default=True,
+                                 tooltip="Weigh each view less towards its edges when averaging, so views blend "
+                                         "in and out; off: a plain mean, as the original."),
             ],
             outputs=[SyncSpace.Output(display_name="space")],
         )
 
     @classmethod
     def execute(cls, theta_start, theta_end, theta_interval, phi_start, phi_end, phi_interval, fov, view_size,
-                latent_height, rgb_height) -> io.NodeOutput:
+                latent_height, rgb_height, feather=True) -> io.NodeOutput:
         cameras = PanoramaCameras((theta_start, theta_end), theta_interval, (phi_start, phi_end), phi_interval, fov)
-        space = Panorama(cameras, to_latent(view_size, "view_size"), latent_height, rgb_height)
+        space = Panorama(cameras, to_latent(view_size, "view_size"), latent_height, rgb_height, feather)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             space.check_coverage()

@@ -7,7 +7,7 @@ import torch
 from test_host_nodes import mode_option
 
 RIG = dict(theta_start=0.0, theta_end=360.0, theta_interval=45.0, phi_start=0.0, phi_end=1.0, phi_interval=45.0,
-           fov=72.0, view_size=64, latent_height=16, rgb_height=64)
+           fov=72.0, view_size=64, latent_height=16, rgb_height=64, feather=True)
 
 
 @pytest.fixture(scope="module")

@@ -171,7 +171,8 @@ def ambiguous_image() -> Graph:
 PANORAMA_PROMPT = "An old looking library"
 PANORAMA_NEGATIVE = "oversmoothed, blurry, depth of field, out of focus, low quality, bloom, glowing effect."
 PANORAMA_RIG = {"theta_start": 0.0, "theta_end": 360.0, "theta_interval": 45.0, "phi_start": 0.0, "phi_end": 1.0,
-                "phi_interval": 45.0, "fov": 72.0, "view_size": 512, "latent_height": 256, "rgb_height": 1024}
+                "phi_interval": 45.0, "fov": 72.0, "view_size": 512, "latent_height": 256, "rgb_height": 1024,
+                "feather": True}
 
 
 def panorama(depth: bool = False) -> Graph:

@@ -66,6 +66,12 @@ def _rotations(cameras: PanoramaCameras) -> Tensor:
     return torch.stack(mats)
 
 
+def _feather(coordinate: Tensor, size: int) -> Tensor:
+    """Weight of a view pixel at ``coordinate`` (pixel centres, ``[-0.5, size - 0.5]``): 1 in the middle,
+    falling smoothly to nearly 0 at the view's edge, so that views blend in and out without seams."""
+    return torch.sin(math.pi * (coordinate + 0.5).clamp(0, size) / size).clamp_min(1e-3)
+
+
 def _bilinear_taps(x: Tensor, y: Tensor, width: int, height: int, wrap: bool) -> tuple[Tensor, Tensor]:
     """Flat indices and weights ``[..., 4]`` of the 4 pixels around ``(x, y)`` (pixel-centre coordinates).
 
@@ -116,18 +122,21 @@ class Panorama(CanonicalSpace):
 
     ``project`` samples each view pixel's ray from the canvas (bilinear; columns wrap at 0/360°,
     rows clamp at the poles). ``unproject`` warps the views back: every canvas pixel inside a
-    view's frustum samples that view (bilinear), views are averaged with their weights, and pixels
-    no view sees are filled from the nearest seen pixel (their coverage stays 0).
+    view's frustum samples that view (bilinear), views are averaged with their weights — with
+    ``feather``, times a weight that falls from 1 at a view's centre to nearly 0 at its edges, so that
+    views blend in and out instead of starting abruptly — and pixels no view sees are filled from
+    the nearest seen pixel (their coverage stays 0).
     """
 
     def __init__(self, cameras: PanoramaCameras, view_size: int = 64, canvas_height: int = 256,
-                 pixel_canvas_height: int = 1024):
+                 pixel_canvas_height: int = 1024, feather: bool = True):
         if view_size <= 0 or canvas_height <= 0:
             raise ValueError("view_size and canvas_height must be positive.")
         self.cameras = cameras
         self.view_size = (view_size, view_size)
         self.canonical_size = (canvas_height, 2 * canvas_height)
         self.pixel_canvas_height = pixel_canvas_height
+        self.feather = feather
         self.rotations = _rotations(cameras)
         self.num_views = len(self.rotations)
         self._build_forward()
@@ -151,7 +160,7 @@ class Panorama(CanonicalSpace):
         lon = ((torch.arange(width, dtype=torch.float64) + 0.5) / width - 0.5) * 2 * math.pi
         lat, lon = torch.meshgrid(lat, lon, indexing="ij")
         world = torch.stack([lat.cos() * lon.sin(), lat.sin(), lat.cos() * lon.cos()], -1).reshape(-1, 3)
-        pixels, taps, weights, views = [], [], [], []
+        pixels, taps, weights, feathers = [], [], [], []
         for view, rotation in enumerate(self.rotations):
             camera = world @ rotation
             ahead = camera[:, 2] > 1e-6
@@ -162,10 +171,12 @@ class Panorama(CanonicalSpace):
             pixels.append(inside.nonzero()[:, 0])
             taps.append(index + view * size * size)
             weights.append(weight)
-            views.append(torch.full((int(inside.sum()),), view))
+            feathers.append(_feather(u[inside], size) * _feather(v[inside], size) if self.feather
+                            else torch.ones(int(inside.sum()), dtype=torch.float64))
         self.backward_pixel = torch.cat(pixels)
         self.backward_index = torch.cat(taps)
         self.backward_weight = torch.cat(weights)
+        self.backward_feather = torch.cat(feathers).float()
         seen = torch.zeros(height * width, dtype=torch.bool)
         seen[self.backward_pixel] = True
         self.seen = seen.reshape(height, width)
@@ -175,7 +186,7 @@ class Panorama(CanonicalSpace):
         if device not in self._on_device:
             self._on_device[device] = tuple(t.to(device) for t in (
                 self.forward_index, self.forward_weight, self.backward_pixel,
-                self.backward_index.flatten(), self.backward_weight, self.fill_index.flatten()))
+                self.backward_index.flatten(), self.backward_weight, self.fill_index.flatten(), self.backward_feather))
         return self._on_device[device]
 
     def project(self, canonical: Tensor) -> Tensor:
@@ -183,15 +194,15 @@ class Panorama(CanonicalSpace):
         return gather_taps(canonical, index, weight)
 
     def unproject(self, views: Tensor, weights: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        _, _, pixel, index, tap_weight, fill = self._buffers(views.device)
+        _, _, pixel, index, tap_weight, fill, feather = self._buffers(views.device)
         c = views.shape[1]
         height, width = self.canonical_size
         flat = views.float().transpose(0, 1).reshape(c, -1)
         values = (flat[:, index].reshape(c, -1, 4) * tap_weight).sum(-1)
         if weights is None:
-            view_weight = torch.ones(len(pixel), device=views.device)
+            view_weight = feather.clone()
         else:
-            view_weight = (weights.float().reshape(-1)[index].reshape(-1, 4) * tap_weight).sum(-1)
+            view_weight = feather * (weights.float().reshape(-1)[index].reshape(-1, 4) * tap_weight).sum(-1)
         total = torch.zeros(c, height * width, device=views.device).index_add_(1, pixel, values * view_weight)
         coverage = torch.zeros(height * width, device=views.device).index_add_(0, pixel, view_weight)
         canonical = (total / coverage.clamp_min(1e-12))[:, fill]
@@ -208,7 +219,7 @@ class Panorama(CanonicalSpace):
         """The same cameras at ``factor`` times the view size, on the RGB canvas (``pixel_canvas_height``)."""
         if factor not in self._scaled:
             self._scaled[factor] = Panorama(self.cameras, self.view_size[0] * factor, self.pixel_canvas_height,
-                                            self.pixel_canvas_height)
+                                            self.pixel_canvas_height, self.feather)
         return self._scaled[factor]
 
     def uncovered(self) -> str:
