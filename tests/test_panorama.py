@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from synctweedies.spaces.panorama import nearest_seen
+from synctweedies.spaces.fill import nearest_seen
 from synctweedies import Panorama, PanoramaCameras, PosteriorMeanDenoiser, karras_sigmas, sample
 from synctweedies.depth import depth_hint, read_depth, write_dpt
 from synctweedies.equirect_xmp import save_equirectangular

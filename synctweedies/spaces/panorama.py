@@ -9,6 +9,8 @@ import torch
 from torch import Tensor
 
 from .base import CanonicalSpace
+from .fill import nearest_seen
+from .taps import bilinear_taps, gather_taps
 
 
 @dataclass(frozen=True)
@@ -72,23 +74,6 @@ def _feather(coordinate: Tensor, size: int) -> Tensor:
     return torch.sin(math.pi * (coordinate + 0.5).clamp(0, size) / size).clamp_min(1e-3)
 
 
-def _bilinear_taps(x: Tensor, y: Tensor, width: int, height: int, wrap: bool) -> tuple[Tensor, Tensor]:
-    """Flat indices and weights ``[..., 4]`` of the 4 pixels around ``(x, y)`` (pixel-centre coordinates).
-
-    Columns wrap around when ``wrap``; otherwise, like rows, they clamp to the edge.
-    """
-    x0, y0 = x.floor(), y.floor()
-    index, weight = [], []
-    for dy in (0, 1):
-        for dx in (0, 1):
-            xs, ys = x0 + dx, y0 + dy
-            w = (1 - (x - xs).abs()) * (1 - (y - ys).abs())
-            xs = torch.remainder(xs, width) if wrap else xs.clamp(0, width - 1)
-            index.append((ys.clamp(0, height - 1) * width + xs).long())
-            weight.append(w)
-    return torch.stack(index, -1), torch.stack(weight, -1).float()
-
-
 def perspective_taps(cameras: PanoramaCameras, view_size: int, canvas_size: tuple[int, int]) -> tuple[Tensor, Tensor]:
     """Bilinear taps ``[N, S, S, 4]`` (flat canvas index, weight) of each view pixel's ray on the canvas."""
     height, width = canvas_size
@@ -101,20 +86,13 @@ def perspective_taps(cameras: PanoramaCameras, view_size: int, canvas_size: tupl
     lat = torch.asin(world[..., 1] / world.norm(dim=-1))
     x = (lon / (2 * math.pi) + 0.5) * width - 0.5
     y = (0.5 - lat / math.pi) * height - 0.5
-    return _bilinear_taps(x, y, width, height, wrap=True)
+    return bilinear_taps(x, y, width, height, wrap=True)
 
 
 def perspective_views(canvas: Tensor, cameras: PanoramaCameras, view_size: int) -> Tensor:
     """Equirectangular ``canvas`` ``[C, H, 2H]`` seen by ``cameras``: views ``[N, C, S, S]`` (bilinear)."""
     index, weight = perspective_taps(cameras, view_size, tuple(canvas.shape[-2:]))
     return gather_taps(canvas, index, weight)
-
-
-def gather_taps(canvas: Tensor, index: Tensor, weight: Tensor) -> Tensor:
-    """``canvas`` ``[C, H, W]`` read through taps ``[N, h, w, K]`` (flat index, weight): ``[N, C, h, w]``."""
-    c = canvas.shape[0]
-    taps = canvas.reshape(c, -1)[:, index.reshape(-1)].reshape(c, *index.shape)
-    return (taps * weight.to(canvas.dtype)).sum(-1).transpose(0, 1)
 
 
 class Panorama(CanonicalSpace):
@@ -167,7 +145,7 @@ class Panorama(CanonicalSpace):
             u = camera[:, 0] / camera[:, 2].clamp_min(1e-6) * self.focal + size / 2 - 0.5
             v = -camera[:, 1] / camera[:, 2].clamp_min(1e-6) * self.focal + size / 2 - 0.5
             inside = ahead & (u >= -0.5) & (u <= size - 0.5) & (v >= -0.5) & (v <= size - 0.5)
-            index, weight = _bilinear_taps(u[inside], v[inside], size, size, wrap=False)
+            index, weight = bilinear_taps(u[inside], v[inside], size, size, wrap=False)
             pixels.append(inside.nonzero()[:, 0])
             taps.append(index + view * size * size)
             weights.append(weight)
@@ -256,36 +234,3 @@ class Panorama(CanonicalSpace):
     def __repr__(self) -> str:
         return (f"Panorama({self.canonical_size[0]}x{self.canonical_size[1]}, {self.num_views} views of "
                 f"{self.view_size[0]} px, FOV {self.cameras.fov}°)")
-
-
-def nearest_seen(seen: Tensor) -> Tensor:
-    """``[H, W]`` flat index of the nearest seen pixel (columns wrap), by jump flooding."""
-    height, width = seen.shape
-    rows, cols = torch.meshgrid(torch.arange(height, dtype=torch.int32), torch.arange(width, dtype=torch.int32),
-                                indexing="ij")
-    if not seen.any():
-        return (rows * width + cols).long()
-    far = torch.iinfo(torch.int32).max
-    best_r, best_c = rows.clone(), cols.clone()
-    best_d = torch.where(seen, 0, far)
-
-    def distance(r: Tensor, c: Tensor) -> Tensor:
-        dc = (c - cols).abs()
-        return (r - rows).square() + torch.minimum(dc, width - dc).square()
-
-    step = 1 << max(height, width).bit_length()
-    while step >= 1:
-        for dr in (-step, 0, step):
-            for dc in (-step, 0, step):
-                if dr == dc == 0:
-                    continue
-                r = (rows + dr).clamp(0, height - 1).long()
-                c = ((cols + dc) % width).long()
-                cand_r, cand_c, known = best_r[r, c], best_c[r, c], best_d[r, c] < far
-                cand_d = torch.where(known, distance(cand_r, cand_c), far)
-                better = cand_d < best_d
-                best_r = torch.where(better, cand_r, best_r)
-                best_c = torch.where(better, cand_c, best_c)
-                best_d = torch.where(better, cand_d, best_d)
-        step //= 2
-    return (best_r * width + best_c).long()

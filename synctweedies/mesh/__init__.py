@@ -1,0 +1,7 @@
+"""Meshes for texturing: loading, cameras, a plain-PyTorch rasteriser and the UV texture space."""
+from .cameras import Cameras, orbit_cameras
+from .obj import Mesh, load_obj
+from .rasterize import Fragments, rasterize
+from .texture import MeshTexture
+
+__all__ = ["Mesh", "load_obj", "Cameras", "orbit_cameras", "Fragments", "rasterize", "MeshTexture"]

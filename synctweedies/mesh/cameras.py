@@ -1,0 +1,62 @@
+"""Cameras around an object: the original's orbit rig, perspective or orthographic."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+
+@dataclass
+class Cameras:
+    """``N`` cameras: world-to-camera rotations ``[N, 3, 3]`` and positions ``[N, 3]`` (x right, y up, looking
+    down -z), with a field of view in degrees (perspective) or a half-width in world units (orthographic)."""
+
+    rotations: Tensor
+    positions: Tensor
+    fov: float = 50.0
+    orthographic: bool = False
+    ortho_scale: float = 1.1
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def to_camera(self, points: Tensor) -> Tensor:
+        """World points ``[P, 3]`` → camera coordinates ``[N, P, 3]``."""
+        return torch.einsum("nij,npj->npi", self.rotations, points[None] - self.positions[:, None])
+
+    def to_pixels(self, camera: Tensor, size: int) -> Tensor:
+        """Camera coordinates ``[N, P, 3]`` → pixel coordinates ``[N, P, 2]`` (x right, y down; pixel centres at
+        ``i + 0.5``) of a ``size`` × ``size`` view."""
+        if self.orthographic:
+            xy = camera[..., :2] / self.ortho_scale
+        else:
+            xy = camera[..., :2] / (-camera[..., 2:3]).clamp_min(1e-8) / math.tan(math.radians(self.fov) / 2)
+        return torch.stack([(xy[..., 0] + 1) * size / 2, (1 - xy[..., 1]) * size / 2], -1)
+
+
+def look_at(position: Tensor, target: Tensor = torch.zeros(3), up: Tensor = torch.tensor([0.0, 1.0, 0.0])) -> Tensor:
+    """World-to-camera rotation ``[3, 3]`` of a camera at ``position`` looking at ``target``."""
+    back = position - target
+    back = back / back.norm()
+    if torch.cross(up, back, dim=0).norm() < 1e-6:  # looking straight up or down
+        up = torch.tensor([0.0, 0.0, -1.0 if back[1] > 0 else 1.0])
+    right = torch.cross(up, back, dim=0)
+    right = right / right.norm()
+    return torch.stack([right, torch.cross(back, right, dim=0), back])
+
+
+def orbit_cameras(azimuths: list[float] = (-180, -135, -90, -45, 0, 45, 90, 135),
+                  elevations: list[float] = (0,) * 8, distance: float = 2.0, fov: float = 50.0,
+                  top_views: bool = True, orthographic: bool = False) -> Cameras:
+    """The original rig: cameras at ``azimuths``/``elevations`` (degrees) looking at the origin from ``distance``;
+    ``top_views`` adds the original's two cameras from above and below."""
+    angles = list(zip(azimuths, elevations))
+    if top_views:
+        angles += [(0.0, 89.99), (180.0, -89.99)]
+    positions = torch.tensor([[distance * math.cos(math.radians(e)) * math.sin(math.radians(a)),
+                               distance * math.sin(math.radians(e)),
+                               distance * math.cos(math.radians(e)) * math.cos(math.radians(a))] for a, e in angles])
+    rotations = torch.stack([look_at(p) for p in positions])
+    return Cameras(rotations, positions, fov, orthographic)

@@ -1,0 +1,71 @@
+"""Triangle meshes with UVs, and loading them from Wavefront OBJ."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+
+@dataclass
+class Mesh:
+    """Triangles ``faces`` ``[F, 3]`` into ``vertices`` ``[V, 3]``; per-corner UVs ``uvs`` ``[U, 2]`` indexed
+    by ``uv_faces`` ``[F, 3]`` (UV origin at the texture's bottom-left, as in OBJ and glTF's flipped v)."""
+
+    vertices: Tensor
+    faces: Tensor
+    uvs: Tensor
+    uv_faces: Tensor
+
+    def normalized(self, scale: float = 1.0) -> Mesh:
+        """Centred on its bounding box and scaled so its longest half-extent is ``scale`` (``mesh_scale``)."""
+        low, high = self.vertices.min(0).values, self.vertices.max(0).values
+        half = (high - low).max() / 2
+        if half <= 0:
+            raise ValueError("The mesh has no extent (all vertices coincide).")
+        return Mesh((self.vertices - (low + high) / 2) * (scale / half), self.faces, self.uvs, self.uv_faces)
+
+
+def load_obj(path: str | Path) -> Mesh:
+    """Vertices, triangulated faces and UVs of an OBJ file; a ValueError naming what is wrong otherwise."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"Mesh {path} does not exist.")
+    vertices, uvs, faces, uv_faces = [], [], [], []
+    for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+        parts = line.split()
+        if not parts:
+            continue
+        if parts[0] == "v":
+            vertices.append([float(v) for v in parts[1:4]])
+        elif parts[0] == "vt":
+            uvs.append([float(v) for v in parts[1:3]])
+        elif parts[0] == "f":
+            corners = [corner.split("/") for corner in parts[1:]]
+            if len(corners) < 3:
+                raise ValueError(f"{path.name} line {number}: a face needs at least 3 corners.")
+            index = [_resolve(int(c[0]), len(vertices), path, number) for c in corners]
+            uv_index = [_resolve(int(c[1]), len(uvs), path, number) if len(c) > 1 and c[1] else -1
+                        for c in corners]
+            for k in range(1, len(corners) - 1):  # a fan of triangles
+                faces.append([index[0], index[k], index[k + 1]])
+                uv_faces.append([uv_index[0], uv_index[k], uv_index[k + 1]])
+    if not faces:
+        raise ValueError(f"{path.name} has no faces; texturing needs a surface mesh.")
+    uv_faces_t = torch.tensor(uv_faces)
+    if not uvs or (uv_faces_t < 0).any():
+        raise ValueError(f"{path.name} has faces without UVs. Unwrap it first (e.g. in Blender: Smart UV Project).")
+    uvs_t = torch.tensor(uvs, dtype=torch.float32)
+    used = uvs_t[uv_faces_t.unique()]
+    if (used < -1e-6).any() or (used > 1 + 1e-6).any():
+        raise ValueError(f"{path.name} has UVs outside [0, 1] (tiling or UDIMs); texturing needs one [0, 1] atlas.")
+    return Mesh(torch.tensor(vertices, dtype=torch.float32), torch.tensor(faces), uvs_t, uv_faces_t)
+
+
+def _resolve(index: int, count: int, path: Path, number: int) -> int:
+    """An OBJ index (1-based, or negative from the end) → 0-based, checked."""
+    resolved = index - 1 if index > 0 else count + index
+    if not 0 <= resolved < count:
+        raise ValueError(f"{path.name} line {number}: index {index} refers to an element that does not exist.")
+    return resolved

@@ -1,0 +1,108 @@
+"""A rasteriser in plain PyTorch: per view and pixel, the visible face, its barycentrics, UV, depth and normal.
+
+Vectorised over pixels and faces in chunks, on whatever device the mesh is on; no compiler, no CUDA
+extension. Views are rasterised once per run, not per step.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from .cameras import Cameras
+from .obj import Mesh
+
+
+@dataclass
+class Fragments:
+    """Per view and pixel (``[N, S, S]``): ``face`` (-1 for background), ``barycentric`` ``[..., 3]``,
+    ``uv`` ``[..., 2]``, ``depth`` (distance along the view axis), ``normal`` ``[..., 3]`` (world, unit, facing
+    the camera) and ``cosine`` between the normal and the direction to the camera."""
+
+    face: Tensor
+    barycentric: Tensor
+    uv: Tensor
+    depth: Tensor
+    normal: Tensor
+    cosine: Tensor
+
+    @property
+    def mask(self) -> Tensor:
+        """``[N, S, S]`` bool: the pixel shows the mesh."""
+        return self.face >= 0
+
+
+def rasterize(mesh: Mesh, cameras: Cameras, size: int, faces_per_chunk: int = 1024,
+              pixels_per_chunk: int = 4096) -> Fragments:
+    """Rasterise ``mesh`` into ``size`` × ``size`` views of every camera (nearest surface wins)."""
+    views = [_rasterize_view(mesh, cameras, n, size, faces_per_chunk, pixels_per_chunk) for n in range(len(cameras))]
+    return Fragments(*(torch.stack(parts) for parts in zip(*views)))
+
+
+def _rasterize_view(mesh: Mesh, cameras: Cameras, view: int, size: int, faces_per_chunk: int,
+                    pixels_per_chunk: int) -> tuple[Tensor, ...]:
+    device = mesh.vertices.device
+    camera = cameras.to_camera(mesh.vertices)[view:view + 1]
+    screen = cameras.to_pixels(camera, size)[0]
+    depth = -camera[0, :, 2]
+    corners, corner_depth = screen[mesh.faces], depth[mesh.faces]  # [F, 3, 2], [F, 3]
+    in_front = (corner_depth > 1e-6).all(1)
+    low, high = corners.min(1).values, corners.max(1).values
+    area = _edge(corners[:, 0], corners[:, 1], corners[:, 2])
+    usable = in_front & (area.abs() > 1e-12)
+    centres = torch.arange(size, device=device, dtype=torch.float32) + 0.5
+    ys, xs = torch.meshgrid(centres, centres, indexing="ij")
+    pixels = torch.stack([xs.flatten(), ys.flatten()], -1)
+    best_depth = torch.full((size * size,), float("inf"), device=device)
+    best_face = torch.full((size * size,), -1, dtype=torch.long, device=device)
+    best_bary = torch.zeros(size * size, 3, device=device)
+    for start in range(0, size * size, pixels_per_chunk):
+        p = pixels[start:start + pixels_per_chunk]
+        overlaps = usable & (low[:, 1] <= p[-1, 1]) & (high[:, 1] >= p[0, 1])
+        candidates = overlaps.nonzero()[:, 0]
+        for face_start in range(0, len(candidates), faces_per_chunk):
+            faces = candidates[face_start:face_start + faces_per_chunk]
+            c = corners[faces]
+            w = torch.stack([_edge(c[None, :, 1], c[None, :, 2], p[:, None]), _edge(c[None, :, 2], c[None, :, 0], p[:, None]),
+                             _edge(c[None, :, 0], c[None, :, 1], p[:, None])], -1) / area[faces][None, :, None]
+            inside = (w >= -1e-6).all(-1)
+            if cameras.orthographic:
+                bary, z = w, (w * corner_depth[faces][None]).sum(-1)
+            else:
+                inverse = w / corner_depth[faces][None]
+                z = 1 / inverse.sum(-1)
+                bary = inverse * z[..., None]
+            z = torch.where(inside, z, torch.full_like(z, float("inf")))
+            nearest, which = z.min(1)
+            better = nearest < best_depth[start:start + len(p)]
+            rows = torch.arange(len(p), device=device)
+            best_depth[start:start + len(p)] = torch.where(better, nearest, best_depth[start:start + len(p)])
+            best_face[start:start + len(p)] = torch.where(better, faces[which], best_face[start:start + len(p)])
+            best_bary[start:start + len(p)] = torch.where(better[:, None], bary[rows, which],
+                                                          best_bary[start:start + len(p)])
+    face = best_face.reshape(size, size)
+    visible = face >= 0
+    safe = face.clamp(min=0)
+    bary = best_bary.reshape(size, size, 3)
+    uv = (mesh.uvs[mesh.uv_faces[safe]] * bary[..., None]).sum(-2)
+    v = mesh.vertices[mesh.faces]
+    normals = torch.cross(v[:, 1] - v[:, 0], v[:, 2] - v[:, 0], dim=-1)
+    normals = normals / normals.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+    points = (v[safe] * bary[..., None]).sum(-2)
+    to_camera = cameras.positions[view].to(device) - points
+    if cameras.orthographic:
+        to_camera = cameras.rotations[view, 2].to(device).expand_as(points)
+    to_camera = to_camera / to_camera.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+    normal = normals[safe]
+    facing = (normal * to_camera).sum(-1)
+    normal = torch.where(facing[..., None] < 0, -normal, normal)
+    zero = torch.zeros((), device=device)
+    return (torch.where(visible, face, -1), bary * visible[..., None], uv * visible[..., None],
+            torch.where(visible, best_depth.reshape(size, size), zero), normal * visible[..., None],
+            torch.where(visible, facing.abs(), zero))
+
+
+def _edge(a: Tensor, b: Tensor, p: Tensor) -> Tensor:
+    """Twice the signed area of triangle (a, b, p), ``[..., 2]`` points → ``[...]``."""
+    return (b[..., 0] - a[..., 0]) * (p[..., 1] - a[..., 1]) - (b[..., 1] - a[..., 1]) * (p[..., 0] - a[..., 0])
