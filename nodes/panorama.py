@@ -8,7 +8,6 @@ from pathlib import Path
 
 import folder_paths
 import numpy as np
-import torch
 from comfy_api.latest import io, ui
 from PIL import Image
 
@@ -17,7 +16,7 @@ from ..synctweedies.depth import DEPTH_SUFFIXES, depth_hint, read_depth
 from ..synctweedies.equirect_xmp import save_equirectangular
 from ..synctweedies.spaces.panorama import perspective_views
 from .canvas import to_latent
-from .types import CATEGORY, LATENT_SCALE, SPACE_TOOLTIP, SyncSpace
+from .types import CATEGORY, LATENT_SCALE, SyncSpace
 
 log = logging.getLogger("SyncTweedies")
 
