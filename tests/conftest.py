@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from host_support import REPO, load_pack, room_depth, write_tiny_controlnet, write_tiny_sd15
+from meshes import cube, write_obj
 from synctweedies.depth import write_dpt
 
 SHIMS = Path(__file__).resolve().parent / "host_shims"
@@ -72,6 +73,7 @@ def models_dir(tmp_path_factory, comfy) -> Path:
     write_tiny_controlnet(base / "models" / "controlnet" / "tiny_controlnet.safetensors")
     (base / "input").mkdir()
     write_dpt(base / "input" / "room_depth.dpt", room_depth(32))
+    write_obj(cube(), base / "input" / "cube.obj")
     return base
 
 

@@ -4,6 +4,7 @@ import math
 import pytest
 import torch
 
+from meshes import cube, write_obj
 from synctweedies import PosteriorMeanDenoiser, karras_sigmas, sample
 from synctweedies.mesh import Mesh, MeshTexture, load_obj, orbit_cameras, rasterize
 from synctweedies.mesh.cameras import Cameras, look_at
@@ -14,24 +15,6 @@ def plane() -> Mesh:
     vertices = torch.tensor([[-1, -1, 0], [1, -1, 0], [1, 1, 0], [-1, 1, 0]], dtype=torch.float32)
     faces = torch.tensor([[0, 1, 2], [0, 2, 3]])
     return Mesh(vertices, faces, torch.tensor([[0, 0], [1, 0], [1, 1], [0, 1]], dtype=torch.float32), faces.clone())
-
-
-def cube() -> Mesh:
-    """The cube [-1, 1]³, each side the middle 60 % of its own cell of a 3 × 2 UV atlas."""
-    sides = [(0, 1), (0, -1), (1, 1), (1, -1), (2, 1), (2, -1)]
-    vertices, uvs, faces = [], [], []
-    for k, (axis, sign) in enumerate(sides):
-        a, b = [d for d in range(3) if d != axis]
-        cell_u, cell_v = (k % 3) / 3, (k // 3) / 2
-        for s, t in [(-1, -1), (1, -1), (1, 1), (-1, 1)]:
-            point = [0.0, 0.0, 0.0]
-            point[axis], point[a], point[b] = sign, s, t
-            vertices.append(point)
-            uvs.append([cell_u + (0.2 + 0.3 * (s + 1)) / 3, cell_v + (0.2 + 0.3 * (t + 1)) / 2])
-        base = 4 * k
-        faces += [[base, base + 1, base + 2], [base, base + 2, base + 3]]
-    faces = torch.tensor(faces)
-    return Mesh(torch.tensor(vertices, dtype=torch.float32), faces, torch.tensor(uvs), faces.clone())
 
 
 def front_camera(**kwargs) -> Cameras:
@@ -76,6 +59,9 @@ def test_obj_loading_triangulates_and_rejects_broken_meshes(tmp_path):
                                        "f 1/1 2/2 3/3 4/4\n")
     mesh = load_obj(tmp_path / "quad.obj").normalized(0.5)
     assert mesh.faces.tolist() == [[0, 1, 2], [0, 2, 3]] and mesh.vertices.abs().max() == 0.5
+    reloaded = load_obj(write_obj(cube(), tmp_path / "cube.obj"))
+    torch.testing.assert_close(reloaded.vertices, cube().vertices)
+    assert torch.equal(reloaded.faces, cube().faces) and torch.equal(reloaded.uv_faces, cube().uv_faces)
     (tmp_path / "points.obj").write_text("v 0 0 0\nv 1 0 0\n")
     with pytest.raises(ValueError, match="has no faces"):
         load_obj(tmp_path / "points.obj")
@@ -129,3 +115,30 @@ def test_synctweedies_views_agree_on_one_texture(textured_cube):
         mask = textured_cube.fragments.mask.unsqueeze(1).expand_as(views)
         disagreement[mode] = (rendered - views)[mask].abs().mean().item()
     assert disagreement[2] < 0.05 and disagreement[0] > 3 * disagreement[2], disagreement
+
+
+def test_glb_export_round_trips_geometry_uvs_and_texture(tmp_path):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from synctweedies.mesh.glb import read_glb, write_glb
+
+    mesh = cube()
+    texture = Image.fromarray((np.random.default_rng(0).random((16, 16, 3)) * 255).astype(np.uint8))
+    path = write_glb(mesh, texture, tmp_path / "cube.glb")
+    document, blob = read_glb(path)
+    accessors, views = document["accessors"], document["bufferViews"]
+    chunk = lambda i: blob[views[i]["byteOffset"]:views[i]["byteOffset"] + views[i]["byteLength"]]  # noqa: E731
+    positions = np.frombuffer(chunk(0), "<f4").reshape(-1, 3)
+    uvs = np.frombuffer(chunk(1), "<f4").reshape(-1, 2)
+    indices = np.frombuffer(chunk(2), "<u4").reshape(-1, 3)
+    assert accessors[2]["count"] == 3 * len(mesh.faces) and len(positions) == 24
+    np.testing.assert_allclose(positions[indices], mesh.vertices.numpy()[mesh.faces.numpy()])
+    np.testing.assert_allclose(uvs[indices][..., 1], 1 - mesh.uvs.numpy()[mesh.uv_faces.numpy()][..., 1], rtol=1e-6)
+    png = Image.open(io.BytesIO(chunk(3)))
+    assert np.array_equal(np.asarray(png), np.asarray(texture))
+    assert document["materials"][0]["pbrMetallicRoughness"]["baseColorTexture"] == {"index": 0}
+    with pytest.raises(FileExistsError):
+        write_glb(mesh, texture, path)

@@ -95,17 +95,25 @@ def decode_and_save(graph: Graph, checkpoint: int, latent: tuple[int, int], spac
     return decode
 
 
+def sync_sampler(graph: Graph, checkpoint: int, positive: tuple[int, int], negative: tuple[int, int], space: int,
+                 steps: int, seed: int = 0, rgb: bool = False) -> int:
+    """The one-node SyncTweedies Sampler (mode 2, euler/normal, CFG 7.5); ``rgb`` averages x0 through the VAE."""
+    inputs = {"model": (checkpoint, 0, "MODEL"), "positive": (*positive, "CONDITIONING"),
+              "negative": (*negative, "CONDITIONING"), "space": (space, 0, "SYNCTWEEDIES_SPACE")}
+    if rgb:
+        inputs["vae"] = (checkpoint, 2, "VAE")
+    return graph.add(
+        "SyncTweediesSampler", "SyncTweedies Sampler",
+        {"seed": seed, "steps": steps, "cfg": 7.5, "sampler_name": "euler", "scheduler": "normal", "denoise": 1.0,
+         "mode": MODE, "sync_end": 1.0, "views_per_batch": 0},
+        inputs, outputs=[("views", "LATENT")], seeded="seed")
+
+
 def wide_image() -> Graph:
     """The one-node sampler: the simplest wide-image graph."""
     graph = Graph()
     checkpoint, positive, negative, space = text_to_canvas_inputs(graph)
-    sampler = graph.add(
-        "SyncTweediesSampler", "SyncTweedies Sampler",
-        {"seed": 0, "steps": 50, "cfg": 7.5, "sampler_name": "euler", "scheduler": "normal", "denoise": 1.0,
-         "mode": MODE, "sync_end": 1.0, "views_per_batch": 0},
-        {"model": (checkpoint, 0, "MODEL"), "positive": (positive, 0, "CONDITIONING"),
-         "negative": (negative, 0, "CONDITIONING"), "space": (space, 0, "SYNCTWEEDIES_SPACE")},
-        outputs=[("views", "LATENT")], seeded="seed")
+    sampler = sync_sampler(graph, checkpoint, (positive, 0), (negative, 0), space, steps=50)
     decode_and_save(graph, checkpoint, (sampler, 0), space, "wide_image")
     return graph
 
@@ -152,13 +160,7 @@ def ambiguous_image() -> Graph:
                        "permutation_seed": 11, "optimize_inverse_mapping": False, "iterations": 10, "lr": 0.1},
                       {"positive_1": (prompts[0], 0, "CONDITIONING"), "positive_2": (prompts[1], 0, "CONDITIONING")},
                       outputs=[("space", "SYNCTWEEDIES_SPACE"), ("positive", "CONDITIONING")])
-    sampler = graph.add(
-        "SyncTweediesSampler", "SyncTweedies Sampler",
-        {"seed": 1, "steps": 30, "cfg": 7.5, "sampler_name": "euler", "scheduler": "normal", "denoise": 1.0,
-         "mode": MODE, "sync_end": 1.0, "views_per_batch": 0},
-        {"model": (checkpoint, 0, "MODEL"), "positive": (space, 1, "CONDITIONING"),
-         "negative": (prompts[2], 0, "CONDITIONING"), "space": (space, 0, "SYNCTWEEDIES_SPACE")},
-        outputs=[("views", "LATENT")], seeded="seed")
+    sampler = sync_sampler(graph, checkpoint, (space, 1), (prompts[2], 0), space, steps=30, seed=1)
     decode = decode_and_save(graph, checkpoint, (sampler, 0), space, "ambiguous_image")
     graph.add("SyncTweediesAnagramAnimation", "Animation",
               {"frames_per_turn": 24, "hold": 12, "fps": 24.0, "format": "webp",
@@ -201,14 +203,7 @@ def panorama(depth: bool = False) -> Graph:
                            "control_net": (control, 0, "CONTROL_NET"), "image": (hints, 0, "IMAGE")},
                           outputs=[("positive", "CONDITIONING"), ("negative", "CONDITIONING")])
         conditioning = (apply, 0), (apply, 1)
-    sampler = graph.add(
-        "SyncTweediesSampler", "SyncTweedies Sampler",
-        {"seed": 0, "steps": 30, "cfg": 7.5, "sampler_name": "euler", "scheduler": "normal", "denoise": 1.0,
-         "mode": MODE, "sync_end": 1.0, "views_per_batch": 0},
-        {"model": (checkpoint, 0, "MODEL"), "positive": (*conditioning[0], "CONDITIONING"),
-         "negative": (*conditioning[1], "CONDITIONING"), "space": (space, 0, "SYNCTWEEDIES_SPACE"),
-         "vae": (checkpoint, 2, "VAE")},
-        outputs=[("views", "LATENT")], seeded="seed")
+    sampler = sync_sampler(graph, checkpoint, *conditioning, space, steps=30, rgb=True)
     name = "panorama_depth" if depth else "panorama"
     decode = graph.add("SyncTweediesDecode", "Decode and stitch", {},
                        {"vae": (checkpoint, 2, "VAE"), "samples": (sampler, 0, "LATENT"),
@@ -222,8 +217,31 @@ def panorama(depth: bool = False) -> Graph:
     return graph
 
 
+def mesh_texturing() -> Graph:
+    """A mesh's texture from a prompt: the orbit rig, SyncTweedies Sampler, the texture and a .glb."""
+    graph = Graph()
+    checkpoint = graph.add("CheckpointLoaderSimple", "Load Checkpoint",
+                           {"ckpt_name": "v1-5-pruned-emaonly.safetensors"},
+                           outputs=[("MODEL", "MODEL"), ("CLIP", "CLIP"), ("VAE", "VAE")])
+    positive = graph.add("CLIPTextEncode", "Prompt", {"text": "A hand carved wood turtle"},
+                         {"clip": (checkpoint, 1, "CLIP")}, outputs=[("CONDITIONING", "CONDITIONING")])
+    negative = graph.add("CLIPTextEncode", "Negative prompt", {"text": ""}, {"clip": (checkpoint, 1, "CLIP")},
+                         outputs=[("CONDITIONING", "CONDITIONING")])
+    space = graph.add("SyncTweediesMesh", "Mesh",
+                      {"mesh": "turtle.obj", "mesh_scale": 1.0, "azimuths": "-180, -135, -90, -45, 0, 45, 90, 135",
+                       "elevation": 0.0, "top_views": True, "distance": 2.5, "fov": 45.0, "view_size": 768,
+                       "latent_texture": 1536, "rgb_texture": 1024},
+                      outputs=[("space", "SYNCTWEEDIES_SPACE")])
+    sampler = sync_sampler(graph, checkpoint, (positive, 0), (negative, 0), space, steps=30)
+    decode = decode_and_save(graph, checkpoint, (sampler, 0), space, "mesh_texture")
+    graph.add("SyncTweediesSaveTexturedMesh", "Save textured mesh", {"filename_prefix": "SyncTweedies/mesh"},
+              {"texture": (decode, 0, "IMAGE"), "space": (space, 0, "SYNCTWEEDIES_SPACE")},
+              outputs=[("glb_path", "STRING")])
+    return graph
+
+
 WORKFLOWS = {"wide_image": wide_image, "wide_image_advanced": wide_image_advanced, "ambiguous_image": ambiguous_image,
-             "panorama": panorama, "panorama_depth": lambda: panorama(depth=True)}
+             "panorama": panorama, "panorama_depth": lambda: panorama(depth=True), "mesh_texturing": mesh_texturing}
 
 
 def render() -> dict[str, str]:

@@ -1,0 +1,94 @@
+"""Mesh texturing: a mesh seen by the orbit rig as a texture space, and export of the textured mesh as GLB."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import folder_paths
+import numpy as np
+from comfy_api.latest import io, ui
+from PIL import Image
+
+from ..synctweedies.mesh import MeshTexture, load_obj, orbit_cameras
+from ..synctweedies.mesh.glb import write_glb
+from .canvas import to_latent
+from .types import CATEGORY, SyncSpace
+
+
+def mesh_files() -> list[str]:
+    """OBJ meshes in ComfyUI's input folder (and its subfolders)."""
+    root = Path(folder_paths.get_input_directory())
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*.obj") if p.is_file()) if root.is_dir() else []
+
+
+def parse_angles(text: str, name: str) -> list[float]:
+    """``"-180, -135, 0"`` → degrees; a ValueError naming the input otherwise."""
+    try:
+        return [float(part) for part in text.replace(",", " ").split()]
+    except ValueError:
+        raise ValueError(f"{name} must be numbers separated by commas, e.g. -180, -90, 0, 90; got {text!r}.") from None
+
+
+class MeshNode(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="SyncTweediesMesh",
+            display_name="SyncTweedies Mesh Texture",
+            category=CATEGORY,
+            description="A mesh's UV texture painted through views around it (the original's camera rig).",
+            inputs=[
+                io.Combo.Input("mesh", options=mesh_files(),
+                               tooltip="An OBJ with UVs in the input folder (unwrap meshes without UVs first)."),
+                io.Float.Input("mesh_scale", default=1.0, min=0.01, max=10.0, step=0.01,
+                               tooltip="Half-size of the mesh after centring (the original's mesh_scale)."),
+                io.String.Input("azimuths", default="-180, -135, -90, -45, 0, 45, 90, 135",
+                                tooltip="Camera azimuths in degrees (0 looks at the front)."),
+                io.Float.Input("elevation", default=0.0, min=-89.0, max=89.0, step=1.0),
+                io.Boolean.Input("top_views", default=True, tooltip="Add the original's cameras from above and below."),
+                io.Float.Input("distance", default=2.5, min=0.1, max=100.0, step=0.1, tooltip="Camera distance."),
+                io.Float.Input("fov", default=45.0, min=1.0, max=170.0, step=1.0),
+                io.Int.Input("view_size", default=768, min=64, max=4096, step=8, tooltip="View side in pixels."),
+                io.Int.Input("latent_texture", default=1536, min=8, max=8192, step=8,
+                             tooltip="Side of the latent texture."),
+                io.Int.Input("rgb_texture", default=1024, min=8, max=8192, step=8,
+                             tooltip="Side of the decoded texture image."),
+            ],
+            outputs=[SyncSpace.Output(display_name="space")],
+        )
+
+    @classmethod
+    def execute(cls, mesh, mesh_scale, azimuths, elevation, top_views, distance, fov, view_size, latent_texture,
+                rgb_texture) -> io.NodeOutput:
+        loaded = load_obj(folder_paths.get_annotated_filepath(mesh)).normalized(mesh_scale)
+        angles = parse_angles(azimuths, "azimuths")
+        cameras = orbit_cameras(angles, [elevation] * len(angles), distance, fov, top_views)
+        return io.NodeOutput(MeshTexture(loaded, cameras, to_latent(view_size, "view_size"), latent_texture,
+                                         rgb_texture))
+
+
+class SaveTexturedMeshNode(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="SyncTweediesSaveTexturedMesh",
+            display_name="SyncTweedies Save Textured Mesh",
+            category=CATEGORY,
+            description="Saves the mesh with its texture embedded as a .glb file (opens in glTF viewers).",
+            inputs=[io.Image.Input("texture", tooltip="The texture: the canvas of 'SyncTweedies Decode'."),
+                    SyncSpace.Input("space", tooltip="The space from 'SyncTweedies Mesh Texture'."),
+                    io.String.Input("filename_prefix", default="SyncTweedies/mesh")],
+            outputs=[io.String.Output(display_name="glb_path", tooltip="Where the .glb was written.")],
+            is_output_node=True,
+        )
+
+    @classmethod
+    def execute(cls, texture, space, filename_prefix: str) -> io.NodeOutput:
+        if not isinstance(space, MeshTexture):
+            raise ValueError("Saving a textured mesh needs the space from 'SyncTweedies Mesh Texture'.")
+        folder, name, counter, subfolder, _ = folder_paths.get_save_image_path(
+            filename_prefix, folder_paths.get_output_directory(), texture.shape[2], texture.shape[1])
+        file = f"{name}_{counter:05}_.glb"
+        pixels = (texture[0].detach().cpu().numpy().clip(0, 1) * 255).round().astype(np.uint8)
+        path = write_glb(space.mesh, Image.fromarray(pixels), Path(os.path.join(folder, file)))
+        return io.NodeOutput(str(path), ui=ui.PreviewText(f"Saved {os.path.join(subfolder, file)}"))

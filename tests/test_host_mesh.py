@@ -1,0 +1,58 @@
+"""Mesh texture nodes inside the real ComfyUI host, with a random-weight SD1.5 and a cube the tests write."""
+import pytest
+import torch
+
+from test_host_nodes import mode_option
+
+MESH = dict(mesh="cube.obj", mesh_scale=1.0, azimuths="-180, -90, 0, 90", elevation=0.0, top_views=True,
+            distance=4.0, fov=40.0, view_size=64, latent_texture=16, rgb_texture=64)
+
+
+@pytest.fixture(scope="module")
+def space(nodes, models_dir):
+    import folder_paths
+
+    previous = folder_paths.get_input_directory()
+    folder_paths.set_input_directory(str(models_dir / "input"))
+    try:
+        yield nodes.mesh.MeshNode.execute(**MESH).args[0]
+    finally:
+        folder_paths.set_input_directory(previous)
+
+
+def test_texturing_a_cube_writes_a_glb_with_one_textured_material(nodes, tiny_sd15, encode, space, tmp_path,
+                                                                   monkeypatch):
+    import folder_paths
+
+    from synctweedies.mesh.glb import read_glb
+
+    model, _, vae = tiny_sd15
+    monkeypatch.setattr(folder_paths, "output_directory", str(tmp_path))
+    assert space.num_views == 6 and space.view_size == (8, 8) and space.canonical_size == (16, 16)
+    views = nodes.sampling.SamplerNode.execute(model, encode("a hand carved wood cube"), encode(""), 0, 2, 5.0,
+                                               "euler", "normal", 1.0, space, mode_option(nodes, 2), 1.0,
+                                               0).args[0]["samples"]
+    assert torch.isfinite(views).all()
+    texture, renders = nodes.decode.DecodeNode.execute(vae, {"samples": views}, space).args
+    assert texture.shape == (1, 64, 64, 3) and renders.shape == (6, 64, 64, 3) and texture.std() > 0.01
+    rendered = space.scaled(8).project(texture[0].movedim(-1, 0) * 2 - 1).movedim(1, -1)
+    torch.testing.assert_close(renders, ((rendered + 1) / 2).clamp(0, 1))  # the views show the saved texture
+    paths = [nodes.mesh.SaveTexturedMeshNode.execute(texture, space, "mesh/cube").args[0] for _ in range(2)]
+    assert paths[0] != paths[1], "a second save never overwrites the first"
+    document, _ = read_glb(paths[0])
+    assert len(document["materials"]) == 1 and document["images"][0]["mimeType"] == "image/png"
+    assert document["accessors"][2]["count"] == 36
+
+
+def test_bad_mesh_input_is_named(nodes, tmp_path, monkeypatch):
+    import folder_paths
+
+    (tmp_path / "nouv.obj").write_text("v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n")
+    monkeypatch.setattr(folder_paths, "input_directory", str(tmp_path))
+    with pytest.raises(ValueError, match="faces without UVs"):
+        nodes.mesh.MeshNode.execute(**{**MESH, "mesh": "nouv.obj"})
+    with pytest.raises(ValueError, match="azimuths must be numbers"):
+        nodes.mesh.parse_angles("front, back", "azimuths")
+    wide = nodes.canvas.WideCanvasNode.execute(width=128, height=64, window=64, stride=32, wrap=False).args[0]
+    with pytest.raises(ValueError, match="needs the space from 'SyncTweedies Mesh Texture'"):
+        nodes.mesh.SaveTexturedMeshNode.execute(torch.zeros(1, 8, 8, 3), wide, "x")
