@@ -6,13 +6,14 @@ from pathlib import Path
 
 import folder_paths
 import numpy as np
+import torch
 from comfy_api.latest import io, ui
 from PIL import Image
 
 from ..synctweedies.mesh import MeshTexture, load_obj, orbit_cameras
 from ..synctweedies.mesh.glb import write_glb
 from .canvas import to_latent
-from .types import CATEGORY, SyncSpace
+from .types import CATEGORY, LATENT_SCALE, SyncSpace
 
 
 def mesh_files() -> list[str]:
@@ -65,6 +66,47 @@ class MeshNode(io.ComfyNode):
         cameras = orbit_cameras(angles, [elevation] * len(angles), distance, fov, top_views)
         return io.NodeOutput(MeshTexture(loaded, cameras, to_latent(view_size, "view_size"), latent_texture,
                                          rgb_texture))
+
+
+def depth_hints(fragments) -> torch.Tensor:
+    """Per-view inverse depth scaled to [0, 1] per view (near is bright, background black), ``[N, S, S]``."""
+    inverse = torch.where(fragments.mask, 1 / fragments.depth.clamp_min(1e-6), torch.zeros_like(fragments.depth))
+    flat = inverse.flatten(1)
+    seen = fragments.mask.flatten(1)
+    low = torch.where(seen, flat, torch.full_like(flat, float("inf"))).min(1).values[:, None, None]
+    high = flat.max(1).values[:, None, None]
+    hint = (inverse - low) / (high - low).clamp_min(1e-3 * high) * 0.8 + 0.2
+    return torch.where(fragments.mask, hint, torch.zeros_like(hint))
+
+
+def normal_hints(fragments, cameras) -> torch.Tensor:
+    """Per-view normals in camera space as colours (x right → red, y up → green, towards the camera → blue),
+    background black, ``[N, S, S, 3]``."""
+    camera_normals = torch.einsum("nij,nhwj->nhwi", cameras.rotations.to(fragments.normal), fragments.normal)
+    colours = (camera_normals * 0.5 + 0.5).clamp(0, 1)
+    return colours * fragments.mask[..., None]
+
+
+class MeshHintsNode(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="SyncTweediesMeshHints",
+            display_name="SyncTweedies Mesh Depth and Normal Views",
+            category=CATEGORY,
+            description="Depth and normal renders of every view, for ControlNet apply nodes (one hint per view).",
+            inputs=[SyncSpace.Input("space", tooltip="The space from 'SyncTweedies Mesh Texture'.")],
+            outputs=[io.Image.Output(display_name="depth", tooltip="Inverse depth per view (near is bright)."),
+                     io.Image.Output(display_name="normal", tooltip="Camera-space normals per view.")],
+        )
+
+    @classmethod
+    def execute(cls, space) -> io.NodeOutput:
+        if not isinstance(space, MeshTexture):
+            raise ValueError("Depth and normal views need the space from 'SyncTweedies Mesh Texture'.")
+        pixels = space.scaled(LATENT_SCALE)
+        depth = depth_hints(pixels.fragments)[..., None].expand(-1, -1, -1, 3).contiguous()
+        return io.NodeOutput(depth, normal_hints(pixels.fragments, pixels.cameras))
 
 
 class SaveTexturedMeshNode(io.ComfyNode):

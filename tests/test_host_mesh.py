@@ -56,3 +56,29 @@ def test_bad_mesh_input_is_named(nodes, tmp_path, monkeypatch):
     wide = nodes.canvas.WideCanvasNode.execute(width=128, height=64, window=64, stride=32, wrap=False).args[0]
     with pytest.raises(ValueError, match="needs the space from 'SyncTweedies Mesh Texture'"):
         nodes.mesh.SaveTexturedMeshNode.execute(torch.zeros(1, 8, 8, 3), wide, "x")
+
+
+def test_depth_and_normal_views_show_the_cube(nodes, space):
+    depth, normal = nodes.mesh.MeshHintsNode.execute(space).args
+    assert depth.shape == normal.shape == (6, 64, 64, 3)
+    front = 2  # azimuth 0: looking at the +z side straight on
+    mask = space.scaled(8).fragments.mask[front]
+    assert (depth[front][~mask] == 0).all() and (depth[front][mask] >= 0.2).all()
+    # a flat side seen straight on: one depth, and its normal points at the camera (blue)
+    assert depth[front][mask].std() < 0.02
+    torch.testing.assert_close(normal[front][mask].mean(0), torch.tensor([0.5, 0.5, 1.0]), atol=0.02, rtol=0)
+    top = 4  # the camera above sees the +y side: its normal also points at that camera
+    torch.testing.assert_close(normal[top][space.scaled(8).fragments.mask[top]].mean(0),
+                               torch.tensor([0.5, 0.5, 1.0]), atol=0.02, rtol=0)
+
+
+def test_depth_hints_are_brightest_where_the_surface_is_nearest(nodes):
+    from meshes import cube
+    from synctweedies.mesh import rasterize
+    from synctweedies.mesh.cameras import Cameras, look_at
+
+    position = torch.tensor([[3.0, 3.0, 3.0]])
+    fragments = rasterize(cube(), Cameras(look_at(position[0])[None], position, fov=50.0), 33)
+    hint = nodes.mesh.depth_hints(fragments)[0]
+    assert hint[16, 16] == hint.max(), "the corner (1, 1, 1) points at the camera"
+    assert (hint[fragments.mask[0]] >= 0.2).all() and (hint[~fragments.mask[0]] == 0).all()
