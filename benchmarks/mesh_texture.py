@@ -1,0 +1,58 @@
+"""Mesh texture space costs: rasterising the views once, building the space, and one synchronization.
+
+    python benchmarks/mesh_texture.py path/to/mesh.obj [--json out.json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from synctweedies.mesh import Mesh, MeshTexture, load_obj, orbit_cameras, rasterize  # noqa: E402
+from synctweedies.mesh.cameras import Cameras  # noqa: E402
+
+
+def timed(run) -> tuple[float, object]:
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    result = run()
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    return time.perf_counter() - start, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("mesh", type=Path)
+    parser.add_argument("--json", type=Path)
+    options = parser.parse_args()
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    loaded = load_obj(options.mesh).normalized()
+    mesh = Mesh(*(t.to(device) for t in (loaded.vertices, loaded.faces, loaded.uvs, loaded.uv_faces)))
+    rig = orbit_cameras(distance=2.0, fov=50.0)
+    cameras = Cameras(rig.rotations.to(device), rig.positions.to(device), rig.fov)
+    result = {"device": torch.cuda.get_device_name() if device == "cuda" else "cpu", "faces": len(mesh.faces),
+              "views": len(cameras)}
+    for size in (96, 768):
+        seconds, fragments = timed(lambda: rasterize(mesh, cameras, size))
+        result[f"rasterize_{size}px_s"] = round(seconds, 3)
+        result[f"covered_{size}px"] = round(fragments.mask.float().mean().item(), 3)
+    seconds, space = timed(lambda: MeshTexture(mesh, cameras, 96, 1536))
+    result["latent_space_build_s"] = round(seconds, 3)
+    views = torch.randn(len(cameras), 4, 96, 96, device=device)
+    space.synchronize(views)
+    seconds, _ = timed(lambda: [space.synchronize(views) for _ in range(20)])
+    result["synchronize_ms"] = round(seconds / 20 * 1000, 3)
+    print(json.dumps(result))
+    if options.json:
+        options.json.write_text(json.dumps(result, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
