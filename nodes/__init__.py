@@ -2,10 +2,11 @@
 from .anagram import AnagramAnimationNode, AnagramViewsNode
 from .canvas import EmptyLatentNode, WideCanvasNode
 from .decode import DecodeNode
-from .mesh import MeshHintsNode, MeshNode, SaveTexturedMeshNode
+from .mesh import MeshHintsNode, MeshNode, SaveTexturedMeshNode, TurntableNode
 from .noise import NoiseNode
 from .panorama import PanoramaDepthNode, PanoramaNode, SavePanoramaNode
 from .sampling import GuiderNode, SamplerNode
 
 NODES = [WideCanvasNode, AnagramViewsNode, PanoramaNode, PanoramaDepthNode, MeshNode, MeshHintsNode, EmptyLatentNode,
-         NoiseNode, GuiderNode, SamplerNode, DecodeNode, AnagramAnimationNode, SavePanoramaNode, SaveTexturedMeshNode]
+         NoiseNode, GuiderNode, SamplerNode, DecodeNode, AnagramAnimationNode, SavePanoramaNode, SaveTexturedMeshNode,
+         TurntableNode]

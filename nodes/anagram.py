@@ -1,14 +1,12 @@
 """Visual anagrams: the views node (one prompt per view) and the animation node."""
 from __future__ import annotations
 
-import folder_paths
-import torch
-from comfy_api.latest import io, ui
-from PIL import Image
+from comfy_api.latest import io
 
 from ..synctweedies import AnagramSpace
 from ..synctweedies.animation import anagram_animation
 from ..synctweedies.spaces import ANAGRAM_VIEWS, ViewOptions
+from .animation import ANIMATION_FORMATS, save_animation
 from .canvas import to_latent
 from .guider import merge_view_conditionings
 from .types import CATEGORY, SPACE_TOOLTIP, SyncSpace
@@ -85,7 +83,7 @@ class AnagramAnimationNode(io.ComfyNode):
                 io.Int.Input("frames_per_turn", default=24, min=2, max=240, tooltip="Frames of each transition."),
                 io.Int.Input("hold", default=12, min=0, max=240, tooltip="Frames to pause on each view."),
                 io.Float.Input("fps", default=24.0, min=1.0, max=120.0, step=1.0),
-                io.Combo.Input("format", options=["webp", "gif"], default="webp"),
+                io.Combo.Input("format", options=ANIMATION_FORMATS, default="webp"),
                 io.String.Input("filename_prefix", default="SyncTweedies/anagram"),
             ],
             outputs=[io.Image.Output(display_name="frames")],
@@ -102,19 +100,4 @@ class AnagramAnimationNode(io.ComfyNode):
                              f"canonical image from 'SyncTweedies Decode' (a multiple of {space.size} px).")
         frames = anagram_animation(canvas[0].detach().movedim(-1, 0).float().cpu(), space, frames_per_turn, hold)
         frames = frames.movedim(1, -1)
-        if format == "webp":
-            saved = ui.ImageSaveHelper.get_save_animated_webp_ui(frames, filename_prefix, cls, fps, lossless=False,
-                                                                 quality=90, method=4)
-        else:
-            saved = ui.SavedImages([save_gif(frames, filename_prefix, fps)], is_animated=True)
-        return io.NodeOutput(frames, ui=saved)
-
-
-def save_gif(frames: torch.Tensor, filename_prefix: str, fps: float) -> ui.SavedResult:
-    """Frames ``[F, H, W, 3]`` in [0, 1] → a looping GIF in the output folder, next to (never over) earlier ones."""
-    folder, name, counter, subfolder, _ = folder_paths.get_save_image_path(
-        filename_prefix, folder_paths.get_output_directory(), frames.shape[2], frames.shape[1])
-    file = f"{name}_{counter:05}_.gif"
-    images = [Image.fromarray((frame.numpy() * 255).round().astype("uint8")) for frame in frames]
-    images[0].save(f"{folder}/{file}", save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0)
-    return ui.SavedResult(file, subfolder, io.FolderType.output)
+        return io.NodeOutput(frames, ui=save_animation(cls, frames, filename_prefix, fps, format))

@@ -10,8 +10,9 @@ import torch
 from comfy_api.latest import io, ui
 from PIL import Image
 
-from ..synctweedies.mesh import MeshTexture, load_obj, orbit_cameras
+from ..synctweedies.mesh import MeshTexture, load_obj, orbit_cameras, turntable
 from ..synctweedies.mesh.glb import write_glb
+from .animation import ANIMATION_FORMATS, save_animation
 from .canvas import to_latent
 from .types import CATEGORY, LATENT_SCALE, SyncSpace
 
@@ -134,3 +135,35 @@ class SaveTexturedMeshNode(io.ComfyNode):
         pixels = (texture[0].detach().cpu().numpy().clip(0, 1) * 255).round().astype(np.uint8)
         path = write_glb(space.mesh, Image.fromarray(pixels), Path(os.path.join(folder, file)))
         return io.NodeOutput(str(path), ui=ui.PreviewText(f"Saved {os.path.join(subfolder, file)}"))
+
+
+class TurntableNode(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="SyncTweediesMeshTurntable",
+            display_name="SyncTweedies Mesh Turntable",
+            category=CATEGORY,
+            description="Renders the textured mesh turning once around, saves the animation and previews it.",
+            inputs=[io.Image.Input("texture", tooltip="The texture: the canvas of 'SyncTweedies Decode'."),
+                    SyncSpace.Input("space", tooltip="The space from 'SyncTweedies Mesh Texture'."),
+                    io.Int.Input("frames", default=36, min=2, max=720),
+                    io.Int.Input("size", default=512, min=16, max=4096, step=8, tooltip="Frame side in pixels."),
+                    io.Float.Input("elevation", default=20.0, min=-89.0, max=89.0, step=1.0),
+                    io.Float.Input("fps", default=12.0, min=1.0, max=120.0, step=1.0),
+                    io.Combo.Input("format", options=ANIMATION_FORMATS, default="webp"),
+                    io.String.Input("filename_prefix", default="SyncTweedies/turntable")],
+            outputs=[io.Image.Output(display_name="frames")],
+            is_output_node=True,
+            hidden=[io.Hidden.prompt, io.Hidden.extra_pnginfo],
+        )
+
+    @classmethod
+    def execute(cls, texture, space, frames, size, elevation, fps, format, filename_prefix) -> io.NodeOutput:
+        if not isinstance(space, MeshTexture):
+            raise ValueError("The turntable needs the space from 'SyncTweedies Mesh Texture'.")
+        rig = space.cameras
+        image = texture[0].detach().movedim(-1, 0).float().cpu()
+        rendered = turntable(space.mesh, image, frames, size, elevation, float(rig.positions[0].norm()), rig.fov)
+        rendered = rendered.movedim(1, -1).clamp(0, 1)
+        return io.NodeOutput(rendered, ui=save_animation(cls, rendered, filename_prefix, fps, format))

@@ -82,3 +82,15 @@ def test_depth_hints_are_brightest_where_the_surface_is_nearest(nodes):
     hint = nodes.mesh.depth_hints(fragments)[0]
     assert hint[16, 16] == hint.max(), "the corner (1, 1, 1) points at the camera"
     assert (hint[fragments.mask[0]] >= 0.2).all() and (hint[~fragments.mask[0]] == 0).all()
+
+
+def test_turntable_saves_an_animation(nodes, space, tmp_path, monkeypatch):
+    import folder_paths
+
+    monkeypatch.setattr(folder_paths, "output_directory", str(tmp_path))
+    texture = torch.rand(1, 64, 64, 3)
+    out = nodes.mesh.TurntableNode.execute(texture, space, 6, 32, 20.0, 12.0, "gif", "turntable/cube")
+    frames, saved = out.args[0], out.ui.as_dict()
+    assert frames.shape == (6, 32, 32, 3) and saved["animated"] == (True,)
+    assert (frames[0] - frames[3]).abs().mean() > 0.05, "the mesh turns"
+    assert (tmp_path / saved["images"][0]["subfolder"] / saved["images"][0]["filename"]).stat().st_size > 0

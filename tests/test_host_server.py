@@ -129,11 +129,13 @@ def test_mesh_texturing_workflow_writes_the_texture_and_a_glb(server, models_dir
 
     workflow = apply_overrides(json.loads((WORKFLOWS / "mesh_texturing_api.json").read_text()), [
         TINY, "Mesh.mesh=cube.obj", "Mesh.distance=4", "Mesh.fov=40", "Mesh.view_size=64", "Mesh.latent_texture=16",
-        "Mesh.rgb_texture=64", "SyncTweedies Sampler.steps=2"])
+        "Mesh.rgb_texture=64", "SyncTweedies Sampler.steps=2", "Turntable.frames=4", "Turntable.size=32"])
     saved = asyncio.run(run_workflow(workflow, server.removeprefix("http://"), tmp_path, progress=False,
                                      timeout=600))
     textures = [p for p in saved if re.fullmatch("mesh_texture_\\d+_", p.stem)]
     assert len(textures) == 1 and Image.open(textures[0]).size == (64, 64)
+    turntables = [p for p in saved if re.fullmatch("mesh_turntable_\\d+_", p.stem)]
+    assert len(turntables) == 1 and Image.open(turntables[0]).is_animated
     glbs = sorted((models_dir / "output" / "SyncTweedies").glob("mesh_*.glb"))
     assert glbs, "the .glb is in the host's output folder"
     document, _ = read_glb(glbs[-1])

@@ -142,3 +142,19 @@ def test_glb_export_round_trips_geometry_uvs_and_texture(tmp_path):
     assert document["materials"][0]["pbrMetallicRoughness"]["baseColorTexture"] == {"index": 0}
     with pytest.raises(FileExistsError):
         write_glb(mesh, texture, path)
+
+
+def test_turntable_shows_each_side_of_the_cube_in_turn():
+    from synctweedies.mesh import turntable
+
+    texture = torch.zeros(3, 48, 48)
+    for k in range(6):  # each side of the atlas its own colour
+        u0, v0 = (k % 3) * 16, (1 - k // 3) * 24
+        texture[:, v0:v0 + 24, u0:u0 + 16] = torch.tensor([k / 5, 1 - k / 5, (k % 2) * 1.0])[:, None, None]
+    frames = turntable(cube(), texture, frames=4, size=32, elevation=0.0, distance=4.0, fov=40.0)
+    assert frames.shape == (4, 3, 32, 32)
+    assert (frames[:, :, 0, 0] == 1).all(), "the background"
+    centre = frames[:, :, 16, 16]
+    # azimuth 0 looks at +z (side 4), 90 at +x (side 0), 180 at -z (side 5), 270 at -x (side 1)
+    for frame, side in zip(centre, (4, 0, 5, 1)):
+        torch.testing.assert_close(frame, torch.tensor([side / 5, 1 - side / 5, (side % 2) * 1.0]))

@@ -218,7 +218,7 @@ def panorama(depth: bool = False) -> Graph:
 
 
 def mesh_texturing() -> Graph:
-    """A mesh's texture from a prompt: the orbit rig, SyncTweedies Sampler, the texture and a .glb."""
+    """A mesh's texture from a prompt: the orbit rig, SyncTweedies Sampler, the texture, a .glb and a turntable."""
     graph = Graph()
     checkpoint = graph.add("CheckpointLoaderSimple", "Load Checkpoint",
                            {"ckpt_name": "v1-5-pruned-emaonly.safetensors"},
@@ -237,6 +237,11 @@ def mesh_texturing() -> Graph:
     graph.add("SyncTweediesSaveTexturedMesh", "Save textured mesh", {"filename_prefix": "SyncTweedies/mesh"},
               {"texture": (decode, 0, "IMAGE"), "space": (space, 0, "SYNCTWEEDIES_SPACE")},
               outputs=[("glb_path", "STRING")])
+    graph.add("SyncTweediesMeshTurntable", "Turntable",
+              {"frames": 36, "size": 512, "elevation": 20.0, "fps": 12.0, "format": "webp",
+               "filename_prefix": "SyncTweedies/mesh_turntable"},
+              {"texture": (decode, 0, "IMAGE"), "space": (space, 0, "SYNCTWEEDIES_SPACE")},
+              outputs=[("frames", "IMAGE")])
     return graph
 
 

@@ -3,5 +3,6 @@ from .cameras import Cameras, orbit_cameras
 from .obj import Mesh, load_obj
 from .rasterize import Fragments, rasterize
 from .texture import MeshTexture
+from .turntable import turntable
 
-__all__ = ["Mesh", "load_obj", "Cameras", "orbit_cameras", "Fragments", "rasterize", "MeshTexture"]
+__all__ = ["Mesh", "load_obj", "Cameras", "orbit_cameras", "Fragments", "rasterize", "MeshTexture", "turntable"]

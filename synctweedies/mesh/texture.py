@@ -27,7 +27,7 @@ class MeshTexture(IndexedSpace):
         self.mesh, self.cameras = mesh, cameras
         self.pixel_texture_size, self.weight_exponent, self.background = pixel_texture_size, weight_exponent, background
         self.fragments: Fragments = rasterize(mesh, cameras, view_size)
-        index, coefficients = _texel_taps(self.fragments, texture_size)
+        index, coefficients = texel_taps(self.fragments, texture_size)
         weights = self.fragments.cosine.clamp_min(0) ** weight_exponent
         super().__init__((texture_size, texture_size), index, weights, coefficients)
         seen = torch.zeros(texture_size * texture_size, dtype=torch.bool)
@@ -55,7 +55,7 @@ class MeshTexture(IndexedSpace):
                 f"texture {self.canonical_size[0]}²)")
 
 
-def _texel_taps(fragments: Fragments, size: int) -> tuple[Tensor, Tensor]:
+def texel_taps(fragments: Fragments, size: int) -> tuple[Tensor, Tensor]:
     """Bilinear texel taps ``[N, S, S, 4]`` (flat index, weight) of each pixel's UV; -1 on the background."""
     u, v = fragments.uv[..., 0], fragments.uv[..., 1]
     index, weight = bilinear_taps(u * size - 0.5, (1 - v) * size - 0.5, size, size, wrap=False)
