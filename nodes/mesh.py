@@ -31,6 +31,18 @@ def parse_angles(text: str, name: str) -> list[float]:
         raise ValueError(f"{name} must be numbers separated by commas, e.g. -180, -90, 0, 90; got {text!r}.") from None
 
 
+def texture_inputs() -> list[io.Input]:
+    """The inputs of the nodes that use a finished texture: the texture image and its mesh space."""
+    return [io.Image.Input("texture", tooltip="The texture: the canvas of 'SyncTweedies Decode'."),
+            SyncSpace.Input("space", tooltip="The space from 'SyncTweedies Mesh Texture'.")]
+
+
+def require_mesh(space, what: str) -> None:
+    """A ValueError naming the node to connect unless ``space`` is a mesh texture space."""
+    if not isinstance(space, MeshTexture):
+        raise ValueError(f"{what} needs the space from 'SyncTweedies Mesh Texture'.")
+
+
 class MeshNode(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
@@ -103,8 +115,7 @@ class MeshHintsNode(io.ComfyNode):
 
     @classmethod
     def execute(cls, space) -> io.NodeOutput:
-        if not isinstance(space, MeshTexture):
-            raise ValueError("Depth and normal views need the space from 'SyncTweedies Mesh Texture'.")
+        require_mesh(space, "Depth and normal views")
         pixels = space.scaled(LATENT_SCALE)
         depth = depth_hints(pixels.fragments)[..., None].expand(-1, -1, -1, 3).contiguous()
         return io.NodeOutput(depth, normal_hints(pixels.fragments, pixels.cameras))
@@ -118,8 +129,7 @@ class SaveTexturedMeshNode(io.ComfyNode):
             display_name="SyncTweedies Save Textured Mesh",
             category=CATEGORY,
             description="Saves the mesh with its texture embedded as a .glb file (opens in glTF viewers).",
-            inputs=[io.Image.Input("texture", tooltip="The texture: the canvas of 'SyncTweedies Decode'."),
-                    SyncSpace.Input("space", tooltip="The space from 'SyncTweedies Mesh Texture'."),
+            inputs=[*texture_inputs(),
                     io.String.Input("filename_prefix", default="SyncTweedies/mesh")],
             outputs=[io.String.Output(display_name="glb_path", tooltip="Where the .glb was written.")],
             is_output_node=True,
@@ -127,8 +137,7 @@ class SaveTexturedMeshNode(io.ComfyNode):
 
     @classmethod
     def execute(cls, texture, space, filename_prefix: str) -> io.NodeOutput:
-        if not isinstance(space, MeshTexture):
-            raise ValueError("Saving a textured mesh needs the space from 'SyncTweedies Mesh Texture'.")
+        require_mesh(space, "Saving a textured mesh")
         folder, name, counter, subfolder, _ = folder_paths.get_save_image_path(
             filename_prefix, folder_paths.get_output_directory(), texture.shape[2], texture.shape[1])
         file = f"{name}_{counter:05}_.glb"
@@ -145,8 +154,7 @@ class TurntableNode(io.ComfyNode):
             display_name="SyncTweedies Mesh Turntable",
             category=CATEGORY,
             description="Renders the textured mesh turning once around, saves the animation and previews it.",
-            inputs=[io.Image.Input("texture", tooltip="The texture: the canvas of 'SyncTweedies Decode'."),
-                    SyncSpace.Input("space", tooltip="The space from 'SyncTweedies Mesh Texture'."),
+            inputs=[*texture_inputs(),
                     io.Int.Input("frames", default=36, min=2, max=720),
                     io.Int.Input("size", default=512, min=16, max=4096, step=8, tooltip="Frame side in pixels."),
                     io.Float.Input("elevation", default=20.0, min=-89.0, max=89.0, step=1.0),
@@ -160,8 +168,7 @@ class TurntableNode(io.ComfyNode):
 
     @classmethod
     def execute(cls, texture, space, frames, size, elevation, fps, format, filename_prefix) -> io.NodeOutput:
-        if not isinstance(space, MeshTexture):
-            raise ValueError("The turntable needs the space from 'SyncTweedies Mesh Texture'.")
+        require_mesh(space, "The turntable")
         rig = space.cameras
         image = texture[0].detach().movedim(-1, 0).float().cpu()
         rendered = turntable(space.mesh, image, frames, size, elevation, float(rig.positions[0].norm()), rig.fov)
