@@ -1,12 +1,12 @@
 """ComfyUI nodes: a thin adapter from the host's objects to the ``synctweedies`` library."""
 from .anagram import AnagramAnimationNode, AnagramViewsNode
 from .canvas import EmptyLatentNode, WideCanvasNode
-from .decode import DecodeNode
+from .decode import DecodeNode, EncodeNode
 from .mesh import MeshHintsNode, MeshNode, SaveTexturedMeshNode, TurntableNode
 from .noise import NoiseNode
 from .panorama import PanoramaDepthNode, PanoramaNode, SavePanoramaNode
 from .sampling import GuiderNode, SamplerNode
 
 NODES = [WideCanvasNode, AnagramViewsNode, PanoramaNode, PanoramaDepthNode, MeshNode, MeshHintsNode, EmptyLatentNode,
-         NoiseNode, GuiderNode, SamplerNode, DecodeNode, AnagramAnimationNode, SavePanoramaNode, SaveTexturedMeshNode,
-         TurntableNode]
+         NoiseNode, GuiderNode, SamplerNode, DecodeNode, EncodeNode, AnagramAnimationNode, SavePanoramaNode,
+         SaveTexturedMeshNode, TurntableNode]

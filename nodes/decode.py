@@ -1,6 +1,7 @@
-"""Decoding views and stitching them into the canonical image."""
+"""Decoding views and stitching them into the canonical image, and encoding a canonical image into views."""
 from __future__ import annotations
 
+import torch
 from comfy_api.latest import io
 from torch import Tensor
 
@@ -38,3 +39,30 @@ class DecodeNode(io.ComfyNode):
         canvas, _ = pixels.unproject(decoded.movedim(-1, 1) * 2 - 1)
         to_image = lambda x: ((x.movedim(-3, -1) + 1) / 2).clamp(0, 1)  # noqa: E731
         return io.NodeOutput(to_image(canvas).unsqueeze(0), to_image(pixels.project(canvas)))
+
+
+class EncodeNode(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="SyncTweediesEncode",
+            display_name="SyncTweedies Encode",
+            category=CATEGORY,
+            description="Cuts a canonical image (a canvas, a panorama, a mesh texture, an anagram) into the "
+                        "space's views and encodes them: the start for editing with the sampler's denoise < 1.",
+            inputs=[io.Vae.Input("vae"),
+                    io.Image.Input("image", tooltip="The canonical image, at the space's decoded size."),
+                    SyncSpace.Input("space", tooltip=SPACE_TOOLTIP)],
+            outputs=[io.Latent.Output(display_name="views", tooltip="One latent per view.")],
+        )
+
+    @classmethod
+    def execute(cls, vae, image, space) -> io.NodeOutput:
+        pixels = space.scaled(vae.spacial_compression_encode())
+        height, width = pixels.canonical_size
+        if tuple(image.shape[1:3]) != (height, width):
+            raise ValueError(f"The image is {image.shape[2]}x{image.shape[1]} px but the space's canonical image is "
+                             f"{width}x{height}; resize it (e.g. with 'Upscale Image') to that size.")
+        canonical = image[0, ..., :3].movedim(-1, 0) * 2 - 1
+        views = pixels.project(canonical.to(torch.float32))
+        return io.NodeOutput({"samples": vae.encode(((views + 1) / 2).clamp(0, 1).movedim(1, -1))})

@@ -9,7 +9,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from host_support import REPO, load_pack, room_depth, write_tiny_controlnet, write_tiny_sd15
 from meshes import cube, write_obj
@@ -74,6 +76,8 @@ def models_dir(tmp_path_factory, comfy) -> Path:
     (base / "input").mkdir()
     write_dpt(base / "input" / "room_depth.dpt", room_depth(32))
     write_obj(cube(), base / "input" / "cube.obj")
+    Image.fromarray((np.random.default_rng(0).random((64, 64, 3)) * 255).astype(np.uint8)).save(
+        base / "input" / "texture.png")
     return base
 
 

@@ -94,3 +94,22 @@ def test_turntable_saves_an_animation(nodes, space, tmp_path, monkeypatch):
     assert frames.shape == (6, 32, 32, 3) and saved["animated"] == (True,)
     assert (frames[0] - frames[3]).abs().mean() > 0.05, "the mesh turns"
     assert (tmp_path / saved["images"][0]["subfolder"] / saved["images"][0]["filename"]).stat().st_size > 0
+
+
+def test_editing_a_texture_starts_from_it(nodes, tiny_sd15, encode, space):
+    """SDEdit: encode the texture into views, denoise a little with a new prompt, and land near the start."""
+    model, _, vae = tiny_sd15
+    texture = nodes.decode.DecodeNode.execute(vae, {"samples": space.project(torch.randn(4, 16, 16))}, space).args[0]
+    start = nodes.decode.EncodeNode.execute(vae, texture, space).args[0]
+    assert start["samples"].shape == (6, 4, 8, 8)
+
+    def edit(denoise):
+        views = nodes.sampling.SamplerNode.execute(model, encode("a chinese style lantern"), encode(""), 0, 5, 5.0,
+                                                   "euler", "normal", denoise, space, mode_option(nodes, 2), 1.0, 0,
+                                                   start).args[0]
+        return nodes.decode.DecodeNode.execute(vae, views, space).args[0]
+
+    light, heavy = edit(0.2), edit(1.0)
+    assert (light - texture).abs().mean() < (heavy - texture).abs().mean()
+    with pytest.raises(ValueError, match="resize it"):
+        nodes.decode.EncodeNode.execute(vae, texture[:, :32], space)

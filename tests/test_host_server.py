@@ -124,19 +124,21 @@ def test_panorama_workflows_write_a_360_file_and_the_views(server, tmp_path, nam
         assert b'GPano:ProjectionType="equirectangular"' in image.info["xmp"]
 
 
-def test_mesh_texturing_workflow_writes_the_texture_and_a_glb(server, models_dir, tmp_path):
+@pytest.mark.parametrize("name", ["mesh", "mesh_edit"])
+def test_mesh_workflows_write_the_texture_a_glb_and_a_turntable(server, models_dir, tmp_path, name):
     from synctweedies.mesh.glb import read_glb
 
-    workflow = apply_overrides(json.loads((WORKFLOWS / "mesh_texturing_api.json").read_text()), [
+    file = "mesh_texture_editing" if name == "mesh_edit" else "mesh_texturing"
+    workflow = apply_overrides(json.loads((WORKFLOWS / f"{file}_api.json").read_text()), [
         TINY, "Mesh.mesh=cube.obj", "Mesh.distance=4", "Mesh.fov=40", "Mesh.view_size=64", "Mesh.latent_texture=16",
         "Mesh.rgb_texture=64", "SyncTweedies Sampler.steps=2", "Turntable.frames=4", "Turntable.size=32"])
     saved = asyncio.run(run_workflow(workflow, server.removeprefix("http://"), tmp_path, progress=False,
                                      timeout=600))
-    textures = [p for p in saved if re.fullmatch("mesh_texture_\\d+_", p.stem)]
+    textures = [p for p in saved if re.fullmatch(f"{name}_texture_\\d+_", p.stem)]
     assert len(textures) == 1 and Image.open(textures[0]).size == (64, 64)
-    turntables = [p for p in saved if re.fullmatch("mesh_turntable_\\d+_", p.stem)]
+    turntables = [p for p in saved if re.fullmatch(f"{name}_turntable_\\d+_", p.stem)]
     assert len(turntables) == 1 and Image.open(turntables[0]).is_animated
-    glbs = sorted((models_dir / "output" / "SyncTweedies").glob("mesh_*.glb"))
+    glbs = sorted((models_dir / "output" / "SyncTweedies").glob(f"{name}_0*.glb"))
     assert glbs, "the .glb is in the host's output folder"
     document, _ = read_glb(glbs[-1])
     assert len(document["materials"]) == 1 and document["images"][0]["mimeType"] == "image/png"

@@ -96,15 +96,19 @@ def decode_and_save(graph: Graph, checkpoint: int, latent: tuple[int, int], spac
 
 
 def sync_sampler(graph: Graph, checkpoint: int, positive: tuple[int, int], negative: tuple[int, int], space: int,
-                 steps: int, seed: int = 0, rgb: bool = False) -> int:
-    """The one-node SyncTweedies Sampler (mode 2, euler/normal, CFG 7.5); ``rgb`` averages x0 through the VAE."""
+                 steps: int, seed: int = 0, rgb: bool = False, denoise: float = 1.0,
+                 latent: tuple[int, int] | None = None) -> int:
+    """The one-node SyncTweedies Sampler (mode 2, euler/normal, CFG 7.5); ``rgb`` averages x0 through the VAE;
+    ``latent`` (with ``denoise`` < 1) is the start for editing."""
     inputs = {"model": (checkpoint, 0, "MODEL"), "positive": (*positive, "CONDITIONING"),
               "negative": (*negative, "CONDITIONING"), "space": (space, 0, "SYNCTWEEDIES_SPACE")}
+    if latent is not None:
+        inputs["latent_image"] = (*latent, "LATENT")
     if rgb:
         inputs["vae"] = (checkpoint, 2, "VAE")
     return graph.add(
         "SyncTweediesSampler", "SyncTweedies Sampler",
-        {"seed": seed, "steps": steps, "cfg": 7.5, "sampler_name": "euler", "scheduler": "normal", "denoise": 1.0,
+        {"seed": seed, "steps": steps, "cfg": 7.5, "sampler_name": "euler", "scheduler": "normal", "denoise": denoise,
          "mode": MODE, "sync_end": 1.0, "views_per_batch": 0},
         inputs, outputs=[("views", "LATENT")], seeded="seed")
 
@@ -217,36 +221,51 @@ def panorama(depth: bool = False) -> Graph:
     return graph
 
 
-def mesh_texturing() -> Graph:
-    """A mesh's texture from a prompt: the orbit rig, SyncTweedies Sampler, the texture, a .glb and a turntable."""
+def mesh_texturing(edit: bool = False) -> Graph:
+    """A mesh's texture from a prompt: the orbit rig, SyncTweedies Sampler, the texture, a .glb and a turntable.
+
+    With ``edit``, an existing texture is encoded into the views and denoised from 20 % (SDEdit).
+    """
     graph = Graph()
     checkpoint = graph.add("CheckpointLoaderSimple", "Load Checkpoint",
                            {"ckpt_name": "v1-5-pruned-emaonly.safetensors"},
                            outputs=[("MODEL", "MODEL"), ("CLIP", "CLIP"), ("VAE", "VAE")])
-    positive = graph.add("CLIPTextEncode", "Prompt", {"text": "A hand carved wood turtle"},
+    prompt = "A Chinese style lantern" if edit else "A hand carved wood turtle"
+    positive = graph.add("CLIPTextEncode", "Prompt", {"text": prompt},
                          {"clip": (checkpoint, 1, "CLIP")}, outputs=[("CONDITIONING", "CONDITIONING")])
     negative = graph.add("CLIPTextEncode", "Negative prompt", {"text": ""}, {"clip": (checkpoint, 1, "CLIP")},
                          outputs=[("CONDITIONING", "CONDITIONING")])
     space = graph.add("SyncTweediesMesh", "Mesh",
-                      {"mesh": "turtle.obj", "mesh_scale": 1.0, "azimuths": "-180, -135, -90, -45, 0, 45, 90, 135",
-                       "elevation": 0.0, "top_views": True, "distance": 2.5, "fov": 45.0, "view_size": 768,
-                       "latent_texture": 1536, "rgb_texture": 1024},
+                      {"mesh": "mesh.obj" if edit else "turtle.obj", "mesh_scale": 1.0,
+                       "azimuths": "-180, -135, -90, -45, 0, 45, 90, 135", "elevation": 0.0, "top_views": True,
+                       "distance": 2.5, "fov": 45.0, "view_size": 768, "latent_texture": 1536, "rgb_texture": 1024},
                       outputs=[("space", "SYNCTWEEDIES_SPACE")])
-    sampler = sync_sampler(graph, checkpoint, (positive, 0), (negative, 0), space, steps=30)
-    decode = decode_and_save(graph, checkpoint, (sampler, 0), space, "mesh_texture")
-    graph.add("SyncTweediesSaveTexturedMesh", "Save textured mesh", {"filename_prefix": "SyncTweedies/mesh"},
+    if edit:
+        texture = graph.add("LoadImage", "Texture to edit", {"image": "texture.png"},
+                            outputs=[("IMAGE", "IMAGE"), ("MASK", "MASK")])
+        start = graph.add("SyncTweediesEncode", "Encode texture", {},
+                          {"vae": (checkpoint, 2, "VAE"), "image": (texture, 0, "IMAGE"),
+                           "space": (space, 0, "SYNCTWEEDIES_SPACE")}, outputs=[("views", "LATENT")])
+        sampler = sync_sampler(graph, checkpoint, (positive, 0), (negative, 0), space, steps=30, denoise=0.2,
+                               latent=(start, 0))
+    else:
+        sampler = sync_sampler(graph, checkpoint, (positive, 0), (negative, 0), space, steps=30)
+    name = "mesh_edit" if edit else "mesh"
+    decode = decode_and_save(graph, checkpoint, (sampler, 0), space, f"{name}_texture")
+    graph.add("SyncTweediesSaveTexturedMesh", "Save textured mesh", {"filename_prefix": f"SyncTweedies/{name}"},
               {"texture": (decode, 0, "IMAGE"), "space": (space, 0, "SYNCTWEEDIES_SPACE")},
               outputs=[("glb_path", "STRING")])
     graph.add("SyncTweediesMeshTurntable", "Turntable",
               {"frames": 36, "size": 512, "elevation": 20.0, "fps": 12.0, "format": "webp",
-               "filename_prefix": "SyncTweedies/mesh_turntable"},
+               "filename_prefix": f"SyncTweedies/{name}_turntable"},
               {"texture": (decode, 0, "IMAGE"), "space": (space, 0, "SYNCTWEEDIES_SPACE")},
               outputs=[("frames", "IMAGE")])
     return graph
 
 
 WORKFLOWS = {"wide_image": wide_image, "wide_image_advanced": wide_image_advanced, "ambiguous_image": ambiguous_image,
-             "panorama": panorama, "panorama_depth": lambda: panorama(depth=True), "mesh_texturing": mesh_texturing}
+             "panorama": panorama, "panorama_depth": lambda: panorama(depth=True), "mesh_texturing": mesh_texturing,
+             "mesh_texture_editing": lambda: mesh_texturing(edit=True)}
 
 
 def render() -> dict[str, str]:
