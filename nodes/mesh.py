@@ -10,7 +10,7 @@ import torch
 from comfy_api.latest import io, ui
 from PIL import Image
 
-from ..synctweedies.mesh import MeshTexture, load_obj, orbit_cameras, turntable
+from ..synctweedies.mesh import MeshTexture, load_obj, obj_texture_path, orbit_cameras, turntable
 from ..synctweedies.mesh.glb import write_glb
 from .animation import ANIMATION_FORMATS, save_animation
 from .canvas import to_latent
@@ -68,17 +68,30 @@ class MeshNode(io.ComfyNode):
                 io.Int.Input("rgb_texture", default=1024, min=8, max=8192, step=8,
                              tooltip="Side of the decoded texture image."),
             ],
-            outputs=[SyncSpace.Output(display_name="space")],
+            outputs=[SyncSpace.Output(display_name="space"),
+                     io.Image.Output(display_name="texture",
+                                     tooltip="The mesh's own texture (its MTL's map_Kd) at rgb_texture size, grey "
+                                             "if it has none: the start for editing with 'SyncTweedies Encode'.")],
         )
 
     @classmethod
     def execute(cls, mesh, mesh_scale, azimuths, elevation, top_views, distance, fov, view_size, latent_texture,
                 rgb_texture) -> io.NodeOutput:
-        loaded = load_obj(folder_paths.get_annotated_filepath(mesh)).normalized(mesh_scale)
+        path = folder_paths.get_annotated_filepath(mesh)
+        loaded = load_obj(path).normalized(mesh_scale)
         angles = parse_angles(azimuths, "azimuths")
         cameras = orbit_cameras(angles, [elevation] * len(angles), distance, fov, top_views)
-        return io.NodeOutput(MeshTexture(loaded, cameras, to_latent(view_size, "view_size"), latent_texture,
-                                         rgb_texture))
+        space = MeshTexture(loaded, cameras, to_latent(view_size, "view_size"), latent_texture, rgb_texture)
+        return io.NodeOutput(space, own_texture(obj_texture_path(path), rgb_texture))
+
+
+def own_texture(path: Path | None, size: int) -> torch.Tensor:
+    """The texture image at ``path`` resized to ``size``², or mid-grey, as an IMAGE ``[1, size, size, 3]``."""
+    if path is None:
+        return torch.full((1, size, size, 3), 0.5)
+    with Image.open(path) as image:
+        pixels = np.asarray(image.convert("RGB").resize((size, size), Image.Resampling.LANCZOS), dtype=np.float32)
+    return torch.from_numpy(pixels / 255)[None]
 
 
 def depth_hints(fragments) -> torch.Tensor:

@@ -75,9 +75,8 @@ def models_dir(tmp_path_factory, comfy) -> Path:
     write_tiny_controlnet(base / "models" / "controlnet" / "tiny_controlnet.safetensors")
     (base / "input").mkdir()
     write_dpt(base / "input" / "room_depth.dpt", room_depth(32))
-    write_obj(cube(), base / "input" / "cube.obj")
-    Image.fromarray((np.random.default_rng(0).random((64, 64, 3)) * 255).astype(np.uint8)).save(
-        base / "input" / "texture.png")
+    texture = Image.fromarray((np.random.default_rng(0).random((64, 64, 3)) * 255).astype(np.uint8))
+    write_obj(cube(), base / "input" / "cube.obj", texture)
     return base
 
 

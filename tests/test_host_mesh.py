@@ -1,6 +1,8 @@
 """Mesh texture nodes inside the real ComfyUI host, with a random-weight SD1.5 and a cube the tests write."""
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from test_host_nodes import mode_option
 
@@ -15,7 +17,11 @@ def space(nodes, models_dir):
     previous = folder_paths.get_input_directory()
     folder_paths.set_input_directory(str(models_dir / "input"))
     try:
-        yield nodes.mesh.MeshNode.execute(**MESH).args[0]
+        space, texture = nodes.mesh.MeshNode.execute(**MESH).args
+        assert texture.shape == (1, 64, 64, 3)
+        own = Image.open(models_dir / "input" / "cube.png")
+        assert (texture[0] - torch.from_numpy(np.asarray(own, dtype=np.float32) / 255)).abs().max() < 1e-6
+        yield space
     finally:
         folder_paths.set_input_directory(previous)
 
@@ -100,6 +106,7 @@ def test_editing_a_texture_starts_from_it(nodes, tiny_sd15, encode, space):
     """SDEdit: encode the texture into views, denoise a little with a new prompt, and land near the start."""
     model, _, vae = tiny_sd15
     texture = nodes.decode.DecodeNode.execute(vae, {"samples": space.project(torch.randn(4, 16, 16))}, space).args[0]
+    assert (nodes.mesh.own_texture(None, 8) == 0.5).all(), "grey when the mesh has no texture"
     start = nodes.decode.EncodeNode.execute(vae, texture, space).args[0]
     assert start["samples"].shape == (6, 4, 8, 8)
 

@@ -224,7 +224,7 @@ def panorama(depth: bool = False) -> Graph:
 def mesh_texturing(edit: bool = False) -> Graph:
     """A mesh's texture from a prompt: the orbit rig, SyncTweedies Sampler, the texture, a .glb and a turntable.
 
-    With ``edit``, an existing texture is encoded into the views and denoised from 20 % (SDEdit).
+    With ``edit``, the mesh's own texture is encoded into the views and denoised from 20 % (SDEdit).
     """
     graph = Graph()
     checkpoint = graph.add("CheckpointLoaderSimple", "Load Checkpoint",
@@ -239,12 +239,10 @@ def mesh_texturing(edit: bool = False) -> Graph:
                       {"mesh": "mesh.obj" if edit else "turtle.obj", "mesh_scale": 1.0,
                        "azimuths": "-180, -135, -90, -45, 0, 45, 90, 135", "elevation": 0.0, "top_views": True,
                        "distance": 2.5, "fov": 45.0, "view_size": 768, "latent_texture": 1536, "rgb_texture": 1024},
-                      outputs=[("space", "SYNCTWEEDIES_SPACE")])
+                      outputs=[("space", "SYNCTWEEDIES_SPACE"), ("texture", "IMAGE")])
     if edit:
-        texture = graph.add("LoadImage", "Texture to edit", {"image": "texture.png"},
-                            outputs=[("IMAGE", "IMAGE"), ("MASK", "MASK")])
         start = graph.add("SyncTweediesEncode", "Encode texture", {},
-                          {"vae": (checkpoint, 2, "VAE"), "image": (texture, 0, "IMAGE"),
+                          {"vae": (checkpoint, 2, "VAE"), "image": (space, 1, "IMAGE"),
                            "space": (space, 0, "SYNCTWEEDIES_SPACE")}, outputs=[("views", "LATENT")])
         sampler = sync_sampler(graph, checkpoint, (positive, 0), (negative, 0), space, steps=30, denoise=0.2,
                                latent=(start, 0))

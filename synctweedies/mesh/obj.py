@@ -69,3 +69,18 @@ def _resolve(index: int, count: int, path: Path, number: int) -> int:
     if not 0 <= resolved < count:
         raise ValueError(f"{path.name} line {number}: index {index} refers to an element that does not exist.")
     return resolved
+
+
+def obj_texture_path(path: str | Path) -> Path | None:
+    """The diffuse texture (``map_Kd``) of the first material library an OBJ names, if it names one that exists."""
+    path = Path(path)
+    for line in path.read_text(errors="replace").splitlines():
+        parts = line.split(maxsplit=1)
+        if len(parts) == 2 and parts[0] == "mtllib" and (path.parent / parts[1].strip()).is_file():
+            library = path.parent / parts[1].strip()
+            for entry in library.read_text(errors="replace").splitlines():
+                fields = entry.split()
+                if fields and fields[0] == "map_Kd" and len(fields) > 1:
+                    texture = library.parent / fields[-1]
+                    return texture if texture.is_file() else None
+    return None
