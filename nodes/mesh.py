@@ -10,7 +10,7 @@ import torch
 from comfy_api.latest import io, ui
 from PIL import Image
 
-from ..synctweedies.mesh import MeshTexture, load_obj, obj_texture_path, orbit_cameras, turntable
+from ..synctweedies.mesh import MeshTexture, load_obj, obj_texture_path, orbit_cameras, turntable, write_obj
 from ..synctweedies.mesh.glb import write_glb
 from .animation import ANIMATION_FORMATS, save_animation
 from .canvas import to_latent
@@ -141,21 +141,24 @@ class SaveTexturedMeshNode(io.ComfyNode):
             node_id="SyncTweediesSaveTexturedMesh",
             display_name="SyncTweedies Save Textured Mesh",
             category=CATEGORY,
-            description="Saves the mesh with its texture embedded as a .glb file (opens in glTF viewers).",
+            description="Saves the textured mesh as .glb (texture embedded; opens in glTF viewers) or as .obj with "
+                        "its .mtl and .png.",
             inputs=[*texture_inputs(),
-                    io.String.Input("filename_prefix", default="SyncTweedies/mesh")],
-            outputs=[io.String.Output(display_name="glb_path", tooltip="Where the .glb was written.")],
+                    io.String.Input("filename_prefix", default="SyncTweedies/mesh"),
+                    io.Combo.Input("format", options=["glb", "obj"], default="glb")],
+            outputs=[io.String.Output(display_name="path", tooltip="Where the mesh was written.")],
             is_output_node=True,
         )
 
     @classmethod
-    def execute(cls, texture, space, filename_prefix: str) -> io.NodeOutput:
+    def execute(cls, texture, space, filename_prefix: str, format: str = "glb") -> io.NodeOutput:
         require_mesh(space, "Saving a textured mesh")
         folder, name, counter, subfolder, _ = folder_paths.get_save_image_path(
             filename_prefix, folder_paths.get_output_directory(), texture.shape[2], texture.shape[1])
-        file = f"{name}_{counter:05}_.glb"
+        file = f"{name}_{counter:05}_.{format}"
         pixels = (texture[0].detach().cpu().numpy().clip(0, 1) * 255).round().astype(np.uint8)
-        path = write_glb(space.mesh, Image.fromarray(pixels), Path(os.path.join(folder, file)))
+        writer = write_glb if format == "glb" else write_obj
+        path = writer(space.mesh, Path(os.path.join(folder, file)), Image.fromarray(pixels))
         return io.NodeOutput(str(path), ui=ui.PreviewText(f"Saved {os.path.join(subfolder, file)}"))
 
 

@@ -14,8 +14,9 @@ import pytest
 from PIL import Image
 
 from host_support import REPO, load_pack, room_depth, write_tiny_controlnet, write_tiny_sd15
-from meshes import cube, write_obj
+from meshes import cube
 from synctweedies.depth import write_dpt
+from synctweedies.mesh import write_obj
 
 SHIMS = Path(__file__).resolve().parent / "host_shims"
 

@@ -30,6 +30,7 @@ def test_texturing_a_cube_writes_a_glb_with_one_textured_material(nodes, tiny_sd
                                                                    monkeypatch):
     import folder_paths
 
+    from synctweedies.mesh import load_obj, obj_texture_path
     from synctweedies.mesh.glb import read_glb
 
     model, _, vae = tiny_sd15
@@ -48,6 +49,8 @@ def test_texturing_a_cube_writes_a_glb_with_one_textured_material(nodes, tiny_sd
     document, _ = read_glb(paths[0])
     assert len(document["materials"]) == 1 and document["images"][0]["mimeType"] == "image/png"
     assert document["accessors"][2]["count"] == 36
+    obj = nodes.mesh.SaveTexturedMeshNode.execute(texture, space, "mesh/cube", "obj").args[0]
+    assert obj.endswith(".obj") and load_obj(obj).faces.shape == (12, 3) and obj_texture_path(obj) is not None
 
 
 def test_bad_mesh_input_is_named(nodes, tmp_path, monkeypatch):

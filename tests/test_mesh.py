@@ -4,9 +4,9 @@ import math
 import pytest
 import torch
 
-from meshes import cube, write_obj
+from meshes import cube
 from synctweedies import PosteriorMeanDenoiser, karras_sigmas, sample
-from synctweedies.mesh import Mesh, MeshTexture, load_obj, orbit_cameras, rasterize
+from synctweedies.mesh import Mesh, MeshTexture, load_obj, orbit_cameras, rasterize, write_obj
 from synctweedies.mesh.cameras import Cameras, look_at
 
 
@@ -127,7 +127,7 @@ def test_glb_export_round_trips_geometry_uvs_and_texture(tmp_path):
 
     mesh = cube()
     texture = Image.fromarray((np.random.default_rng(0).random((16, 16, 3)) * 255).astype(np.uint8))
-    path = write_glb(mesh, texture, tmp_path / "cube.glb")
+    path = write_glb(mesh, tmp_path / "cube.glb", texture)
     document, blob = read_glb(path)
     accessors, views = document["accessors"], document["bufferViews"]
     chunk = lambda i: blob[views[i]["byteOffset"]:views[i]["byteOffset"] + views[i]["byteLength"]]  # noqa: E731
@@ -141,7 +141,7 @@ def test_glb_export_round_trips_geometry_uvs_and_texture(tmp_path):
     assert np.array_equal(np.asarray(png), np.asarray(texture))
     assert document["materials"][0]["pbrMetallicRoughness"]["baseColorTexture"] == {"index": 0}
     with pytest.raises(FileExistsError):
-        write_glb(mesh, texture, path)
+        write_glb(mesh, path, texture)
 
 
 def test_turntable_shows_each_side_of_the_cube_in_turn():
@@ -158,3 +158,18 @@ def test_turntable_shows_each_side_of_the_cube_in_turn():
     # azimuth 0 looks at +z (side 4), 90 at +x (side 0), 180 at -z (side 5), 270 at -x (side 1)
     for frame, side in zip(centre, (4, 0, 5, 1)):
         torch.testing.assert_close(frame, torch.tensor([side / 5, 1 - side / 5, (side % 2) * 1.0]))
+
+
+def test_textured_obj_export_reloads_with_its_texture(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from synctweedies.mesh import obj_texture_path
+
+    texture = Image.fromarray((np.random.default_rng(1).random((8, 8, 3)) * 255).astype(np.uint8))
+    path = write_obj(cube(), tmp_path / "cube.obj", texture)
+    reloaded = load_obj(path)
+    torch.testing.assert_close(reloaded.uvs, cube().uvs)
+    assert np.array_equal(np.asarray(Image.open(obj_texture_path(path))), np.asarray(texture))
+    with pytest.raises(FileExistsError):
+        write_obj(cube(), path, texture)

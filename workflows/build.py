@@ -250,9 +250,10 @@ def mesh_texturing(edit: bool = False) -> Graph:
         sampler = sync_sampler(graph, checkpoint, (positive, 0), (negative, 0), space, steps=30)
     name = "mesh_edit" if edit else "mesh"
     decode = decode_and_save(graph, checkpoint, (sampler, 0), space, f"{name}_texture")
-    graph.add("SyncTweediesSaveTexturedMesh", "Save textured mesh", {"filename_prefix": f"SyncTweedies/{name}"},
+    graph.add("SyncTweediesSaveTexturedMesh", "Save textured mesh",
+              {"filename_prefix": f"SyncTweedies/{name}", "format": "glb"},
               {"texture": (decode, 0, "IMAGE"), "space": (space, 0, "SYNCTWEEDIES_SPACE")},
-              outputs=[("glb_path", "STRING")])
+              outputs=[("path", "STRING")])
     graph.add("SyncTweediesMeshTurntable", "Turntable",
               {"frames": 36, "size": 512, "elevation": 20.0, "fps": 12.0, "format": "webp",
                "filename_prefix": f"SyncTweedies/{name}_turntable"},

@@ -16,7 +16,7 @@ def _pad(data: bytes, fill: bytes = b"\0") -> bytes:
     return data + fill * (-len(data) % 4)
 
 
-def write_glb(mesh: Mesh, texture: Image.Image, path: str | Path) -> Path:
+def write_glb(mesh: Mesh, path: str | Path, texture: Image.Image) -> Path:
     """Save ``mesh`` with ``texture`` as ``path`` (a new file; existing files are never overwritten).
 
     Corners with different UVs become separate vertices, as glTF stores one UV per vertex.

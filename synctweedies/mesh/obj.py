@@ -84,3 +84,24 @@ def obj_texture_path(path: str | Path) -> Path | None:
                     texture = library.parent / fields[-1]
                     return texture if texture.is_file() else None
     return None
+
+
+def write_obj(mesh: Mesh, path: str | Path, texture=None) -> Path:
+    """Save ``mesh`` as ``path`` (.obj); with ``texture`` (a PIL image), also a material library (.mtl) naming it
+    and the texture as .png beside it. Refuses to overwrite any of these files."""
+    path = Path(path)
+    files = [path.with_suffix(suffix) for suffix in ((".obj", ".mtl", ".png") if texture is not None else (".obj",))]
+    for file in files:
+        if file.exists():
+            raise FileExistsError(f"{file} exists; pick another name.")
+    lines = []
+    if texture is not None:
+        texture.convert("RGB").save(files[2])
+        files[1].write_text(f"newmtl texture\nKd 1 1 1\nmap_Kd {files[2].name}\n")
+        lines += [f"mtllib {files[1].name}", "usemtl texture"]
+    lines += [f"v {x:.6f} {y:.6f} {z:.6f}" for x, y, z in mesh.vertices.tolist()]
+    lines += [f"vt {u:.6f} {v:.6f}" for u, v in mesh.uvs.tolist()]
+    lines += ["f " + " ".join(f"{a + 1}/{t + 1}" for a, t in zip(face, uv_face))
+              for face, uv_face in zip(mesh.faces.tolist(), mesh.uv_faces.tolist())]
+    files[0].write_text("\n".join(lines) + "\n")
+    return files[0]
