@@ -45,7 +45,7 @@ class MeshTexture(IndexedSpace):
         filled = texture.flatten(1)[:, self.fill_index.to(texture.device)].reshape(texture.shape)
         return filled, coverage
 
-    def scaled(self, factor: int) -> MeshTexture:
+    def build_scaled(self, factor: int) -> MeshTexture:
         """The same cameras at ``factor`` times the view size, on the RGB texture (``pixel_texture_size``)."""
         return MeshTexture(self.mesh, self.cameras, self.view_size[0] * factor, self.pixel_texture_size,
                            self.pixel_texture_size, self.weight_exponent, self.background)

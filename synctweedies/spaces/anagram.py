@@ -81,13 +81,13 @@ class AnagramSpace(IndexedSpace):
     def unproject(self, views: Tensor, weights: Tensor | None = None) -> tuple[Tensor, Tensor]:
         canonical, coverage = super().unproject(views, weights)
         if self.inverse_iterations > 0:
-            fit_weights = self.weights.unsqueeze(1).to(views.device)
+            fit_weights = self._buffers(views.device)[2]
             if weights is not None:
                 fit_weights = fit_weights * weights.to(fit_weights)
             canonical = fit_canonical(self, views, canonical, fit_weights, self.inverse_iterations, self.inverse_lr)
         return canonical, coverage
 
-    def scaled(self, factor: int) -> AnagramSpace:
+    def build_scaled(self, factor: int) -> AnagramSpace:
         return AnagramSpace(self.view_names, self.size * factor, self.cell * factor, self.options,
                             self.inverse_iterations, self.inverse_lr)
 

@@ -33,9 +33,16 @@ class CanonicalSpace(ABC):
         elements no view sees have weight 0 and value 0.
         """
 
-    @abstractmethod
     def scaled(self, factor: int) -> CanonicalSpace:
-        """The same views at ``factor`` times the resolution (latent → pixel space)."""
+        """The same views at ``factor`` times the resolution (latent → pixel space), built once per factor."""
+        built = self.__dict__.setdefault("_scaled_spaces", {})
+        if factor not in built:
+            built[factor] = self.build_scaled(factor)
+        return built[factor]
+
+    @abstractmethod
+    def build_scaled(self, factor: int) -> CanonicalSpace:
+        """Build the space :meth:`scaled` returns."""
 
     @property
     def pixel_space_reason(self) -> str:

@@ -5,6 +5,7 @@ import torch
 from torch import Tensor
 
 from .base import CanonicalSpace
+from .taps import gather_taps, unit_variance
 
 
 class IndexedSpace(CanonicalSpace):
@@ -36,23 +37,23 @@ class IndexedSpace(CanonicalSpace):
         self._on_device: dict[torch.device, tuple[Tensor, Tensor, Tensor]] = {}
 
     def _buffers(self, device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
-        """(flat index ``[N*h*w*K]``, coefficients ``[N, 1, h, w, K]``, weights ``[N, 1, h, w]``) on ``device``."""
+        """(index ``[N, h, w, K]`` with -1 read as 0, coefficients ``[N, h, w, K]``, weights ``[N, 1, h, w]``)
+        on ``device``."""
         if device not in self._on_device:
             self._on_device[device] = (
-                self.index.clamp(min=0).flatten().to(device),
-                self.coefficients.unsqueeze(1).to(device),
+                self.index.clamp(min=0).to(device),
+                self.coefficients.to(device),
                 self.weights.unsqueeze(1).to(device),
             )
         return self._on_device[device]
 
     def project(self, canonical: Tensor) -> Tensor:
-        flat_index, coefficients, _ = self._buffers(canonical.device)
-        c = canonical.shape[0]
-        taps = canonical.reshape(c, -1)[:, flat_index].reshape(c, self.num_views, *self.view_size, -1)
-        return (taps.transpose(0, 1) * coefficients.to(canonical.dtype)).sum(-1)
+        index, coefficients, _ = self._buffers(canonical.device)
+        return gather_taps(canonical, index, coefficients)
 
     def unproject(self, views: Tensor, weights: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        flat_index, coefficients, own_weights = self._buffers(views.device)
+        index, coefficients, own_weights = self._buffers(views.device)
+        flat_index, coefficients = index.flatten(), coefficients.unsqueeze(1)
         w = own_weights if weights is None else own_weights * weights.to(own_weights)
         c = views.shape[1]
         height, width = self.canonical_size
@@ -66,6 +67,4 @@ class IndexedSpace(CanonicalSpace):
     def initial_noise(self, channels: int, generator: torch.Generator | None = None,
                       dtype: torch.dtype = torch.float32) -> Tensor:
         """Projected canonical noise, rescaled by the taps' norm so interpolated pixels keep unit variance."""
-        noise = super().initial_noise(channels, generator, dtype)
-        norm = self.coefficients.square().sum(-1).sqrt().unsqueeze(1)
-        return noise / torch.where(norm > 0, norm, torch.ones_like(norm)).to(dtype)
+        return unit_variance(super().initial_noise(channels, generator, dtype), self.coefficients)

@@ -10,7 +10,7 @@ from torch import Tensor
 
 from .base import CanonicalSpace
 from .fill import nearest_seen
-from .taps import bilinear_taps, gather_taps
+from .taps import bilinear_taps, gather_taps, unit_variance
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,10 @@ class PanoramaCameras:
         for phi in self.phis():
             if not -90 <= phi <= 90:
                 raise ValueError(f"Elevation {phi}° is outside [-90, 90]; use a phi_range within it.")
+
+    def focal(self, view_size: int) -> float:
+        """Focal length in pixels of a ``view_size`` × ``view_size`` view."""
+        return view_size / 2 / math.tan(math.radians(self.fov) / 2)
 
     def thetas(self) -> list[float]:
         return _steps(*self.theta_range, self.theta_interval)
@@ -77,7 +81,7 @@ def _feather(coordinate: Tensor, size: int) -> Tensor:
 def perspective_taps(cameras: PanoramaCameras, view_size: int, canvas_size: tuple[int, int]) -> tuple[Tensor, Tensor]:
     """Bilinear taps ``[N, S, S, 4]`` (flat canvas index, weight) of each view pixel's ray on the canvas."""
     height, width = canvas_size
-    focal = view_size / 2 / math.tan(math.radians(cameras.fov) / 2)
+    focal = cameras.focal(view_size)
     pixels = torch.arange(view_size, dtype=torch.float64) + 0.5 - view_size / 2
     rows, cols = torch.meshgrid(pixels, pixels, indexing="ij")
     rays = torch.stack([cols / focal, -rows / focal, torch.ones_like(rows)], -1)
@@ -120,12 +124,6 @@ class Panorama(CanonicalSpace):
         self._build_forward()
         self._build_backward()
         self._on_device: dict[torch.device, tuple[Tensor, ...]] = {}
-        self._scaled: dict[int, Panorama] = {}
-
-    @property
-    def focal(self) -> float:
-        """Focal length in view pixels."""
-        return self.view_size[0] / 2 / math.tan(math.radians(self.cameras.fov) / 2)
 
     def _build_forward(self) -> None:
         self.forward_index, self.forward_weight = perspective_taps(self.cameras, self.view_size[0],
@@ -134,6 +132,7 @@ class Panorama(CanonicalSpace):
     def _build_backward(self) -> None:
         """For every (canvas pixel, view) pair where the pixel is in the view: 4 taps into the views."""
         size, (height, width) = self.view_size[0], self.canonical_size
+        focal = self.cameras.focal(size)
         lat = (0.5 - (torch.arange(height, dtype=torch.float64) + 0.5) / height) * math.pi
         lon = ((torch.arange(width, dtype=torch.float64) + 0.5) / width - 0.5) * 2 * math.pi
         lat, lon = torch.meshgrid(lat, lon, indexing="ij")
@@ -142,8 +141,8 @@ class Panorama(CanonicalSpace):
         for view, rotation in enumerate(self.rotations):
             camera = world @ rotation
             ahead = camera[:, 2] > 1e-6
-            u = camera[:, 0] / camera[:, 2].clamp_min(1e-6) * self.focal + size / 2 - 0.5
-            v = -camera[:, 1] / camera[:, 2].clamp_min(1e-6) * self.focal + size / 2 - 0.5
+            u = camera[:, 0] / camera[:, 2].clamp_min(1e-6) * focal + size / 2 - 0.5
+            v = -camera[:, 1] / camera[:, 2].clamp_min(1e-6) * focal + size / 2 - 0.5
             inside = ahead & (u >= -0.5) & (u <= size - 0.5) & (v >= -0.5) & (v <= size - 0.5)
             index, weight = bilinear_taps(u[inside], v[inside], size, size, wrap=False)
             pixels.append(inside.nonzero()[:, 0])
@@ -189,16 +188,12 @@ class Panorama(CanonicalSpace):
     def initial_noise(self, channels: int, generator: torch.Generator | None = None,
                       dtype: torch.dtype = torch.float32) -> Tensor:
         """Projected canvas noise, rescaled by the bilinear taps' norm to unit variance per pixel."""
-        noise = super().initial_noise(channels, generator, dtype)
-        norm = self.forward_weight.square().sum(-1).sqrt().unsqueeze(1)
-        return noise / norm.to(dtype)
+        return unit_variance(super().initial_noise(channels, generator, dtype), self.forward_weight)
 
-    def scaled(self, factor: int) -> Panorama:
+    def build_scaled(self, factor: int) -> Panorama:
         """The same cameras at ``factor`` times the view size, on the RGB canvas (``pixel_canvas_height``)."""
-        if factor not in self._scaled:
-            self._scaled[factor] = Panorama(self.cameras, self.view_size[0] * factor, self.pixel_canvas_height,
-                                            self.pixel_canvas_height, self.feather)
-        return self._scaled[factor]
+        return Panorama(self.cameras, self.view_size[0] * factor, self.pixel_canvas_height, self.pixel_canvas_height,
+                        self.feather)
 
     def uncovered(self) -> str:
         """A sentence naming the latitudes no view sees, or an empty string when views see everything."""

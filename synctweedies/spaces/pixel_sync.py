@@ -33,7 +33,7 @@ class PixelSynchronizedSpace(CanonicalSpace):
     def unproject(self, views: Tensor, weights: Tensor | None = None) -> tuple[Tensor, Tensor]:
         return self.latent.unproject(views, weights)
 
-    def scaled(self, factor: int) -> CanonicalSpace:
+    def build_scaled(self, factor: int) -> CanonicalSpace:
         return self.latent.scaled(factor)
 
     def initial_noise(self, channels: int, generator: torch.Generator | None = None,

@@ -27,3 +27,10 @@ def gather_taps(canvas: Tensor, index: Tensor, weight: Tensor) -> Tensor:
     c = canvas.shape[0]
     taps = canvas.reshape(c, -1)[:, index.reshape(-1)].reshape(c, *index.shape)
     return (taps * weight.to(canvas.dtype)).sum(-1).transpose(0, 1)
+
+
+def unit_variance(noise: Tensor, weight: Tensor) -> Tensor:
+    """White noise read through taps of ``weight`` ``[N, h, w, K]`` (``noise`` ``[N, C, h, w]``), rescaled by the
+    taps' norm to unit variance per pixel; pixels without taps stay as they are."""
+    norm = weight.square().sum(-1).sqrt().unsqueeze(1)
+    return noise / torch.where(norm > 0, norm, torch.ones_like(norm)).to(noise.dtype)

@@ -44,7 +44,7 @@ class WideCanvas(IndexedSpace):
         index = (y * width + x).reshape(-1, window, window)
         super().__init__((height, width), index)
 
-    def scaled(self, factor: int) -> WideCanvas:
+    def build_scaled(self, factor: int) -> WideCanvas:
         return WideCanvas(self.height * factor, self.width * factor, self.window * factor,
                           self.stride * factor, self.wrap)
 
