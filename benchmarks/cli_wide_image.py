@@ -9,19 +9,19 @@ backend, batching, noise and steps. Needs diffusers and transformers:
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import torch
 
-sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parents[1] / "tests")]
+sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parents[1] / "tests"),
+                str(Path(__file__).resolve().parent)]
 from diffusers_support import write_sd_pipeline  # noqa: E402
 from synctweedies import WideCanvas, sample_euler, sample_synchronized  # noqa: E402
 from synctweedies.cli import main as command  # noqa: E402
 from synctweedies.diffusers_backend import DiffusersDenoiser, load_pipeline  # noqa: E402
+from timing import machine, report, timed  # noqa: E402
 
 
 def sd2_base_folder(folder: Path) -> Path:
@@ -39,11 +39,6 @@ def sd2_base_folder(folder: Path) -> Path:
     return write_sd_pipeline(folder, unet, vae, text)
 
 
-def synced(device: str) -> None:
-    if device == "cuda":
-        torch.cuda.synchronize()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=50)
@@ -54,13 +49,12 @@ def main() -> None:
     work = Path(tempfile.mkdtemp())
     model = sd2_base_folder(work / "sd2_base")
 
-    start = time.perf_counter()
-    assert command(["--app", "wide_image", "--sd_path", str(model), "--prompt", "A photo of a mountain range at "
+    command_s, status = timed(lambda: command(["--app", "wide_image", "--sd_path", str(model), "--prompt", "A photo of a mountain range at "
                     "twilight", "--save_top_dir", str(work / "out"), "--save_dir_now", "--tag", "wide_image",
                     "--case_num", "2", "--seed", "0", "--sampling_method", "ddim", "--num_inference_steps",
                     str(options.steps), "--panorama_height", "512", "--panorama_width", "3072", "--mvd_end", "1.0",
-                    "--initialize_xt_from_zt"]) == 0
-    command_s = time.perf_counter() - start
+                    "--initialize_xt_from_zt"]))
+    assert status == 0
 
     dtype = torch.float16 if device == "cuda" else torch.float32
     backend = DiffusersDenoiser(load_pipeline(str(model), torch.device(device), dtype), 7.5, 8)
@@ -75,25 +69,19 @@ def main() -> None:
     times = {0: [], 2: []}
     for repeat in range(options.repeats + 1):
         for mode in (0, 2):
-            synced(device)
-            start = time.perf_counter()
-            sample_synchronized(sampler, space, mode, 1.0, noise, torch.zeros_like(noise),
-                                sigmas if repeat else sigmas[-3:])
-            synced(device)
+            seconds, _ = timed(lambda: sample_synchronized(sampler, space, mode, 1.0, noise, torch.zeros_like(noise),
+                                                           sigmas if repeat else sigmas[-3:]))
             if repeat:
-                times[mode].append(time.perf_counter() - start)
+                times[mode].append(seconds)
     plain, sync = min(times[0]), min(times[2])
-    result = {"device": torch.cuda.get_device_name() if device == "cuda" else "cpu", "dtype": str(dtype),
+    result = {**machine(), "dtype": str(dtype),
               "model": "random-weight SD2-base-shaped UNet, VAE and 23-layer text encoder",
               "canvas": "512x3072", "views": space.num_views, "steps": options.steps,
               "command_s": round(command_s, 2),
               "plain_sampling_s": round(plain, 3), "synctweedies_sampling_s": round(sync, 3),
               "overhead": round(sync / plain - 1, 4),
-              "runs_s": {str(mode): [round(t, 3) for t in values] for mode, values in times.items()},
-              "peak_gpu_gib": round(torch.cuda.max_memory_allocated() / 2 ** 30, 2) if device == "cuda" else None}
-    print(json.dumps(result))
-    if options.json:
-        options.json.write_text(json.dumps(result, indent=1) + "\n")
+              "runs_s": {str(mode): [round(t, 3) for t in values] for mode, values in times.items()}}
+    report(result, options.json)
 
 
 if __name__ == "__main__":

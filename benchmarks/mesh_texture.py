@@ -5,26 +5,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import time
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parent)]
 from synctweedies.mesh import Mesh, MeshTexture, load_obj, orbit_cameras, rasterize  # noqa: E402
 from synctweedies.mesh.cameras import Cameras  # noqa: E402
-
-
-def timed(run) -> tuple[float, object]:
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    result = run()
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
-    return time.perf_counter() - start, result
+from timing import machine, report, timed  # noqa: E402
 
 
 def main() -> None:
@@ -37,8 +26,7 @@ def main() -> None:
     mesh = Mesh(*(t.to(device) for t in (loaded.vertices, loaded.faces, loaded.uvs, loaded.uv_faces)))
     rig = orbit_cameras(distance=2.0, fov=50.0)
     cameras = Cameras(rig.rotations.to(device), rig.positions.to(device), rig.fov)
-    result = {"device": torch.cuda.get_device_name() if device == "cuda" else "cpu", "faces": len(mesh.faces),
-              "views": len(cameras)}
+    result = {"faces": len(mesh.faces), "views": len(cameras)}
     for size in (96, 768):
         seconds, fragments = timed(lambda: rasterize(mesh, cameras, size))
         result[f"rasterize_{size}px_s"] = round(seconds, 3)
@@ -49,9 +37,7 @@ def main() -> None:
     space.synchronize(views)
     seconds, _ = timed(lambda: [space.synchronize(views) for _ in range(20)])
     result["synchronize_ms"] = round(seconds / 20 * 1000, 3)
-    print(json.dumps(result))
-    if options.json:
-        options.json.write_text(json.dumps(result, indent=1) + "\n")
+    report({**machine(), **result}, options.json)
 
 
 if __name__ == "__main__":

@@ -8,15 +8,14 @@ Random-weight, full-size SD1.5 UNet and KL VAE; CFG 7.5, euler, normal schedule.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import time
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sync_overhead import SD15_UNET, import_host, random_unet, timed  # noqa: E402
+from sync_overhead import SD15_UNET, import_host, random_unet  # noqa: E402
+from timing import machine, report, timed  # noqa: E402
 
 SD_VAE = {"double_z": True, "z_channels": 4, "resolution": 256, "in_channels": 3, "out_ch": 3, "ch": 128,
           "ch_mult": [1, 2, 4, 4], "num_res_blocks": 2, "attn_resolutions": [], "dropout": 0.0}
@@ -42,13 +41,8 @@ class TimedVae:
         return getattr(self.vae, name)
 
     def _timed(self, name: str, batch: torch.Tensor):
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        out = getattr(self.vae, name)(batch)
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
-        self.seconds += time.perf_counter() - start
+        seconds, out = timed(lambda: getattr(self.vae, name)(batch))
+        self.seconds += seconds
         self.calls.append((name, batch.shape[0]))
         return out
 
@@ -74,10 +68,9 @@ def main() -> None:
     dtype = torch.float16 if torch.cuda.is_available() else torch.float32
     model = random_unet(SD15_UNET, dtype)
     vae = TimedVae(random_vae(dtype))
-    start = time.perf_counter()
-    space = Panorama(PanoramaCameras(), view_size=64, canvas_height=256, pixel_canvas_height=1024)
-    space.scaled(8)
-    build_s = time.perf_counter() - start
+    build_s, space = timed(lambda: Panorama(PanoramaCameras(), view_size=64, canvas_height=256,
+                                            pixel_canvas_height=1024))
+    build_s += timed(lambda: space.scaled(8))[0]
     generator = torch.Generator().manual_seed(0)
     positive = [[torch.randn(1, 77, 768, generator=generator), {}]]
     negative = [[torch.randn(1, 77, 768, generator=generator), {}]]
@@ -99,14 +92,14 @@ def main() -> None:
         for name, guider in guiders.items():
             vae.seconds, vae.calls = 0.0, []
             times[name].append(timed(lambda: guider.sample(noise, latent, sampler, sigmas, disable_pbar=True,
-                                                           seed=0)))
+                                                           seed=0))[0])
             if name == "rgb":
                 vae_seconds.append(vae.seconds)
                 calls = list(vae.calls)
     best = {name: min(values) for name, values in times.items()}
     rgb_run = times["rgb"].index(best["rgb"])
     result = {
-        "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu", "dtype": str(dtype),
+        **machine(), "dtype": str(dtype),
         "space": repr(space), "steps": options.steps, "space_build_s": round(build_s, 2),
         **{f"{name}_s": round(value, 3) for name, value in best.items()},
         "latent_overhead": round(best["latent"] / best["plain"] - 1, 4),
@@ -115,11 +108,8 @@ def main() -> None:
         "rgb_vae_share_of_overhead": round(vae_seconds[rgb_run] / max(best["rgb"] - best["plain"], 1e-9), 3),
         "vae_calls_per_run": len(calls), "vae_batch_sizes": sorted({batch for _, batch in calls}),
         "runs_s": {name: [round(t, 3) for t in values] for name, values in times.items()},
-        "peak_gpu_gib": round(torch.cuda.max_memory_allocated() / 2 ** 30, 2) if torch.cuda.is_available() else None,
     }
-    print(json.dumps(result))
-    if options.json:
-        options.json.write_text(json.dumps(result, indent=1) + "\n")
+    report(result, options.json)
 
 
 if __name__ == "__main__":

@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import sys
-import time
 import types
 from pathlib import Path
 
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
+sys.path[:0] = [str(REPO / "tests"), str(REPO / "benchmarks")]
 from host_support import SD15_UNET, TINY_UNET, load_pack, unet_state  # noqa: E402
+from timing import machine, report, timed  # noqa: E402
 
 
 def import_host(comfyui: Path):
@@ -48,16 +47,6 @@ def random_unet(config: dict, dtype: torch.dtype):
 
     state = unet_state(config, dtype, comfy.model_management.get_torch_device())
     return comfy.sd.load_diffusion_model_state_dict(state, model_options={"dtype": dtype})
-
-
-def timed(run) -> float:
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    run()
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
-    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -110,14 +99,14 @@ def main() -> None:
         run(guider, sigmas[-3:])()
     times = {"plain": [], "sync": []}
     for _ in range(options.repeats):
-        times["plain"].append(timed(run(plain, sigmas)))
-        times["sync"].append(timed(run(synced, sigmas)))
+        times["plain"].append(timed(run(plain, sigmas))[0])
+        times["sync"].append(timed(run(synced, sigmas))[0])
     views = noise.to(model.load_device, dtype)
-    sync_op_s = timed(lambda: [space.synchronize(views) for _ in range(100)]) / 100
+    sync_op_s = timed(lambda: [space.synchronize(views) for _ in range(100)])[0] / 100
     plain_s, sync_s = min(times["plain"]), min(times["sync"])
     paired = sorted(s / p for p, s in zip(times["plain"], times["sync"]))
     result = {
-        "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
+        **machine(),
         "dtype": str(dtype), "unet": options.unet, "space": repr(space), "views": space.num_views,
         "steps": options.steps,
         "mode": options.mode, "plain_s": round(plain_s, 3), "sync_s": round(sync_s, 3),
@@ -127,11 +116,8 @@ def main() -> None:
         "median_paired_ratio": round(paired[len(paired) // 2], 4),
         "synchronize_ms": round(1000 * sync_op_s, 3),
         "plain_runs_s": [round(t, 3) for t in times["plain"]], "sync_runs_s": [round(t, 3) for t in times["sync"]],
-        "peak_gpu_gib": round(torch.cuda.max_memory_allocated() / 2 ** 30, 2) if torch.cuda.is_available() else None,
     }
-    print(json.dumps(result))
-    if options.json:
-        options.json.write_text(json.dumps(result, indent=1) + "\n")
+    report(result, options.json)
 
 
 if __name__ == "__main__":
