@@ -6,7 +6,7 @@ import torch
 
 from meshes import cube
 from synctweedies import PosteriorMeanDenoiser, karras_sigmas, sample
-from synctweedies.mesh import Mesh, MeshTexture, load_obj, orbit_cameras, rasterize, write_obj
+from synctweedies.mesh import Mesh, MeshTexture, load_mesh, load_obj, orbit_cameras, rasterize, write_obj
 from synctweedies.mesh.cameras import Cameras, look_at
 
 
@@ -64,13 +64,21 @@ def test_obj_loading_triangulates_and_rejects_broken_meshes(tmp_path):
     assert torch.equal(reloaded.faces, cube().faces) and torch.equal(reloaded.uv_faces, cube().uv_faces)
     (tmp_path / "points.obj").write_text("v 0 0 0\nv 1 0 0\n")
     with pytest.raises(ValueError, match="has no faces"):
-        load_obj(tmp_path / "points.obj")
+        load_mesh(tmp_path / "points.obj")
     (tmp_path / "nouv.obj").write_text("v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n")
-    with pytest.raises(ValueError, match="faces without UVs"):
-        load_obj(tmp_path / "nouv.obj")
+    with pytest.raises(ValueError, match="faces without UVs. Turn on mesh_autouv"):
+        load_mesh(tmp_path / "nouv.obj")
     (tmp_path / "tiled.obj").write_text("v 0 0 0\nv 1 0 0\nv 0 1 0\nvt 0 0\nvt 2 0\nvt 0 1\nf 1/1 2/2 3/3\n")
     with pytest.raises(ValueError, match="UVs outside \\[0, 1\\]"):
-        load_obj(tmp_path / "tiled.obj")
+        load_mesh(tmp_path / "tiled.obj")
+    (tmp_path / "nan.obj").write_text("v 0 0 nan\nv 1 0 0\nv 0 1 0\nvt 0 0\nf 1/1 2/1 3/1\n")
+    with pytest.raises(ValueError, match="not finite"):
+        load_mesh(tmp_path / "nan.obj")
+    (tmp_path / "mesh.stl").write_text("solid")
+    with pytest.raises(ValueError, match="meshes must be .obj, .glb, .gltf, .ply"):
+        load_mesh(tmp_path / "mesh.stl")
+    with pytest.raises(ValueError, match="does not exist"):
+        load_mesh(tmp_path / "missing.obj")
     (tmp_path / "bad.obj").write_text("v 0 0 0\nvt 0 0\nf 1/1 2/1 3/1\n")
     with pytest.raises(ValueError, match="line 3: index 2 refers to an element that does not exist"):
         load_obj(tmp_path / "bad.obj")
@@ -173,3 +181,136 @@ def test_textured_obj_export_reloads_with_its_texture(tmp_path):
     assert np.array_equal(np.asarray(Image.open(obj_texture_path(path))), np.asarray(texture))
     with pytest.raises(FileExistsError):
         write_obj(cube(), path, texture)
+
+
+def same_surface(a: Mesh, b: Mesh) -> None:
+    """``a`` and ``b`` have the same triangles with the same UVs at their corners (vertex order may differ)."""
+    torch.testing.assert_close(a.vertices[a.faces], b.vertices[b.faces])
+    torch.testing.assert_close(a.uvs[a.uv_faces], b.uvs[b.uv_faces])
+
+
+def test_glb_and_gltf_load_back_with_node_transforms_and_texture(tmp_path):
+    import json
+
+    import numpy as np
+    from PIL import Image
+
+    from synctweedies.mesh.glb import read_glb, write_glb
+
+    texture = Image.fromarray((np.random.default_rng(2).random((8, 8, 3)) * 255).astype(np.uint8))
+    path = write_glb(cube(), tmp_path / "cube.glb", texture)
+    mesh, own = load_mesh(path)
+    same_surface(mesh, cube())
+    assert np.array_equal(np.asarray(own), np.asarray(texture))
+    # the same document as .gltf with an external buffer, the node moved and scaled
+    document, blob = read_glb(path)
+    (tmp_path / "cube.bin").write_bytes(blob)
+    document["buffers"] = [{"uri": "cube.bin", "byteLength": len(blob)}]
+    document["nodes"] = [{"children": [1], "translation": [1, 2, 3]}, {"mesh": 0, "scale": [2, 2, 2]}]
+    document["scenes"] = [{"nodes": [0]}]
+    (tmp_path / "cube.gltf").write_text(json.dumps(document))
+    moved, _ = load_mesh(tmp_path / "cube.gltf")
+    torch.testing.assert_close(moved.vertices[moved.faces], cube().vertices[cube().faces] * 2 + torch.tensor([1.0, 2, 3]))
+    (tmp_path / "cube.bin").unlink()
+    with pytest.raises(ValueError, match="needs its buffer file cube.bin"):
+        load_mesh(tmp_path / "cube.gltf")
+
+
+def test_ply_meshes_load_with_vertex_or_face_uvs_and_round_trip(tmp_path):
+    import numpy as np
+
+    from synctweedies.ply import Element, read_ply, write_ply
+
+    mesh = cube()
+    corners = mesh.faces.numpy().reshape(-1)
+    vertex = np.zeros(len(corners), [("x", "<f4"), ("y", "<f4"), ("z", "<f4"), ("s", "<f4"), ("t", "<f4")])
+    for k, name in enumerate("xyz"):
+        vertex[name] = mesh.vertices.numpy()[corners, k]
+    vertex["s"], vertex["t"] = mesh.uvs.numpy()[mesh.uv_faces.numpy().reshape(-1)].T
+    faces = np.arange(len(corners), dtype=np.int32).reshape(-1, 3)
+    path = write_ply(tmp_path / "cube.ply", [Element("vertex", vertex), Element("face", np.empty(len(faces), []),
+                                                                               {"vertex_indices": faces})])
+    same_surface(load_mesh(path)[0], mesh)
+    again = read_ply(path)
+    assert again["vertex"].data.tobytes() == vertex.tobytes() and np.array_equal(again["face"].lists["vertex_indices"], faces)
+    with pytest.raises(FileExistsError):
+        write_ply(path, [])
+    # MeshLab's ASCII flavour: per-face texcoord lists, no vertex UVs
+    lines = ["ply", "format ascii 1.0", f"element vertex {len(mesh.vertices)}", "property float x", "property float y",
+             "property float z", f"element face {len(mesh.faces)}", "property list uchar int vertex_indices",
+             "property list uchar float texcoord", "end_header"]
+    lines += [" ".join(map(str, v)) for v in mesh.vertices.tolist()]
+    lines += ["3 " + " ".join(map(str, f)) + " 6 " + " ".join(map(str, mesh.uvs[uf].flatten().tolist()))
+              for f, uf in zip(mesh.faces.tolist(), mesh.uv_faces.tolist())]
+    (tmp_path / "ascii.ply").write_text("\n".join(lines) + "\n")
+    same_surface(load_mesh(tmp_path / "ascii.ply")[0], mesh)
+    (tmp_path / "quads.ply").write_text("\n".join(lines[:7] + ["property list uchar int vertex_indices", "end_header",
+                                                               "0 0 0", "1 0 0", "1 1 0", "0 1 0", "4 0 1 2 3"]) + "\n")
+    (tmp_path / "quads.ply").write_text((tmp_path / "quads.ply").read_text().replace("element vertex 24", "element vertex 4")
+                                        .replace("element face 12", "element face 1"))
+    with pytest.raises(ValueError, match="faces of 4 corners; triangulate"):
+        load_mesh(tmp_path / "quads.ply")
+
+
+def test_autouv_unwraps_a_mesh_without_uvs_into_one_atlas(tmp_path):
+    pytest.importorskip("xatlas", reason="xatlas (pip install xatlas) unwraps UVs")
+    (tmp_path / "nouv.obj").write_text("\n".join(f"v {x} {y} {z}" for x, y, z in cube().vertices.tolist()) + "\n" +
+                                       "\n".join("f " + " ".join(str(i + 1) for i in f) for f in cube().faces.tolist()))
+    mesh, own = load_mesh(tmp_path / "nouv.obj", auto_uv=True)
+    assert own is None and mesh.has_uvs and len(mesh.faces) == 12
+    torch.testing.assert_close(mesh.vertices[mesh.faces], cube().vertices[cube().faces])
+    assert mesh.uvs.min() >= 0 and mesh.uvs.max() <= 1
+    # charts do not overlap: rasterising the UV triangles covers each texel at most once
+    from synctweedies.mesh.cameras import Cameras, look_at
+    flat = Mesh(torch.cat([mesh.uvs * 2 - 1, torch.zeros(len(mesh.uvs), 1)], 1), mesh.uv_faces, mesh.uvs, mesh.uv_faces)
+    camera = Cameras(look_at(torch.tensor([0.0, 0, 3]))[None], torch.tensor([[0.0, 0, 3]]), orthographic=True,
+                     ortho_scale=1.0)
+    area = rasterize(flat, camera, 64).mask.float().mean()
+    uv_area = sum(abs(float(torch.linalg.det(torch.stack([t[1] - t[0], t[2] - t[0]])))) / 2
+                  for t in mesh.uvs[mesh.uv_faces])
+    assert abs(area - uv_area) < 0.05, "the charts' total area is what the atlas covers"
+    MeshTexture(mesh, orbit_cameras(distance=4.0), view_size=16, texture_size=32)
+
+
+def test_background_schedule_shuffles_colours_then_black_or_white_then_keeps_them():
+    from synctweedies.mesh.background import COLOURS, BackgroundSchedule
+
+    schedule = BackgroundSchedule(change=0.4, end=0.8)
+    drawn, previous = [], None
+    for step in range(30):
+        previous = schedule.colours(step, 30, previous, 10)
+        drawn.append(previous)
+    early, middle, late = torch.stack(drawn[:12]), torch.stack(drawn[12:24]), torch.stack(drawn[24:])
+    assert early.max() > 1 and len(early.unique()) > 6, "all colours early"
+    assert set(middle.unique().tolist()) == {0, 1}, "black or white in the middle"
+    assert (late == drawn[23]).all(), "the last colours are kept"
+    assert torch.equal(BackgroundSchedule(0.0, 0.0, fixed="white").colours(0, 30, None, 3),
+                       torch.full((3,), list(COLOURS).index("white")))
+    with pytest.raises(ValueError, match="shuffle_bg_change <= shuffle_bg_end"):
+        BackgroundSchedule(0.9, 0.5)
+
+
+def test_mesh_views_show_the_scheduled_background_in_latents_and_pixels():
+    from synctweedies.mesh.background import COLOURS, BackgroundSchedule
+
+    space = MeshTexture(cube(), orbit_cameras(distance=4.0), view_size=8, texture_size=16, pixel_texture_size=32,
+                        schedule=BackgroundSchedule(0.5, 0.5))
+    pixels = space.scaled(4)
+    with pytest.raises(ValueError, match="palette must be \\[14, 4\\]"):
+        space.project(torch.zeros(4, 16, 16))
+    space.palette = torch.arange(14 * 4, dtype=torch.float32).reshape(14, 4)
+    space.begin_step(0, 10)
+    views = space.project(torch.zeros(4, 16, 16))
+    colours = space.background_colours
+    background = ~space.fragments.mask
+    assert background.any()
+    for n in range(space.num_views):
+        assert (views[n][:, background[n]] == space.palette[colours[n]][:, None]).all()
+        assert (views[n][:, ~background[n]] == 0).all()
+    rgb = pixels.project(torch.zeros(3, 32, 32))
+    expected = torch.tensor(list(COLOURS.values()), dtype=torch.float32)[colours]
+    corner = rgb[:, :, 0, 0]  # every view's corner is background
+    torch.testing.assert_close(corner, expected)
+    noise = space.initial_noise(4, torch.Generator().manual_seed(0))
+    assert 0.8 < noise.movedim(1, 0)[:, background].std() < 1.2, "independent unit noise on the background"
+    assert space.reference_view == 4, "the camera at azimuth 0 looks at the front"

@@ -1,12 +1,15 @@
-"""Writing a textured mesh as binary glTF 2.0 (.glb): one mesh, one material, the texture embedded as PNG."""
+"""glTF 2.0: writing a textured mesh as .glb (one mesh, one material, the texture embedded as PNG), and reading
+the triangles, UVs and base-colour texture of .glb and .gltf files."""
 from __future__ import annotations
 
 import io
 import json
+import base64
 import struct
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image
 
 from .obj import Mesh
@@ -71,3 +74,107 @@ def read_glb(path: str | Path) -> tuple[dict, bytes]:
     document = json.loads(data[20:20 + json_length])
     blob_length, _ = struct.unpack_from("<II", data, 20 + json_length)
     return document, data[28 + json_length:28 + json_length + blob_length]
+
+
+COMPONENTS = {5120: "i1", 5121: "u1", 5122: "i2", 5123: "u2", 5125: "u4", 5126: "f4"}
+WIDTHS = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT4": 16}
+
+
+def load_gltf(path: str | Path) -> tuple[Mesh, Image.Image | None]:
+    """The triangles of every mesh in the default scene of a .glb or .gltf (node transforms applied), with
+    ``TEXCOORD_0`` as UVs (``uv_faces`` -1 when a primitive has none), and the first material's base-colour
+    texture if it has one."""
+    path = Path(path)
+    if path.suffix.lower() == ".glb":
+        document, blob = read_glb(path)
+    else:
+        document, blob = json.loads(path.read_text()), b""
+    buffers = [_buffer(entry, blob, path) for entry in document.get("buffers", [])]
+    vertices, faces, uvs, uv_faces, offset = [], [], [], [], 0
+    scene = document.get("scenes", [{"nodes": list(range(len(document.get("nodes", []))))}])[document.get("scene", 0)]
+    stack = [(index, np.eye(4)) for index in scene.get("nodes", [])]
+    while stack:
+        index, parent = stack.pop()
+        node = document["nodes"][index]
+        world = parent @ _local_matrix(node)
+        stack += [(child, world) for child in node.get("children", [])]
+        for primitive in document["meshes"][node["mesh"]]["primitives"] if "mesh" in node else []:
+            if primitive.get("mode", 4) != 4:
+                continue
+            position = _accessor(document, buffers, primitive["attributes"]["POSITION"], path)
+            position = position @ world[:3, :3].T + world[:3, 3]
+            triangles = (_accessor(document, buffers, primitive["indices"], path).reshape(-1, 3)
+                         if "indices" in primitive else np.arange(len(position)).reshape(-1, 3))
+            vertices.append(position)
+            faces.append(triangles + offset)
+            if "TEXCOORD_0" in primitive["attributes"]:
+                uv = _accessor(document, buffers, primitive["attributes"]["TEXCOORD_0"], path)
+                uvs.append(uv * [1, -1] + [0, 1])  # glTF's v points down
+                uv_faces.append(triangles + sum(len(u) for u in uvs[:-1]))
+            else:
+                uv_faces.append(np.full_like(triangles, -1))
+            offset += len(position)
+    if not vertices:
+        raise ValueError(f"{path.name} has no triangle meshes in its scene.")
+    mesh = Mesh(torch.from_numpy(np.concatenate(vertices)).float(), torch.from_numpy(np.concatenate(faces)).long(),
+                torch.from_numpy(np.concatenate(uvs) if uvs else np.zeros((0, 2))).float(),
+                torch.from_numpy(np.concatenate(uv_faces)).long())
+    return mesh, _base_colour(document, buffers, path)
+
+
+def _buffer(entry: dict, blob: bytes, path: Path) -> bytes:
+    uri = entry.get("uri")
+    if uri is None:
+        return blob
+    if uri.startswith("data:"):
+        return base64.b64decode(uri.split(",", 1)[1])
+    file = path.parent / uri
+    if not file.is_file():
+        raise ValueError(f"{path.name} needs its buffer file {uri}, which is not beside it.")
+    return file.read_bytes()
+
+
+def _accessor(document: dict, buffers: list[bytes], index: int, path: Path) -> np.ndarray:
+    """An accessor's values as float64 ``[count, width]`` (normalised integers scaled to [0, 1])."""
+    accessor = document["accessors"][index]
+    if "sparse" in accessor or "bufferView" not in accessor:
+        raise ValueError(f"{path.name} uses sparse or empty accessors, which are not supported; re-export it.")
+    view = document["bufferViews"][accessor["bufferView"]]
+    kind, width = np.dtype("<" + COMPONENTS[accessor["componentType"]]), WIDTHS[accessor["type"]]
+    stride = view.get("byteStride") or kind.itemsize * width
+    start = view.get("byteOffset", 0) + accessor.get("byteOffset", 0)
+    data = buffers[view["buffer"]]
+    rows = np.ndarray((accessor["count"], width), kind, data, start, (stride, kind.itemsize))
+    values = rows.astype(np.float64)
+    if accessor.get("normalized"):
+        values /= np.iinfo(kind).max
+    return values
+
+
+def _local_matrix(node: dict) -> np.ndarray:
+    if "matrix" in node:
+        return np.array(node["matrix"], dtype=np.float64).reshape(4, 4).T  # column-major
+    x, y, z, w = node.get("rotation", [0, 0, 0, 1])
+    rotation = np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+                         [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+                         [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
+    matrix = np.eye(4)
+    matrix[:3, :3] = rotation * np.array(node.get("scale", [1, 1, 1]))
+    matrix[:3, 3] = node.get("translation", [0, 0, 0])
+    return matrix
+
+
+def _base_colour(document: dict, buffers: list[bytes], path: Path) -> Image.Image | None:
+    for material in document.get("materials", []):
+        texture = material.get("pbrMetallicRoughness", {}).get("baseColorTexture")
+        if texture is None:
+            continue
+        image = document["images"][document["textures"][texture["index"]]["source"]]
+        if "bufferView" in image:
+            view = document["bufferViews"][image["bufferView"]]
+            start = view.get("byteOffset", 0)
+            data = buffers[view["buffer"]][start:start + view["byteLength"]]
+        else:
+            data = _buffer(image, b"", path)
+        return Image.open(io.BytesIO(data)).convert("RGB")
+    return None

@@ -18,6 +18,11 @@ class Mesh:
     uvs: Tensor
     uv_faces: Tensor
 
+    @property
+    def has_uvs(self) -> bool:
+        """Whether every face corner has a UV."""
+        return len(self.uvs) > 0 and bool((self.uv_faces >= 0).all())
+
     def normalized(self, scale: float = 1.0) -> Mesh:
         """Centred on its bounding box and scaled so its longest half-extent is ``scale`` (``mesh_scale``)."""
         low, high = self.vertices.min(0).values, self.vertices.max(0).values
@@ -28,10 +33,9 @@ class Mesh:
 
 
 def load_obj(path: str | Path) -> Mesh:
-    """Vertices, triangulated faces and UVs of an OBJ file; a ValueError naming what is wrong otherwise."""
+    """Vertices, triangulated faces and UVs of an OBJ file (``uv_faces`` -1 where a corner has no UV); a
+    ValueError naming what is wrong otherwise."""
     path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"Mesh {path} does not exist.")
     vertices, uvs, faces, uv_faces = [], [], [], []
     for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
         parts = line.split()
@@ -51,16 +55,8 @@ def load_obj(path: str | Path) -> Mesh:
             for k in range(1, len(corners) - 1):  # a fan of triangles
                 faces.append([index[0], index[k], index[k + 1]])
                 uv_faces.append([uv_index[0], uv_index[k], uv_index[k + 1]])
-    if not faces:
-        raise ValueError(f"{path.name} has no faces; texturing needs a surface mesh.")
-    uv_faces_t = torch.tensor(uv_faces)
-    if not uvs or (uv_faces_t < 0).any():
-        raise ValueError(f"{path.name} has faces without UVs. Unwrap it first (e.g. in Blender: Smart UV Project).")
-    uvs_t = torch.tensor(uvs, dtype=torch.float32)
-    used = uvs_t[uv_faces_t.unique()]
-    if (used < -1e-6).any() or (used > 1 + 1e-6).any():
-        raise ValueError(f"{path.name} has UVs outside [0, 1] (tiling or UDIMs); texturing needs one [0, 1] atlas.")
-    return Mesh(torch.tensor(vertices, dtype=torch.float32), torch.tensor(faces), uvs_t, uv_faces_t)
+    return Mesh(torch.tensor(vertices, dtype=torch.float32).reshape(-1, 3), torch.tensor(faces).reshape(-1, 3),
+                torch.tensor(uvs, dtype=torch.float32).reshape(-1, 2), torch.tensor(uv_faces).reshape(-1, 3))
 
 
 def _resolve(index: int, count: int, path: Path, number: int) -> int:
