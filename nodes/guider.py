@@ -29,8 +29,8 @@ def merge_view_conditionings(per_view: list[list]) -> list:
     return [[tensor, extras]]
 
 
-def slice_views(conds: list[dict] | None, views: slice, num_views: int) -> list[dict] | None:
-    """Processed conds restricted to a slice of views: per-view (batch ``num_views``) tensors are cut."""
+def slice_views(conds: list[dict] | None, views: Tensor, num_views: int) -> list[dict] | None:
+    """Processed conds restricted to some views (indices ``views``): per-view (batch ``num_views``) tensors are cut."""
     if conds is None or num_views == 1:
         return conds
     sliced = []
@@ -59,7 +59,7 @@ def per_view_controls(conds: list[dict] | None, num_views: int) -> list:
 
 
 @contextmanager
-def control_hints_of(controls: list, views: slice):
+def control_hints_of(controls: list, views: Tensor):
     """Give ``controls`` only the hints of ``views`` while a sub-batch of views runs."""
     originals = [control.cond_hint_original for control in controls]
     try:
@@ -71,23 +71,56 @@ def control_hints_of(controls: list, views: slice):
             control.cond_hint_original, control.cond_hint = hint, None
 
 
+class ReferenceAttention:
+    """An ``attn1_patch``: every view's self-attention also attends to the reference view's tokens.
+
+    The model's batch is chunks (cond, uncond) of ``views`` views each, the reference view at ``reference``
+    in every chunk. Keys and values become ``[own tokens, reference tokens]`` (one softmax over both).
+    """
+
+    def __init__(self, views: int, reference: int):
+        self.views, self.reference = views, reference
+
+    def __call__(self, n: Tensor, context: Tensor, value: Tensor, extra_options: dict) -> tuple[Tensor, Tensor, Tensor]:
+        batch, tokens, channels = n.shape
+        if batch % self.views or context.shape[1] != tokens:
+            return n, context, value
+        reference = n.reshape(-1, self.views, tokens, channels)[:, self.reference]
+        reference = reference.repeat_interleave(self.views, 0)
+        return n, torch.cat([context, reference], 1), torch.cat([value, reference], 1)
+
+
+def with_attention_patch(model_options: dict, patch) -> dict:
+    """A copy of ``model_options`` with ``patch`` added to its ``attn1_patch`` list."""
+    options = model_options.copy()
+    transformer = options["transformer_options"] = options.get("transformer_options", {}).copy()
+    patches = transformer["patches"] = transformer.get("patches", {}).copy()
+    patches["attn1_patch"] = patches.get("attn1_patch", []) + [patch]
+    return options
+
+
 class SyncTweediesGuider(comfy.samplers.CFGGuider):
     """A CFG guider over the views of a canonical space, synchronized per :class:`SyncMode`.
 
     The LATENT it samples is the views ``[N, C, h, w]``. Views run through the model in batches of
     ``views_per_batch`` (0: as many as free memory allows). With a ``vae``, x0 is averaged in pixel
     space: each synchronized step decodes the views' x0 in one batch and encodes the average back.
+    For the first ``ref_attention_end`` of the steps, every view's self-attention also attends to the
+    space's reference view (the original's cross-view attention; UNet models), in every sub-batch.
     """
 
     def __init__(self, model_patcher, space: CanonicalSpace, mode: SyncMode | int = SyncMode.TWEEDIE,
-                 sync_end: float = 1.0, views_per_batch: int = 0, vae=None):
+                 sync_end: float = 1.0, views_per_batch: int = 0, vae=None, ref_attention_end: float = 0.0):
         super().__init__(model_patcher)
         self.space = space
         self.mode = SyncMode(mode)
         self.sync_end = sync_end
         self.views_per_batch = views_per_batch
         self.vae = vae
+        self.ref_attention_end = ref_attention_end
         self.synchronizer = Synchronizer(space, SyncMode.NONE)
+        self.schedule = torch.zeros(1)
+        self.step = 0
 
     def set_conds(self, positive: list | list[list], negative: list | list[list]) -> None:
         """``positive``/``negative``: one CONDITIONING for all views, or a list of one per view."""
@@ -126,6 +159,7 @@ class SyncTweediesGuider(comfy.samplers.CFGGuider):
             raise ValueError(f"A noise mask works with synchronization modes 0-2, not mode {int(self.mode)}.")
         total_steps = sigmas.shape[-1] - 1
         space = self.sync_space()
+        self.schedule = sigmas.cpu()
 
         def run(sync: Synchronizer, noise: Tensor, latent: Tensor, phase_sigmas: Tensor, first_step: int) -> Tensor:
             self.synchronizer = sync
@@ -142,6 +176,8 @@ class SyncTweediesGuider(comfy.samplers.CFGGuider):
 
     def predict_noise(self, x: Tensor, timestep: Tensor, model_options={}, seed=None) -> Tensor:
         """The synchronized x0 for the sampler's state ``x`` (the host's samplers take x0)."""
+        self.step = int((self.schedule > timestep.max().cpu() * (1 + 1e-5)).sum())
+        self.synchronizer.space.begin_step(self.step, len(self.schedule) - 1)
         views = partial(self.denoise_views, model_options=model_options, seed=seed)
         return self.synchronizer.denoise(views, x, timestep)
 
@@ -150,18 +186,26 @@ class SyncTweediesGuider(comfy.samplers.CFGGuider):
         n = views.shape[0]
         timestep = sigma.reshape(1).expand(n)
         batch = self.views_per_batch or self.auto_views_per_batch(views)
+        reference = self.space.reference_view \
+            if n > 1 and self.step < self.ref_attention_end * (len(self.schedule) - 1) else None
         controls = per_view_controls(self.conds.get("positive", []) + self.conds.get("negative", []), n) \
-            if batch < n else []
+            if batch < n or reference is not None else []
         out = []
         for start in range(0, n, batch):
             comfy.model_management.throw_exception_if_processing_interrupted()
-            part = slice(start, min(n, start + batch))
+            part = torch.arange(start, min(n, start + batch))
+            options = model_options
+            if reference is not None:  # the reference view joins every sub-batch; its extra output is dropped
+                extra = int(not (part == reference).any())
+                part = torch.cat([torch.full((extra,), reference), part])
+                position = int((part == reference).nonzero()[0])
+                options = with_attention_patch(model_options, ReferenceAttention(len(part), position))
             positive = slice_views(self.conds.get("positive"), part, n)
             negative = slice_views(self.conds.get("negative"), part, n)
             with control_hints_of(controls, part):
-                out.append(comfy.samplers.sampling_function(self.inner_model, views[part], timestep[part], negative,
-                                                            positive, self.cfg, model_options=model_options,
-                                                            seed=seed))
+                x0 = comfy.samplers.sampling_function(self.inner_model, views[part], timestep[part], negative,
+                                                      positive, self.cfg, model_options=options, seed=seed)
+            out.append(x0[extra:] if reference is not None else x0)
         return torch.cat(out)
 
     def auto_views_per_batch(self, views: Tensor) -> int:

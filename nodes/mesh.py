@@ -10,7 +10,8 @@ import torch
 from comfy_api.latest import io, ui
 from PIL import Image
 
-from ..synctweedies.mesh import MeshTexture, load_obj, obj_texture_path, orbit_cameras, turntable, write_obj
+from ..synctweedies.mesh import MESH_SUFFIXES, MeshTexture, load_mesh, orbit_cameras, turntable, write_obj
+from ..synctweedies.mesh.background import BackgroundSchedule, colour_images
 from ..synctweedies.mesh.glb import write_glb
 from .animation import ANIMATION_FORMATS, save_animation
 from .canvas import to_latent
@@ -18,9 +19,11 @@ from .types import CATEGORY, LATENT_SCALE, SyncSpace
 
 
 def mesh_files() -> list[str]:
-    """OBJ meshes in ComfyUI's input folder (and its subfolders)."""
+    """Meshes (OBJ, glTF, PLY) in ComfyUI's input folder (and its subfolders)."""
     root = Path(folder_paths.get_input_directory())
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*.obj") if p.is_file()) if root.is_dir() else []
+    if not root.is_dir():
+        return []
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and p.suffix.lower() in MESH_SUFFIXES)
 
 
 def parse_angles(text: str, name: str) -> list[float]:
@@ -53,7 +56,10 @@ class MeshNode(io.ComfyNode):
             description="A mesh's UV texture painted through views around it (the original's camera rig).",
             inputs=[
                 io.Combo.Input("mesh", options=mesh_files(),
-                               tooltip="An OBJ with UVs in the input folder (unwrap meshes without UVs first)."),
+                               tooltip="A mesh in the input folder: .obj (+ .mtl and texture), .glb/.gltf or .ply."),
+                io.Boolean.Input("mesh_autouv", default=False,
+                                 tooltip="Unwrap new UVs with xatlas (pip install xatlas); needed for meshes without "
+                                         "UVs. The mesh's own texture is dropped."),
                 io.Float.Input("mesh_scale", default=1.0, min=0.01, max=10.0, step=0.01,
                                tooltip="Half-size of the mesh after centring (the original's mesh_scale)."),
                 io.String.Input("azimuths", default="-180, -135, -90, -45, 0, 45, 90, 135",
@@ -67,6 +73,16 @@ class MeshNode(io.ComfyNode):
                              tooltip="Side of the latent texture."),
                 io.Int.Input("rgb_texture", default=1024, min=8, max=8192, step=8,
                              tooltip="Side of the decoded texture image."),
+                io.Combo.Input("background", options=BACKGROUNDS, default="shuffle",
+                               tooltip="What views show behind the mesh. shuffle (the original): random solid "
+                                       "colours, then black or white, then fixed, so no colour bleeds into the "
+                                       "texture. Colours need the VAE; none leaves a zero latent."),
+                io.Float.Input("shuffle_bg_change", default=0.4, min=0.0, max=1.0, step=0.01,
+                               tooltip="Until this fraction of the steps, backgrounds are random colours."),
+                io.Float.Input("shuffle_bg_end", default=0.8, min=0.0, max=1.0, step=0.01,
+                               tooltip="Until this fraction of the steps, backgrounds are random black or white; "
+                                       "then each view keeps its last one."),
+                io.Vae.Input("vae", optional=True, tooltip="Encodes the background colours into latents."),
             ],
             outputs=[SyncSpace.Output(display_name="space"),
                      io.Image.Output(display_name="texture",
@@ -76,21 +92,40 @@ class MeshNode(io.ComfyNode):
 
     @classmethod
     def execute(cls, mesh, mesh_scale, azimuths, elevation, top_views, distance, fov, view_size, latent_texture,
-                rgb_texture) -> io.NodeOutput:
-        path = folder_paths.get_annotated_filepath(mesh)
-        loaded = load_obj(path).normalized(mesh_scale)
+                rgb_texture, mesh_autouv=False, background="shuffle", shuffle_bg_change=0.4, shuffle_bg_end=0.8,
+                vae=None) -> io.NodeOutput:
+        if background != "none" and vae is None:
+            raise ValueError(f"Background '{background}' needs the VAE to encode its colours: connect it to the Mesh "
+                             "Texture node's vae input, or pick background 'none'.")
+        loaded, texture = load_mesh(folder_paths.get_annotated_filepath(mesh), mesh_autouv)
+        loaded = loaded.normalized(mesh_scale)
         angles = parse_angles(azimuths, "azimuths")
         cameras = orbit_cameras(angles, [elevation] * len(angles), distance, fov, top_views)
-        space = MeshTexture(loaded, cameras, to_latent(view_size, "view_size"), latent_texture, rgb_texture)
-        return io.NodeOutput(space, own_texture(obj_texture_path(path), rgb_texture))
+        schedule = None if background == "none" else BackgroundSchedule(shuffle_bg_change, shuffle_bg_end) \
+            if background == "shuffle" else BackgroundSchedule(0.0, 0.0, fixed=background)
+        space = MeshTexture(loaded, cameras, to_latent(view_size, "view_size"), latent_texture, rgb_texture,
+                            schedule=schedule)
+        if schedule is not None:
+            space.vae_palette = vae.encode(colour_images()).float().mean((2, 3))
+        return io.NodeOutput(space, own_texture(texture, rgb_texture))
 
 
-def own_texture(path: Path | None, size: int) -> torch.Tensor:
-    """The texture image at ``path`` resized to ``size``², or mid-grey, as an IMAGE ``[1, size, size, 3]``."""
-    if path is None:
+BACKGROUNDS = ["shuffle", "black", "white", "none"]
+
+
+def palette_in_model_units(space, model) -> None:
+    """Give a mesh space with VAE-encoded background colours (``vae_palette``) its palette in ``model``'s
+    latent units, which is what its views are in while sampling."""
+    raw = getattr(space, "vae_palette", None)
+    if isinstance(space, MeshTexture) and raw is not None:
+        space.palette = model.model.process_latent_in(raw[..., None, None])[..., 0, 0].float()
+
+
+def own_texture(image: Image.Image | None, size: int) -> torch.Tensor:
+    """``image`` resized to ``size``², or mid-grey, as an IMAGE ``[1, size, size, 3]``."""
+    if image is None:
         return torch.full((1, size, size, 3), 0.5)
-    with Image.open(path) as image:
-        pixels = np.asarray(image.convert("RGB").resize((size, size), Image.Resampling.LANCZOS), dtype=np.float32)
+    pixels = np.asarray(image.convert("RGB").resize((size, size), Image.Resampling.LANCZOS), dtype=np.float32)
     return torch.from_numpy(pixels / 255)[None]
 
 

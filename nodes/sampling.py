@@ -11,6 +11,7 @@ from comfy_api.latest import io
 
 from ..synctweedies import MODE_DESCRIPTIONS, SyncMode
 from .guider import SyncTweediesGuider
+from .mesh import palette_in_model_units
 from .types import CATEGORY, SPACE_TOOLTIP, SyncSpace
 
 MODE_OPTIONS = list(MODE_DESCRIPTIONS.values())
@@ -33,6 +34,10 @@ def sync_inputs() -> list[io.Input]:
                        tooltip="Fraction of the steps that are synchronized; views denoise independently after it."),
         io.Int.Input("views_per_batch", default=0, min=0, max=1024,
                      tooltip="Views per model call; 0 fits as many as free memory allows."),
+        io.Float.Input("ref_attention_end", default=0.0, min=0.0, max=1.0, step=0.01,
+                       tooltip="Fraction of the steps in which every view's self-attention also attends to a "
+                               "reference view (the original's cross-view attention; UNet models). Higher "
+                               "harmonises views more, lower keeps more detail; 0 turns it off."),
     ]
 
 
@@ -43,8 +48,9 @@ def vae_input() -> io.Input:
 
 
 def make_guider(model, positive, negative, cfg: float, space, mode: str, sync_end: float,
-                views_per_batch: int, vae=None) -> SyncTweediesGuider:
-    guider = SyncTweediesGuider(model, space, parse_mode(mode), sync_end, views_per_batch, vae)
+                views_per_batch: int, ref_attention_end: float = 0.0, vae=None) -> SyncTweediesGuider:
+    palette_in_model_units(space, model)
+    guider = SyncTweediesGuider(model, space, parse_mode(mode), sync_end, views_per_batch, vae, ref_attention_end)
     guider.set_conds(positive, negative)
     guider.set_cfg(cfg)
     return guider
@@ -72,9 +78,10 @@ class GuiderNode(io.ComfyNode):
         )
 
     @classmethod
-    def execute(cls, model, positive, negative, cfg, space, mode, sync_end, views_per_batch,
+    def execute(cls, model, positive, negative, cfg, space, mode, sync_end, views_per_batch, ref_attention_end=0.0,
                 vae=None) -> io.NodeOutput:
-        return io.NodeOutput(make_guider(model, positive, negative, cfg, space, mode, sync_end, views_per_batch, vae))
+        return io.NodeOutput(make_guider(model, positive, negative, cfg, space, mode, sync_end, views_per_batch,
+                                         ref_attention_end, vae))
 
 
 class SamplerNode(io.ComfyNode):
@@ -110,8 +117,9 @@ class SamplerNode(io.ComfyNode):
 
     @classmethod
     def execute(cls, model, positive, negative, seed, steps, cfg, sampler_name, scheduler, denoise, space, mode,
-                sync_end, views_per_batch, latent_image=None, vae=None) -> io.NodeOutput:
-        guider = make_guider(model, positive, negative, cfg, space, mode, sync_end, views_per_batch, vae)
+                sync_end, views_per_batch, ref_attention_end=0.0, latent_image=None, vae=None) -> io.NodeOutput:
+        guider = make_guider(model, positive, negative, cfg, space, mode, sync_end, views_per_batch,
+                             ref_attention_end, vae)
         if latent_image is None:
             latent = {"samples": torch.zeros(space.num_views, 4, *space.view_size)}
         else:

@@ -7,7 +7,7 @@ from PIL import Image
 from test_host_nodes import mode_option
 
 MESH = dict(mesh="cube.obj", mesh_scale=1.0, azimuths="-180, -90, 0, 90", elevation=0.0, top_views=True,
-            distance=4.0, fov=40.0, view_size=64, latent_texture=16, rgb_texture=64)
+            distance=4.0, fov=40.0, view_size=64, latent_texture=16, rgb_texture=64, background="none")
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +51,31 @@ def test_texturing_a_cube_writes_a_glb_with_one_textured_material(nodes, tiny_sd
     assert document["accessors"][2]["count"] == 36
     obj = nodes.mesh.SaveTexturedMeshNode.execute(texture, space, "mesh/cube", "obj").args[0]
     assert obj.endswith(".obj") and load_obj(obj).faces.shape == (12, 3) and obj_texture_path(obj) is not None
+
+
+def test_shuffled_backgrounds_end_on_each_views_last_colour_in_vae_units(nodes, tiny_sd15, encode, models_dir,
+                                                                         monkeypatch):
+    """The background colours are encoded once by the VAE and shown in the model's units while sampling: the
+    sampled views' background is exactly the VAE latent of the colour each view ended on."""
+    import folder_paths
+
+    model, _, vae = tiny_sd15
+    monkeypatch.setattr(folder_paths, "input_directory", str(models_dir / "input"))
+    with pytest.raises(ValueError, match="needs the VAE to encode its colours"):
+        nodes.mesh.MeshNode.execute(**{**MESH, "background": "shuffle"})
+    space = nodes.mesh.MeshNode.execute(**{**MESH, "background": "shuffle", "vae": vae}).args[0]
+    assert space.vae_palette.shape == (14, 4)
+    views = nodes.sampling.SamplerNode.execute(model, encode("a wooden cube"), encode(""), 0, 6, 5.0, "euler",
+                                               "normal", 1.0, space, mode_option(nodes, 2), 1.0, 0).args[0]["samples"]
+    background = ~space.fragments.mask
+    for view, colour, empty in zip(views, space.background_colours, background):
+        expected = space.vae_palette[colour][:, None].expand(-1, int(empty.sum()))
+        torch.testing.assert_close(view[:, empty], expected, atol=1e-4, rtol=1e-4)
+    assert set(space.background_colours.tolist()) <= {0, 1}, "black or white at the end"
+    white = nodes.mesh.MeshNode.execute(**{**MESH, "background": "white", "vae": vae}).args[0]
+    white.palette = space.vae_palette
+    white.begin_step(0, 6)
+    assert (white.background_colours == 1).all()
 
 
 def test_bad_mesh_input_is_named(nodes, tmp_path, monkeypatch):
@@ -116,7 +141,7 @@ def test_editing_a_texture_starts_from_it(nodes, tiny_sd15, encode, space):
     def edit(denoise):
         views = nodes.sampling.SamplerNode.execute(model, encode("a chinese style lantern"), encode(""), 0, 5, 5.0,
                                                    "euler", "normal", denoise, space, mode_option(nodes, 2), 1.0, 0,
-                                                   start).args[0]
+                                                   latent_image=start).args[0]
         return nodes.decode.DecodeNode.execute(vae, views, space).args[0]
 
     light, heavy = edit(0.2), edit(1.0)

@@ -167,7 +167,8 @@ def test_img2img_with_denoise_starts_from_the_given_views(nodes, tiny_sd15, prom
     model, _, _ = tiny_sd15
     start = space.project(torch.randn(4, *space.canonical_size))
     views = nodes.sampling.SamplerNode.execute(model, prompts[0], prompts[1], 0, 4, 5.0, "euler", "normal", 0.3,
-                                               space, mode_option(nodes, 2), 1.0, 0, {"samples": start}).args[0]
+                                               space, mode_option(nodes, 2), 1.0, 0,
+                                               latent_image={"samples": start}).args[0]
     fresh = nodes.sampling.SamplerNode.execute(model, prompts[0], prompts[1], 0, 4, 5.0, "euler", "normal", 1.0,
                                                space, mode_option(nodes, 2), 1.0, 0).args[0]
     start_in = start * 0.18215  # SD1.5's latent scale: the sampler works on scaled latents
@@ -197,7 +198,8 @@ def test_bad_input_is_a_clear_error(nodes, tiny_sd15, prompts, space):
         nodes.canvas.WideCanvasNode.execute(**{**SPACE_ARGS, "stride": 128})
     with pytest.raises(ValueError, match="batch of 2 but the canonical space has 13 views"):
         nodes.sampling.SamplerNode.execute(model, prompts[0], prompts[1], 0, 2, 5.0, "euler", "normal", 0.5, space,
-                                           mode_option(nodes, 2), 1.0, 0, {"samples": torch.zeros(2, 4, 8, 8)})
+                                           mode_option(nodes, 2), 1.0, 0,
+                                           latent_image={"samples": torch.zeros(2, 4, 8, 8)})
     with pytest.raises(ValueError, match="batch of 2"):
         nodes.decode.DecodeNode.execute(vae, {"samples": torch.zeros(2, 4, 8, 8)}, space)
 
@@ -209,9 +211,10 @@ def test_noise_mask_keeps_unmasked_pixels(nodes, tiny_sd15, prompts, space):
     mask[:, :, :, 4:] = 1.0
     latent = {"samples": start, "noise_mask": mask}
     views = nodes.sampling.SamplerNode.execute(model, prompts[0], prompts[1], 0, 3, 5.0, "euler", "normal", 1.0,
-                                               space, mode_option(nodes, 2), 1.0, 0, latent).args[0]["samples"]
+                                               space, mode_option(nodes, 2), 1.0, 0,
+                                               latent_image=latent).args[0]["samples"]
     torch.testing.assert_close(views[:, :, :, :4], start[:, :, :, :4], atol=1e-3, rtol=1e-3)
     assert (views[:, :, :, 4:] - start[:, :, :, 4:]).abs().mean() > 0.1
     with pytest.raises(ValueError, match="noise mask works with synchronization modes 0-2"):
         nodes.sampling.SamplerNode.execute(model, prompts[0], prompts[1], 0, 3, 5.0, "euler", "normal", 1.0,
-                                           space, mode_option(nodes, 5), 1.0, 0, latent)
+                                           space, mode_option(nodes, 5), 1.0, 0, latent_image=latent)

@@ -97,8 +97,9 @@ def decode_and_save(graph: Graph, checkpoint: int, latent: tuple[int, int], spac
 
 def sync_sampler(graph: Graph, checkpoint: int, positive: tuple[int, int], negative: tuple[int, int], space: int,
                  steps: int, seed: int = 0, rgb: bool = False, denoise: float = 1.0,
-                 latent: tuple[int, int] | None = None) -> int:
-    """The one-node SyncTweedies Sampler (mode 2, euler/normal, CFG 7.5); ``rgb`` averages x0 through the VAE;
+                 latent: tuple[int, int] | None = None, cfg: float = 7.5, sync_end: float = 1.0,
+                 ref_attention_end: float = 0.0) -> int:
+    """The one-node SyncTweedies Sampler (mode 2, euler/normal); ``rgb`` averages x0 through the VAE;
     ``latent`` (with ``denoise`` < 1) is the start for editing."""
     inputs = {"model": (checkpoint, 0, "MODEL"), "positive": (*positive, "CONDITIONING"),
               "negative": (*negative, "CONDITIONING"), "space": (space, 0, "SYNCTWEEDIES_SPACE")}
@@ -108,8 +109,8 @@ def sync_sampler(graph: Graph, checkpoint: int, positive: tuple[int, int], negat
         inputs["vae"] = (checkpoint, 2, "VAE")
     return graph.add(
         "SyncTweediesSampler", "SyncTweedies Sampler",
-        {"seed": seed, "steps": steps, "cfg": 7.5, "sampler_name": "euler", "scheduler": "normal", "denoise": denoise,
-         "mode": MODE, "sync_end": 1.0, "views_per_batch": 0},
+        {"seed": seed, "steps": steps, "cfg": cfg, "sampler_name": "euler", "scheduler": "normal", "denoise": denoise,
+         "mode": MODE, "sync_end": sync_end, "views_per_batch": 0, "ref_attention_end": ref_attention_end},
         inputs, outputs=[("views", "LATENT")], seeded="seed")
 
 
@@ -127,7 +128,7 @@ def wide_image_advanced() -> Graph:
     graph = Graph()
     checkpoint, positive, negative, space = text_to_canvas_inputs(graph)
     guider = graph.add("SyncTweediesGuider", "SyncTweedies Guider",
-                       {"cfg": 7.5, "mode": MODE, "sync_end": 1.0, "views_per_batch": 0},
+                       {"cfg": 7.5, "mode": MODE, "sync_end": 1.0, "views_per_batch": 0, "ref_attention_end": 0.0},
                        {"model": (checkpoint, 0, "MODEL"), "positive": (positive, 0, "CONDITIONING"),
                         "negative": (negative, 0, "CONDITIONING"), "space": (space, 0, "SYNCTWEEDIES_SPACE")},
                        outputs=[("GUIDER", "GUIDER")])
@@ -221,6 +222,11 @@ def panorama(depth: bool = False) -> Graph:
     return graph
 
 
+MESH_NEGATIVE = "oversmoothed, blurry, depth of field, out of focus, low quality, bloom, glowing effect."
+MESH_SAMPLING = {"cfg": 15.5, "sync_end": 0.8, "ref_attention_end": 0.2}
+"""The original's mesh defaults: guidance 15.5, mvd_end 0.8, ref_attention_end 0.2."""
+
+
 def mesh_texturing(edit: bool = False) -> Graph:
     """A mesh's texture from a prompt: the orbit rig, SyncTweedies Sampler, the texture, a .glb and a turntable.
 
@@ -233,21 +239,23 @@ def mesh_texturing(edit: bool = False) -> Graph:
     prompt = "A Chinese style lantern" if edit else "A hand carved wood turtle"
     positive = graph.add("CLIPTextEncode", "Prompt", {"text": prompt},
                          {"clip": (checkpoint, 1, "CLIP")}, outputs=[("CONDITIONING", "CONDITIONING")])
-    negative = graph.add("CLIPTextEncode", "Negative prompt", {"text": ""}, {"clip": (checkpoint, 1, "CLIP")},
+    negative = graph.add("CLIPTextEncode", "Negative prompt", {"text": MESH_NEGATIVE}, {"clip": (checkpoint, 1, "CLIP")},
                          outputs=[("CONDITIONING", "CONDITIONING")])
     space = graph.add("SyncTweediesMesh", "Mesh",
-                      {"mesh": "mesh.obj" if edit else "turtle.obj", "mesh_scale": 1.0,
+                      {"mesh": "mesh.obj" if edit else "turtle.obj", "mesh_autouv": False, "mesh_scale": 1.0,
                        "azimuths": "-180, -135, -90, -45, 0, 45, 90, 135", "elevation": 0.0, "top_views": True,
-                       "distance": 2.5, "fov": 45.0, "view_size": 768, "latent_texture": 1536, "rgb_texture": 1024},
+                       "distance": 2.5, "fov": 45.0, "view_size": 768, "latent_texture": 1536, "rgb_texture": 1024,
+                       "background": "shuffle", "shuffle_bg_change": 0.4, "shuffle_bg_end": 0.8},
+                      {"vae": (checkpoint, 2, "VAE")},
                       outputs=[("space", "SYNCTWEEDIES_SPACE"), ("texture", "IMAGE")])
     if edit:
         start = graph.add("SyncTweediesEncode", "Encode texture", {},
                           {"vae": (checkpoint, 2, "VAE"), "image": (space, 1, "IMAGE"),
                            "space": (space, 0, "SYNCTWEEDIES_SPACE")}, outputs=[("views", "LATENT")])
         sampler = sync_sampler(graph, checkpoint, (positive, 0), (negative, 0), space, steps=30, denoise=0.2,
-                               latent=(start, 0))
+                               latent=(start, 0), **MESH_SAMPLING)
     else:
-        sampler = sync_sampler(graph, checkpoint, (positive, 0), (negative, 0), space, steps=30)
+        sampler = sync_sampler(graph, checkpoint, (positive, 0), (negative, 0), space, steps=30, **MESH_SAMPLING)
     name = "mesh_edit" if edit else "mesh"
     decode = decode_and_save(graph, checkpoint, (sampler, 0), space, f"{name}_texture")
     graph.add("SyncTweediesSaveTexturedMesh", "Save textured mesh",

@@ -6,7 +6,8 @@ from torch import Tensor
 
 from ..spaces.indexed import IndexedSpace
 from ..spaces.fill import nearest_seen
-from ..spaces.taps import bilinear_taps
+from ..spaces.taps import bilinear_taps, unit_variance
+from .background import COLOURS, BackgroundSchedule
 from .cameras import Cameras
 from .obj import Mesh
 from .rasterize import Fragments, rasterize
@@ -16,16 +17,22 @@ class MeshTexture(IndexedSpace):
     """A ``texture_size``² texture ``[C, T, T]`` of ``mesh`` seen by ``cameras`` in ``view_size``² views.
 
     ``project`` samples the texture (bilinear) at each pixel's UV; background pixels show
-    ``background``. ``unproject`` splats every view pixel into its texels with weight
+    ``background``, or, with a ``schedule``, the colour it picks for each view at each step
+    (:meth:`begin_step`) from ``palette`` (``[K, C]``, one row per :data:`COLOURS` entry, in the views'
+    units; RGB in [-1, 1] by default, which latent spaces must replace). ``unproject`` splats every view pixel into its texels with weight
     ``cosine ** weight_exponent`` (the view-angle cosine), normalised by the accumulated weight; texels
     no view sees are filled from the nearest seen texel and keep coverage 0. The mesh is rasterised
     once, here.
     """
 
     def __init__(self, mesh: Mesh, cameras: Cameras, view_size: int = 96, texture_size: int = 1536,
-                 pixel_texture_size: int = 1024, weight_exponent: float = 6.0, background: float = 0.0):
+                 pixel_texture_size: int = 1024, weight_exponent: float = 6.0, background: float = 0.0,
+                 palette: Tensor | None = None, schedule: BackgroundSchedule | None = None):
         self.mesh, self.cameras = mesh, cameras
         self.pixel_texture_size, self.weight_exponent, self.background = pixel_texture_size, weight_exponent, background
+        self.palette = torch.tensor(list(COLOURS.values()), dtype=torch.float32) if palette is None else palette
+        self.schedule = schedule
+        self.background_colours: Tensor | None = None
         self.fragments: Fragments = rasterize(mesh, cameras, view_size)
         index, coefficients = texel_taps(self.fragments, texture_size)
         weights = self.fragments.cosine.clamp_min(0) ** weight_exponent
@@ -37,18 +44,61 @@ class MeshTexture(IndexedSpace):
 
     def project(self, canonical: Tensor) -> Tensor:
         views = super().project(canonical)
-        mask = self.fragments.mask.unsqueeze(1).to(views.device)
-        return torch.where(mask, views, torch.full_like(views, self.background))
+        return torch.where(self._on(views.device)[0], views, self.backgrounds(views))
+
+    def _on(self, device: torch.device) -> tuple[Tensor, Tensor]:
+        """(foreground mask ``[N, 1, h, w]``, nearest-seen fill index ``[T * T]``) on ``device``, copied once."""
+        cache = self.__dict__.setdefault("_device_copies", {})
+        if device not in cache:
+            cache[device] = (self.fragments.mask.unsqueeze(1).to(device), self.fill_index.to(device))
+        return cache[device]
+
+    def initial_noise(self, channels: int, generator: torch.Generator | None = None,
+                      dtype: torch.dtype = torch.float32) -> Tensor:
+        """Texture noise read by every view (unit variance per pixel), independent noise on the background."""
+        canonical = torch.randn((channels, *self.canonical_size), generator=generator, dtype=dtype)
+        views = unit_variance(super().project(canonical), self.coefficients)
+        background = torch.randn(views.shape, generator=generator, dtype=dtype)
+        return torch.where(self.fragments.mask.unsqueeze(1), views, background)
+
+    def backgrounds(self, views: Tensor) -> Tensor:
+        """What the background of each view shows, broadcastable to ``views`` ``[N, C, h, w]``."""
+        if self.schedule is None:
+            return torch.full_like(views, self.background)
+        if self.palette.shape != (len(COLOURS), views.shape[1]):
+            raise ValueError(f"The background palette must be [{len(COLOURS)}, {views.shape[1]}] (one colour per row, in "
+                             f"the views' units); got {list(self.palette.shape)}.")
+        colours = self.background_colours
+        if colours is None:
+            colours = torch.full((self.num_views,), list(COLOURS).index(self.schedule.fixed))
+        return self.palette.to(views)[colours.to(views.device)][..., None, None]
+
+    @property
+    def reference_view(self) -> int:
+        """The camera looking most directly at the mesh's front (+z), as in the original."""
+        positions = self.cameras.positions
+        return int((positions[:, 2] / positions.norm(dim=1)).argmax())
+
+    def begin_step(self, step: int, total: int) -> None:
+        """Draw this step's background colours (the same ones in the pixel twins)."""
+        if self.schedule is None:
+            return
+        colours = self.schedule.colours(step, total, self.background_colours, self.num_views)
+        for space in (self, *self.__dict__.get("_scaled_spaces", {}).values()):
+            space.background_colours = colours
 
     def unproject(self, views: Tensor, weights: Tensor | None = None) -> tuple[Tensor, Tensor]:
         texture, coverage = super().unproject(views, weights)
-        filled = texture.flatten(1)[:, self.fill_index.to(texture.device)].reshape(texture.shape)
+        filled = texture.flatten(1)[:, self._on(texture.device)[1]].reshape(texture.shape)
         return filled, coverage
 
     def build_scaled(self, factor: int) -> MeshTexture:
-        """The same cameras at ``factor`` times the view size, on the RGB texture (``pixel_texture_size``)."""
-        return MeshTexture(self.mesh, self.cameras, self.view_size[0] * factor, self.pixel_texture_size,
-                           self.pixel_texture_size, self.weight_exponent, self.background)
+        """The same cameras at ``factor`` times the view size, on the RGB texture (``pixel_texture_size``), with
+        the palette's colours in RGB."""
+        twin = MeshTexture(self.mesh, self.cameras, self.view_size[0] * factor, self.pixel_texture_size,
+                           self.pixel_texture_size, self.weight_exponent, self.background, schedule=self.schedule)
+        twin.background_colours = self.background_colours
+        return twin
 
     def __repr__(self) -> str:
         return (f"MeshTexture({len(self.mesh.faces)} faces, {self.num_views} views of {self.view_size[0]} px, "

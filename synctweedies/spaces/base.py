@@ -45,6 +45,15 @@ class CanonicalSpace(ABC):
         """Build the space :meth:`scaled` returns."""
 
     @property
+    def reference_view(self) -> int:
+        """The view every view also attends to in cross-view attention (the original's middle view)."""
+        return self.num_views // 2
+
+    def begin_step(self, step: int, total: int) -> None:
+        """Called before the model runs at ``step`` of ``total`` steps; a space whose views change over the
+        schedule (a mesh's background colours) updates here."""
+
+    @property
     def pixel_space_reason(self) -> str:
         """Why a latent version of this space must be synchronized in pixel space; empty when it need not."""
         return ""

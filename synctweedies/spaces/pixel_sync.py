@@ -36,6 +36,9 @@ class PixelSynchronizedSpace(CanonicalSpace):
     def build_scaled(self, factor: int) -> CanonicalSpace:
         return self.latent.scaled(factor)
 
+    def begin_step(self, step: int, total: int) -> None:
+        self.latent.begin_step(step, total)
+
     def initial_noise(self, channels: int, generator: torch.Generator | None = None,
                       dtype: torch.dtype = torch.float32) -> Tensor:
         return self.latent.initial_noise(channels, generator, dtype)
