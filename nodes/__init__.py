@@ -2,6 +2,7 @@
 from .anagram import AnagramAnimationNode, AnagramViewsNode
 from .canvas import EmptyLatentNode, WideCanvasNode
 from .decode import DecodeNode, EncodeNode
+from .gaussians import GaussiansNode, GaussiansTurntableNode, SaveGaussiansNode
 from .mesh import MeshHintsNode, MeshNode, SaveTexturedMeshNode, TurntableNode
 from .noise import NoiseNode
 from .panorama import PanoramaDepthNode, PanoramaNode, SavePanoramaNode
@@ -9,4 +10,4 @@ from .sampling import GuiderNode, SamplerNode
 
 NODES = [WideCanvasNode, AnagramViewsNode, PanoramaNode, PanoramaDepthNode, MeshNode, MeshHintsNode, EmptyLatentNode,
          NoiseNode, GuiderNode, SamplerNode, DecodeNode, EncodeNode, AnagramAnimationNode, SavePanoramaNode,
-         SaveTexturedMeshNode, TurntableNode]
+         SaveTexturedMeshNode, TurntableNode, GaussiansNode, SaveGaussiansNode, GaussiansTurntableNode]

@@ -129,15 +129,16 @@ def own_texture(image: Image.Image | None, size: int) -> torch.Tensor:
     return torch.from_numpy(pixels / 255)[None]
 
 
-def depth_hints(fragments) -> torch.Tensor:
-    """Per-view inverse depth scaled to [0, 1] per view (near is bright, background black), ``[N, S, S]``."""
-    inverse = torch.where(fragments.mask, 1 / fragments.depth.clamp_min(1e-6), torch.zeros_like(fragments.depth))
+def depth_hints(depth: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Per-view inverse ``depth`` ``[N, S, S]`` scaled to [0, 1] per view where ``mask`` (near is bright,
+    elsewhere black), ``[N, S, S]``."""
+    inverse = torch.where(mask, 1 / depth.clamp_min(1e-6), torch.zeros_like(depth))
     flat = inverse.flatten(1)
-    seen = fragments.mask.flatten(1)
+    seen = mask.flatten(1)
     low = torch.where(seen, flat, torch.full_like(flat, float("inf"))).min(1).values[:, None, None]
     high = flat.max(1).values[:, None, None]
     hint = (inverse - low) / (high - low).clamp_min(1e-3 * high) * 0.8 + 0.2
-    return torch.where(fragments.mask, hint, torch.zeros_like(hint))
+    return torch.where(mask, hint, torch.zeros_like(hint))
 
 
 def normal_hints(fragments, cameras) -> torch.Tensor:
@@ -165,7 +166,8 @@ class MeshHintsNode(io.ComfyNode):
     def execute(cls, space) -> io.NodeOutput:
         require_mesh(space, "Depth and normal views")
         pixels = space.scaled(LATENT_SCALE)
-        depth = depth_hints(pixels.fragments)[..., None].expand(-1, -1, -1, 3).contiguous()
+        depth = depth_hints(pixels.fragments.depth, pixels.fragments.mask)[..., None]
+        depth = depth.expand(-1, -1, -1, 3).contiguous()
         return io.NodeOutput(depth, normal_hints(pixels.fragments, pixels.cameras))
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from gaussian_scenes import sphere_scene
 from PIL import Image
 
 from host_support import REPO, load_pack, room_depth, write_tiny_controlnet, write_tiny_sd15
@@ -78,6 +79,7 @@ def models_dir(tmp_path_factory, comfy) -> Path:
     write_dpt(base / "input" / "room_depth.dpt", room_depth(32))
     texture = Image.fromarray((np.random.default_rng(0).random((64, 64, 3)) * 255).astype(np.uint8))
     write_obj(cube(), base / "input" / "cube.obj", texture)
+    sphere_scene(base / "input" / "sphere.ply", count=150)
     return base
 
 

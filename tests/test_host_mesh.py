@@ -113,7 +113,7 @@ def test_depth_hints_are_brightest_where_the_surface_is_nearest(nodes):
 
     position = torch.tensor([[3.0, 3.0, 3.0]])
     fragments = rasterize(cube(), Cameras(look_at(position[0])[None], position, fov=50.0), 33)
-    hint = nodes.mesh.depth_hints(fragments)[0]
+    hint = nodes.mesh.depth_hints(fragments.depth, fragments.mask)[0]
     assert hint[16, 16] == hint.max(), "the corner (1, 1, 1) points at the camera"
     assert (hint[fragments.mask[0]] >= 0.2).all() and (hint[~fragments.mask[0]] == 0).all()
 

@@ -270,9 +270,50 @@ def mesh_texturing(edit: bool = False) -> Graph:
     return graph
 
 
+def gaussians() -> Graph:
+    """Recolour a 3DGS scene: its cameras' views, depth ControlNet, RGB averaging; saves the .ply, views, turntable."""
+    graph = Graph()
+    checkpoint = graph.add("CheckpointLoaderSimple", "Load Checkpoint",
+                           {"ckpt_name": "v1-5-pruned-emaonly.safetensors"},
+                           outputs=[("MODEL", "MODEL"), ("CLIP", "CLIP"), ("VAE", "VAE")])
+    positive = graph.add("CLIPTextEncode", "Prompt",
+                         {"text": "Best quality, extremely detailed A photo of majestic red throne, adorned with gold "
+                                  "accents"}, {"clip": (checkpoint, 1, "CLIP")}, outputs=[("CONDITIONING", "CONDITIONING")])
+    negative = graph.add("CLIPTextEncode", "Negative prompt", {"text": MESH_NEGATIVE}, {"clip": (checkpoint, 1, "CLIP")},
+                         outputs=[("CONDITIONING", "CONDITIONING")])
+    space = graph.add("SyncTweediesGaussians", "3D Gaussians",
+                      {"ply": "chair.ply", "cameras": "chair/transforms_test.json", "total_image_to_use": 50,
+                       "up_vec": "z", "view_size": 512, "antialiased": True, "background_color": "white",
+                       "canonical_domain": "rgb", "iterations": 1000, "lr": 0.025, "color_assign_method": "instance",
+                       "zt_init": True},
+                      outputs=[("space", "SYNCTWEEDIES_SPACE"), ("depth", "IMAGE")])
+    control = graph.add("ControlNetLoader", "Load ControlNet", {"control_net_name": "control_v11f1p_sd15_depth.pth"},
+                        outputs=[("CONTROL_NET", "CONTROL_NET")])
+    apply = graph.add("ControlNetApplyAdvanced", "Apply depth ControlNet",
+                      {"strength": 0.7, "start_percent": 0.0, "end_percent": 0.99},
+                      {"positive": (positive, 0, "CONDITIONING"), "negative": (negative, 0, "CONDITIONING"),
+                       "control_net": (control, 0, "CONTROL_NET"), "image": (space, 1, "IMAGE")},
+                      outputs=[("positive", "CONDITIONING"), ("negative", "CONDITIONING")])
+    sampler = sync_sampler(graph, checkpoint, (apply, 0), (apply, 1), space, steps=30, rgb=True, cfg=35.0,
+                           sync_end=0.8, ref_attention_end=0.2)
+    decode = graph.add("SyncTweediesDecode", "Decode and fit colours", {},
+                       {"vae": (checkpoint, 2, "VAE"), "samples": (sampler, 0, "LATENT"),
+                        "space": (space, 0, "SYNCTWEEDIES_SPACE")},
+                       outputs=[("canvas", "IMAGE"), ("views", "IMAGE")])
+    graph.add("SaveImage", "Save views", {"filename_prefix": "SyncTweedies/gaussians_views"},
+              {"images": (decode, 1, "IMAGE")})
+    graph.add("SyncTweediesSaveGaussians", "Save Gaussians", {"filename_prefix": "SyncTweedies/gaussians"},
+              {"colours": (decode, 0, "IMAGE"), "space": (space, 0, "SYNCTWEEDIES_SPACE")}, outputs=[("path", "STRING")])
+    graph.add("SyncTweediesGaussiansTurntable", "Turntable",
+              {"frames": 36, "size": 512, "elevation": 20.0, "fps": 12.0, "format": "webp",
+               "filename_prefix": "SyncTweedies/gaussians_turntable"},
+              {"colours": (decode, 0, "IMAGE"), "space": (space, 0, "SYNCTWEEDIES_SPACE")}, outputs=[("frames", "IMAGE")])
+    return graph
+
+
 WORKFLOWS = {"wide_image": wide_image, "wide_image_advanced": wide_image_advanced, "ambiguous_image": ambiguous_image,
              "panorama": panorama, "panorama_depth": lambda: panorama(depth=True), "mesh_texturing": mesh_texturing,
-             "mesh_texture_editing": lambda: mesh_texturing(edit=True)}
+             "mesh_texture_editing": lambda: mesh_texturing(edit=True), "gaussians": gaussians}
 
 
 def render() -> dict[str, str]:

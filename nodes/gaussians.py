@@ -1,0 +1,173 @@
+"""3D Gaussian splat colouring: a 3DGS scene and its cameras as a colour space, and saving the recoloured PLY."""
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import comfy.model_management
+import folder_paths
+import torch
+from comfy_api.latest import io, ui
+
+from ..synctweedies.gaussians import (GaussianColours, blender_cameras, colmap_cameras, load_gaussians,
+                                      orbit_view_cameras, render, save_gaussians)
+from ..synctweedies.gaussians.space import COLOUR_ASSIGN
+from .animation import ANIMATION_FORMATS, save_animation
+from .canvas import to_latent
+from .mesh import depth_hints
+from .types import CATEGORY, LATENT_SCALE, SyncSpace
+
+ORBIT = "orbit (no camera file)"
+
+
+def input_files(pattern: str) -> list[str]:
+    root = Path(folder_paths.get_input_directory())
+    return sorted(str(p.relative_to(root)) for p in root.rglob(pattern) if p.is_file()) if root.is_dir() else []
+
+
+def camera_sources() -> list[str]:
+    """Blender transforms files and COLMAP text models (folders with images.txt) in the input folder."""
+    return [ORBIT, *input_files("transforms*.json"), *(str(Path(p).parent) for p in input_files("images.txt"))]
+
+
+def load_cameras(source: str, gaussians, size: int, up: str):
+    """Cameras from a camera file or folder in the input folder, or the orbit rig around ``gaussians``."""
+    if source == ORBIT:
+        centre = gaussians.means.mean(0)
+        radius = float(torch.quantile((gaussians.means - centre).norm(dim=1)[:100000], 0.95))
+        distance = 1.2 * radius / math.sin(math.radians(50.0) / 2)  # the scene fills most of a 50° view
+        azimuths = [45.0 * k for k in range(8)]
+        return orbit_view_cameras(centre, distance, azimuths + [0.0, 180.0], [15.0] * 8 + [60.0, 60.0], 50.0, size, up)
+    path = Path(folder_paths.get_input_directory()) / source
+    return blender_cameras(path, size) if path.suffix == ".json" else colmap_cameras(path, size)
+
+
+class GaussiansNode(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="SyncTweediesGaussians",
+            display_name="SyncTweedies 3D Gaussians",
+            category=CATEGORY,
+            description="The colours of a 3D Gaussian Splatting scene painted through its cameras' views.",
+            inputs=[
+                io.Combo.Input("ply", options=input_files("*.ply"), tooltip="A 3DGS .ply in the input folder."),
+                io.Combo.Input("cameras", options=camera_sources(), default=ORBIT,
+                               tooltip="A Blender transforms_*.json or a COLMAP text model folder in the input folder, "
+                                       "or an orbit of 10 cameras around the scene."),
+                io.Int.Input("total_image_to_use", default=50, min=1, max=1000,
+                             tooltip="At most this many cameras, spread evenly over the given ones."),
+                io.Combo.Input("up_vec", options=["z", "y"], default="z", tooltip="The scene's up axis (orbit)."),
+                io.Int.Input("view_size", default=512, min=64, max=2048, step=8, tooltip="View side in pixels."),
+                io.Boolean.Input("antialiased", default=True,
+                                 tooltip="On for scenes trained with gsplat's antialiased mode, off for the original 3DGS."),
+                io.Combo.Input("background_color", options=["white", "black"], default="white"),
+                io.Combo.Input("canonical_domain", options=["rgb", "latent"], default="rgb",
+                               tooltip="rgb: colours are RGB, views averaged as images (connect the VAE to the "
+                                       "sampler); latent: colours are latents."),
+                io.Int.Input("iterations", default=1000, min=0, max=100000,
+                             tooltip="Adam steps (one view each) fitting the colours to the views at every step."),
+                io.Float.Input("lr", default=0.025, min=0.0001, max=10.0, step=0.001, tooltip="Adam's learning rate."),
+                io.Combo.Input("color_assign_method", options=list(COLOUR_ASSIGN), default="instance",
+                               tooltip="Where each fit starts: instance (the views splatted into the Gaussians), "
+                                       "previous (the last fit) or zero."),
+                io.Boolean.Input("zt_init", default=True,
+                                 tooltip="Start from noise rendered from the Gaussians (consistent across views)."),
+            ],
+            outputs=[SyncSpace.Output(display_name="space"),
+                     io.Image.Output(display_name="depth", tooltip="Inverse depth per view, for ControlNet apply.")],
+        )
+
+    @classmethod
+    def execute(cls, ply, cameras, total_image_to_use, up_vec, view_size, antialiased, background_color,
+                canonical_domain, iterations, lr, color_assign_method, zt_init) -> io.NodeOutput:
+        device = comfy.model_management.get_torch_device()
+        gaussians = load_gaussians(folder_paths.get_annotated_filepath(ply)).to(device)
+        rig = load_cameras(cameras, gaussians, view_size, up_vec).subset(total_image_to_use)
+        rgb = torch.full((3,), 1.0 if background_color == "white" else -1.0)
+        space = GaussianColours(gaussians, rig, to_latent(view_size, "view_size"), torch.zeros(4), iterations, lr,
+                                color_assign_method, antialiased, pixel_background=rgb, zt_init=zt_init,
+                                rgb_domain=canonical_domain == "rgb")
+        rendered = space.scaled(LATENT_SCALE).render(torch.zeros(len(gaussians), 1, device=device))
+        depth = depth_hints(rendered.depth[:, 0].cpu(), rendered.alpha[:, 0].cpu() > 0.5)
+        return io.NodeOutput(space, depth[..., None].expand(-1, -1, -1, 3).contiguous())
+
+
+def require_gaussians(space, what: str) -> None:
+    if not isinstance(space, GaussianColours):
+        raise ValueError(f"{what} needs the space from 'SyncTweedies 3D Gaussians'.")
+
+
+def colours_of(image: torch.Tensor, space) -> torch.Tensor:
+    """The Decode canvas ``[1, 1, G, 3]`` → colours ``[G, 3]`` in [0, 1]."""
+    if tuple(image.shape[1:3]) != (1, len(space.gaussians)):
+        raise ValueError(f"The colours must be the Decode canvas of this space ([1, 1, {len(space.gaussians)}, 3]); "
+                         f"got {list(image.shape)}.")
+    return image[0, 0].float()
+
+
+class SaveGaussiansNode(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="SyncTweediesSaveGaussians",
+            display_name="SyncTweedies Save 3D Gaussians",
+            category=CATEGORY,
+            description="Saves the recoloured scene as a 3DGS .ply (only the colours change) for any 3DGS viewer.",
+            inputs=[io.Image.Input("colours", tooltip="The canvas of 'SyncTweedies Decode'."),
+                    SyncSpace.Input("space", tooltip="The space from 'SyncTweedies 3D Gaussians'."),
+                    io.String.Input("filename_prefix", default="SyncTweedies/gaussians")],
+            outputs=[io.String.Output(display_name="path")],
+            is_output_node=True,
+        )
+
+    @classmethod
+    def execute(cls, colours, space, filename_prefix) -> io.NodeOutput:
+        require_gaussians(space, "Saving Gaussians")
+        folder, name, counter, subfolder, _ = folder_paths.get_save_image_path(
+            filename_prefix, folder_paths.get_output_directory(), 1, 1)
+        file = f"{name}_{counter:05}_.ply"
+        path = save_gaussians(space.gaussians, colours_of(colours, space), Path(os.path.join(folder, file)))
+        return io.NodeOutput(str(path), ui=ui.PreviewText(f"Saved {os.path.join(subfolder, file)}"))
+
+
+class GaussiansTurntableNode(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="SyncTweediesGaussiansTurntable",
+            display_name="SyncTweedies 3D Gaussians Turntable",
+            category=CATEGORY,
+            description="Renders the recoloured scene turning once around, saves the animation and previews it.",
+            inputs=[io.Image.Input("colours", tooltip="The canvas of 'SyncTweedies Decode'."),
+                    SyncSpace.Input("space", tooltip="The space from 'SyncTweedies 3D Gaussians'."),
+                    io.Int.Input("frames", default=36, min=2, max=720),
+                    io.Int.Input("size", default=512, min=16, max=4096, step=8),
+                    io.Float.Input("elevation", default=20.0, min=-89.0, max=89.0, step=1.0),
+                    io.Float.Input("fps", default=12.0, min=1.0, max=120.0, step=1.0),
+                    io.Combo.Input("format", options=ANIMATION_FORMATS, default="webp"),
+                    io.String.Input("filename_prefix", default="SyncTweedies/gaussians_turntable")],
+            outputs=[io.Image.Output(display_name="frames")],
+            is_output_node=True,
+            hidden=[io.Hidden.prompt, io.Hidden.extra_pnginfo],
+        )
+
+    @classmethod
+    def execute(cls, colours, space, frames, size, elevation, fps, format, filename_prefix) -> io.NodeOutput:
+        require_gaussians(space, "The turntable")
+        gaussians = space.gaussians
+        centre = gaussians.means.mean(0).cpu()
+        viewmat = space.cameras.viewmats[0]
+        distance = float((-viewmat[:3, :3].T @ viewmat[:3, 3] - centre).norm())
+        fov = math.degrees(2 * math.atan(space.cameras.size / 2 / float(space.cameras.Ks[0, 0, 0])))
+        up = "y" if abs(float(viewmat[1, :3] @ torch.tensor([0.0, 1.0, 0.0]))) > \
+            abs(float(viewmat[1, :3] @ torch.tensor([0.0, 0.0, 1.0]))) else "z"
+        rig = orbit_view_cameras(centre, distance, [360.0 * k / frames for k in range(frames)], [elevation] * frames,
+                                 fov, size, up)
+        background = (space.scaled(LATENT_SCALE).pixel_background + 1) / 2
+        device = gaussians.means.device
+        shown = render(gaussians, colours_of(colours, space).to(device), rig, background.to(device),
+                       space.antialiased, space.backend).images
+        images = shown.movedim(1, -1).clamp(0, 1).cpu()
+        return io.NodeOutput(images, ui=save_animation(cls, images, filename_prefix, fps, format))

@@ -1,0 +1,119 @@
+"""Cameras for Gaussian scenes: Blender-style transforms json, COLMAP text models, or an orbit rig."""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+
+@dataclass
+class ViewCameras:
+    """``N`` pinhole cameras: world-to-camera ``viewmats`` ``[N, 4, 4]`` (OpenCV axes: x right, y down, z forward)
+    and intrinsics ``Ks`` ``[N, 3, 3]`` of ``size`` × ``size`` views."""
+
+    viewmats: Tensor
+    Ks: Tensor
+    size: int
+
+    def __len__(self) -> int:
+        return len(self.viewmats)
+
+    def resized(self, size: int) -> ViewCameras:
+        """The same cameras for ``size`` × ``size`` views."""
+        scale = torch.tensor([size / self.size, size / self.size, 1.0])[:, None]
+        return ViewCameras(self.viewmats, self.Ks * scale, size)
+
+    def subset(self, count: int) -> ViewCameras:
+        """``count`` cameras spread evenly over these (the original's ``total_image_to_use``)."""
+        if count <= 0 or count >= len(self):
+            return self
+        pick = [(i * len(self)) // count for i in range(count)]
+        return ViewCameras(self.viewmats[pick], self.Ks[pick], self.size)
+
+
+def intrinsics(fov_x: float, size: int, count: int) -> Tensor:
+    """``[count, 3, 3]`` intrinsics of a horizontal field of view ``fov_x`` (radians), square pixels."""
+    focal = size / 2 / math.tan(fov_x / 2)
+    return torch.tensor([[focal, 0, size / 2], [0, focal, size / 2], [0, 0, 1]]).expand(count, 3, 3).clone()
+
+
+def blender_cameras(path: str | Path, size: int) -> ViewCameras:
+    """The cameras of a NeRF-synthetic ``transforms_*.json`` (``camera_angle_x``, OpenGL camera-to-world ``frames``)."""
+    path = Path(path)
+    try:
+        document = json.loads(path.read_text())
+        fov_x, frames = float(document["camera_angle_x"]), document["frames"]
+        c2w = torch.tensor([frame["transform_matrix"] for frame in frames], dtype=torch.float32)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"{path.name} is not a Blender transforms file (camera_angle_x and frames with "
+                         f"transform_matrix): {error}") from None
+    c2w = c2w @ torch.diag(torch.tensor([1.0, -1.0, -1.0, 1.0]))  # OpenGL → OpenCV camera axes
+    return ViewCameras(torch.linalg.inv(c2w), intrinsics(fov_x, size, len(c2w)), size)
+
+
+def colmap_cameras(folder: str | Path, size: int) -> ViewCameras:
+    """The cameras of a COLMAP text model (``cameras.txt`` and ``images.txt`` in ``folder``), sorted by image name;
+    each image is resized to a ``size`` square."""
+    folder = Path(folder)
+    try:
+        cameras = {}
+        for line in (folder / "cameras.txt").read_text().splitlines():
+            if line.strip() and not line.startswith("#"):
+                parts = line.split()
+                width, height, params = int(parts[2]), int(parts[3]), [float(p) for p in parts[4:]]
+                one_focal = parts[1].startswith("SIMPLE") or parts[1] == "RADIAL"  # f, cx, cy, ... else fx, fy, cx, cy
+                fx, fy, cx, cy = (params[0], *params[:3]) if one_focal else params[:4]
+                cameras[parts[0]] = torch.tensor([[fx * size / width, 0, cx * size / width],
+                                                  [0, fy * size / height, cy * size / height], [0, 0, 1]])
+        images = []
+        lines = [line for line in (folder / "images.txt").read_text().splitlines() if not line.startswith("#")]
+        for line in lines[::2]:
+            parts = line.split()
+            if len(parts) >= 10:
+                images.append((parts[9], [float(p) for p in parts[1:8]], parts[8]))
+    except (OSError, ValueError, IndexError) as error:
+        raise ValueError(f"{folder} does not hold a COLMAP text model (cameras.txt, images.txt): {error}") from None
+    images.sort()
+    viewmats = []
+    for _, (qw, qx, qy, qz, tx, ty, tz), _ in images:
+        viewmat = torch.eye(4)
+        viewmat[:3, :3] = quaternion_matrix(torch.tensor([qw, qx, qy, qz]))
+        viewmat[:3, 3] = torch.tensor([tx, ty, tz])
+        viewmats.append(viewmat)
+    return ViewCameras(torch.stack(viewmats), torch.stack([cameras[camera] for *_, camera in images]), size)
+
+
+def quaternion_matrix(q: Tensor) -> Tensor:
+    """Rotation matrices ``[..., 3, 3]`` of quaternions ``[..., 4]`` (w, x, y, z; normalised here)."""
+    w, x, y, z = (q / q.norm(dim=-1, keepdim=True)).unbind(-1)
+    return torch.stack([1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
+                        2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
+                        2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], -1).reshape(*q.shape[:-1], 3, 3)
+
+
+def orbit_view_cameras(centre: Tensor, distance: float, azimuths: list[float], elevations: list[float],
+                       fov: float, size: int, up: str = "z") -> ViewCameras:
+    """Cameras at ``azimuths``/``elevations`` (degrees) around ``centre`` at ``distance``, looking at it, with
+    ``up`` ("z" or "y") the scene's up axis."""
+    up_vector = torch.tensor([0.0, 0.0, 1.0]) if up == "z" else torch.tensor([0.0, 1.0, 0.0])
+    viewmats = []
+    for azimuth, elevation in zip(azimuths, elevations):
+        a, e = math.radians(azimuth), math.radians(elevation)
+        offset = [math.cos(e) * math.sin(a), math.cos(e) * math.cos(a), math.sin(e)] if up == "z" \
+            else [math.cos(e) * math.sin(a), math.sin(e), math.cos(e) * math.cos(a)]
+        position = centre + distance * torch.tensor(offset)
+        forward = (centre - position) / (centre - position).norm()
+        right = torch.linalg.cross(forward, up_vector)
+        if right.norm() < 1e-6:
+            right = torch.tensor([1.0, 0.0, 0.0])
+        right = right / right.norm()
+        down = torch.linalg.cross(forward, right)
+        rotation = torch.stack([right, down, forward])
+        viewmat = torch.eye(4)
+        viewmat[:3, :3], viewmat[:3, 3] = rotation, -rotation @ position
+        viewmats.append(viewmat)
+    return ViewCameras(torch.stack(viewmats), intrinsics(math.radians(fov), size, len(viewmats)), size)

@@ -1,0 +1,149 @@
+"""3D Gaussian colours: the 3DGS PLY, cameras, the reference renderer against closed forms, colour fitting."""
+import importlib.util
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from gaussian_scenes import sphere_scene
+from synctweedies.gaussians import (GaussianColours, Gaussians, ViewCameras, blender_cameras, colmap_cameras,
+                                    load_gaussians, orbit_view_cameras, render, save_gaussians)
+from synctweedies.ply import read_ply
+
+
+def test_ply_round_trip_keeps_every_attribute_but_the_colours_we_set(tmp_path):
+    path = sphere_scene(tmp_path / "scene.ply")
+    scene = load_gaussians(path)
+    assert len(scene) == 300 and scene.colours.min() >= 0 and scene.colours.max() <= 1
+    colours = torch.rand(300, 3, generator=torch.Generator().manual_seed(1))
+    saved = save_gaussians(scene, colours, tmp_path / "recoloured.ply")
+    before, after = read_ply(path)["vertex"].data, read_ply(saved)["vertex"].data
+    assert before.dtype == after.dtype
+    for name in before.dtype.names:
+        if not name.startswith(("f_dc_", "f_rest_")):
+            assert before[name].tobytes() == after[name].tobytes(), name
+    assert all((after[f"f_rest_{k}"] == 0).all() for k in range(9)), "view-dependent colour is cleared"
+    torch.testing.assert_close(load_gaussians(saved).colours, colours, atol=1e-6, rtol=0)
+    with pytest.raises(FileExistsError):
+        save_gaussians(scene, colours, saved)
+
+
+def test_a_ply_without_gaussian_attributes_is_named(tmp_path):
+    (tmp_path / "points.ply").write_text("ply\nformat ascii 1.0\nelement vertex 1\nproperty float x\nproperty float y\n"
+                                         "property float z\nend_header\n0 0 0\n")
+    with pytest.raises(ValueError, match="lacks scale_0, scale_1, .*f_dc_2"):
+        load_gaussians(tmp_path / "points.ply")
+
+
+def one_gaussian(scale: float, opacity: float = 0.5) -> Gaussians:
+    return Gaussians(torch.zeros(1, 3), torch.tensor([[1.0, 0, 0, 0]]), torch.full((1, 3), math.log(scale)),
+                     torch.tensor([math.log(opacity / (1 - opacity))]), torch.ones(1, 3))
+
+
+def test_reference_renderer_matches_the_closed_form_of_one_gaussian():
+    cameras = orbit_view_cameras(torch.zeros(3), 4.0, [0.0], [0.0], 60.0, 32)
+    focal = float(cameras.Ks[0, 0, 0])
+    out = render(one_gaussian(0.1), torch.tensor([[2.0]]), cameras, torch.tensor([0.25]), backend="reference")
+    ys, xs = torch.meshgrid(torch.arange(32) + 0.5, torch.arange(32) + 0.5, indexing="ij")
+    variance = (focal * 0.1 / 4.0) ** 2 + 0.3
+    alpha = 0.5 * torch.exp(-((xs - 16) ** 2 + (ys - 16) ** 2) / (2 * variance))
+    alpha = torch.where(alpha >= 1 / 255, alpha, torch.zeros_like(alpha))
+    torch.testing.assert_close(out.alpha[0, 0], alpha, atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(out.images[0, 0], 2 * alpha + 0.25 * (1 - alpha), atol=1e-5, rtol=1e-4)
+    assert torch.allclose(out.depth[0, 0][alpha > 0], torch.tensor(4.0))
+    # antialiased: the opacity shrinks by the dilation's determinant ratio, the shape stays
+    anti = render(one_gaussian(0.1), torch.tensor([[1.0]]), cameras, antialiased=True, backend="reference")
+    shrink = math.sqrt((variance - 0.3) / variance) ** 2
+    assert abs(anti.alpha[0, 0, 16, 16] / out.alpha[0, 0, 16, 16] - shrink) < 0.02
+
+
+def test_the_nearer_gaussian_hides_the_farther_one():
+    scene = Gaussians(torch.tensor([[0.0, 0, 0], [0, 1.0, 0]]), torch.tensor([[1.0, 0, 0, 0]] * 2),
+                      torch.full((2, 3), math.log(0.3)), torch.full((2,), 8.0), torch.ones(2, 3))
+    front = orbit_view_cameras(torch.zeros(3), 4.0, [0.0], [0.0], 40.0, 16)  # up is z: azimuth 0 sits on +y
+    out = render(scene, torch.tensor([[1.0, 0.0], [0.0, 1.0]]), front, backend="reference")
+    assert out.images[0, 1, 8, 8] > 0.95 and out.images[0, 0, 8, 8] < 0.05
+    assert abs(out.depth[0, 0, 8, 8] - 3.0) < 0.05
+
+
+def test_cameras_from_blender_colmap_and_the_orbit_look_where_they_say(tmp_path):
+    c2w = torch.eye(4)
+    c2w[2, 3] = 4.0  # OpenGL: at z = 4 looking down -z at the origin
+    (tmp_path / "transforms.json").write_text(json.dumps({"camera_angle_x": math.radians(60), "frames": [
+        {"file_path": "r_0", "transform_matrix": c2w.tolist()}]}))
+    blender = blender_cameras(tmp_path / "transforms.json", 64)
+    point = blender.viewmats[0] @ torch.tensor([0.3, 0.2, 0.0, 1.0])
+    assert point[2] == 4.0, "in front, at depth 4"
+    pixel = blender.Ks[0] @ (point[:3] / point[2])
+    assert pixel[0] > 32 and pixel[1] < 32, "+x is right and +y is up in the image"
+    (tmp_path / "cameras.txt").write_text("# comment\n1 PINHOLE 100 50 80 80 50 25\n")
+    (tmp_path / "images.txt").write_text("# comment\n2 1 0 0 0 0 0 4 1 b.png\n\n1 1 0 0 0 1 0 4 1 a.png\n\n")
+    colmap = colmap_cameras(tmp_path, 64)
+    assert len(colmap) == 2 and colmap.viewmats[0, 0, 3] == 1, "sorted by image name"
+    torch.testing.assert_close(colmap.Ks[0], torch.tensor([[51.2, 0, 32], [0, 102.4, 32], [0, 0, 1]]))
+    with pytest.raises(ValueError, match="COLMAP text model"):
+        colmap_cameras(tmp_path / "missing", 64)
+    for up in ("z", "y"):
+        orbit = orbit_view_cameras(torch.tensor([1.0, 2, 3]), 5.0, [0, 90, 180], [10, 20, -30], 50.0, 32, up)
+        centre = orbit.viewmats[:, :3, :3] @ torch.tensor([1.0, 2, 3]) + orbit.viewmats[:, :3, 3]
+        torch.testing.assert_close(centre, torch.tensor([[0.0, 0, 5]] * 3), atol=1e-5, rtol=0)
+    assert len(orbit.subset(2)) == 2 and torch.equal(orbit.subset(2).viewmats[1], orbit.viewmats[1])
+
+
+@pytest.fixture(scope="module")
+def scene(tmp_path_factory):
+    return load_gaussians(sphere_scene(tmp_path_factory.mktemp("gs") / "scene.ply", count=200))
+
+
+def rig(views: int = 8) -> ViewCameras:
+    azimuths = [360 * k / views for k in range(views)]
+    return orbit_view_cameras(torch.zeros(3), 3.5, azimuths, [25 * (-1) ** k for k in range(views)], 50.0, 24)
+
+
+def test_unprojection_recovers_the_colours_of_the_views(scene):
+    truth = scene.colours * 2 - 1
+    space = GaussianColours(scene, rig(), 24, torch.full((3,), -1.0), iterations=0)
+    views = space.project(truth.T[:, None])
+    splat, coverage = space.unproject(views)
+    seen = coverage[0, 0] > 0.5 * coverage.median()
+    assert seen.float().mean() > 0.5
+    splat_error = (splat[:, 0].T - truth)[seen].abs().mean()
+    space.iterations, space.lr = 200, 0.05
+    fitted, _ = space.unproject(views)
+    fit_error = (fitted[:, 0].T - truth)[seen].abs().mean()
+    rerender = (space.project(fitted) - views).abs().mean()
+    constant_error = (truth[seen] - truth[seen].mean(0)).abs().mean()
+    assert splat_error < 0.85 * constant_error, "the splat already beats the best single colour"
+    assert fit_error < 0.05, "fitting recovers the colours (range -1 to 1)"
+    assert rerender < 0.05, "the fitted colours reproduce the views"
+    space.color_assign, space.iterations = "previous", 0
+    torch.testing.assert_close(space.unproject(views)[0], fitted)
+
+
+def test_no_camera_seeing_the_scene_is_an_error(scene):
+    away = orbit_view_cameras(torch.tensor([50.0, 0, 0]), 1.0, [0.0], [0.0], 30.0, 16)
+    with pytest.raises(ValueError, match="No camera sees any Gaussian"):
+        GaussianColours(scene, away, 16, torch.zeros(3))
+
+
+def test_consistent_noise_has_unit_variance_and_agrees_across_views(scene):
+    space = GaussianColours(scene, rig(), 24, torch.zeros(4), iterations=0)
+    noise = space.initial_noise(4, torch.Generator().manual_seed(0))
+    assert noise.shape == (8, 4, 24, 24) and 0.85 < noise.std() < 1.15
+    independent = torch.randn_like(noise)
+    ratio = lambda x: (space.project(space.unproject(x)[0]) - x).abs().mean() / x.abs().mean()  # noqa: E731
+    assert ratio(noise) < 0.8 * ratio(independent)
+    assert np.isfinite(noise.numpy()).all()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available() or importlib.util.find_spec("gsplat") is None,
+                    reason="gsplat renders on CUDA only (no CUDA device or no gsplat here)")
+def test_gsplat_and_the_reference_renderer_agree(scene):
+    cuda = scene.to("cuda")
+    colours = torch.rand(len(scene), 3, device="cuda")
+    for antialiased in (False, True):
+        reference, fast = (render(cuda, colours, rig(), antialiased=antialiased, backend=b) for b in ("reference", "gsplat"))
+        assert (reference.images - fast.images).abs().mean() < 1e-3
+        assert (reference.alpha - fast.alpha).abs().max() < 0.02

@@ -1,0 +1,39 @@
+"""3D Gaussian nodes inside the real ComfyUI host, with a random-weight SD1.5 and a scene the tests write."""
+import pytest
+import torch
+
+from test_host_nodes import mode_option
+
+GAUSSIANS = dict(ply="sphere.ply", cameras="orbit (no camera file)", total_image_to_use=6, up_vec="z", view_size=64,
+                 antialiased=True, background_color="white", canonical_domain="rgb", iterations=20, lr=0.05,
+                 color_assign_method="instance", zt_init=True)
+
+
+def test_recolouring_a_scene_saves_a_ply_with_the_fitted_colours(nodes, tiny_sd15, encode, models_dir, tmp_path,
+                                                                 monkeypatch):
+    import folder_paths
+
+    from synctweedies.gaussians import load_gaussians
+
+    model, _, vae = tiny_sd15
+    monkeypatch.setattr(folder_paths, "input_directory", str(models_dir / "input"))
+    monkeypatch.setattr(folder_paths, "output_directory", str(tmp_path))
+    space, depth = nodes.gaussians.GaussiansNode.execute(**GAUSSIANS).args
+    assert space.num_views == 6 and space.view_size == (8, 8) and depth.shape == (6, 64, 64, 3)
+    assert depth.max() > 0.9 and (depth == 0).any(), "the scene in front of a black background"
+    with pytest.raises(ValueError, match="averaged as images.*Connect the VAE"):
+        nodes.sampling.SamplerNode.execute(model, encode("a red throne"), encode(""), 0, 2, 5.0, "euler", "normal",
+                                           1.0, space, mode_option(nodes, 2), 1.0, 0)
+    views = nodes.sampling.SamplerNode.execute(model, encode("a red throne"), encode(""), 0, 2, 5.0, "euler", "normal",
+                                               1.0, space, mode_option(nodes, 2), 1.0, 0, vae=vae).args[0]["samples"]
+    colours, renders = nodes.decode.DecodeNode.execute(vae, {"samples": views}, space).args
+    assert colours.shape == (1, 1, 150, 3) and renders.shape == (6, 64, 64, 3)
+    path = nodes.gaussians.SaveGaussiansNode.execute(colours, space, "gs/scene").args[0]
+    again = nodes.gaussians.SaveGaussiansNode.execute(colours, space, "gs/scene").args[0]
+    assert path != again, "a second save never overwrites the first"
+    torch.testing.assert_close(load_gaussians(path).colours, colours[0, 0].clamp(0, 1), atol=1e-6, rtol=0)
+    out = nodes.gaussians.GaussiansTurntableNode.execute(colours, space, 4, 32, 20.0, 12.0, "gif", "gs/turn")
+    frames = out.args[0]
+    assert frames.shape == (4, 32, 32, 3) and (frames[0] - frames[2]).abs().mean() > 0.01
+    with pytest.raises(ValueError, match="Decode canvas of this space"):
+        nodes.gaussians.SaveGaussiansNode.execute(torch.zeros(1, 8, 8, 3), space, "gs/x")
