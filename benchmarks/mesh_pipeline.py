@@ -36,7 +36,7 @@ def main() -> None:
     seconds_load, (mesh, _) = timed(lambda: load_mesh(options.mesh))
     mesh = mesh.normalized()
     build_s, space = timed(lambda: MeshTexture(mesh, orbit_cameras(distance=2.0, fov=50.0), 96, 1536, 1024,
-                                               schedule=BackgroundSchedule()))
+                                               schedule=BackgroundSchedule(), device=model.load_device))
     space.palette = torch.randn(14, 4)
     generator = torch.Generator().manual_seed(0)
     prompt = lambda: [[torch.randn(1, 77, 768, generator=generator), {}]]  # noqa: E731

@@ -314,3 +314,18 @@ def test_mesh_views_show_the_scheduled_background_in_latents_and_pixels():
     noise = space.initial_noise(4, torch.Generator().manual_seed(0))
     assert 0.8 < noise.movedim(1, 0)[:, background].std() < 1.2, "independent unit noise on the background"
     assert space.reference_view == 4, "the camera at azimuth 0 looks at the front"
+
+
+@pytest.mark.skipif(not __import__("synctweedies.mesh.rasterize", fromlist=["x"]).pytorch3d_available(),
+                    reason="pytorch3d is not installed (no wheel on PyPI; build it from source to compare)")
+def test_pytorch3d_and_the_torch_backend_agree():
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    for mesh, cameras in ((cube(), orbit_cameras(distance=4.0, fov=40.0)),
+                          (plane(), front_camera(orthographic=True, ortho_scale=1.3))):
+        mesh, cameras = mesh.to(device), cameras.to(device)
+        ours, theirs = (rasterize(mesh, cameras, 48, backend=b) for b in ("torch", "pytorch3d"))
+        same = ours.face == theirs.face
+        assert same.float().mean() > 0.995, "the same face, but for pixel centres on shared edges"
+        both = same & ours.mask
+        for name in ("barycentric", "uv", "depth", "normal", "cosine"):
+            torch.testing.assert_close(getattr(ours, name)[both], getattr(theirs, name)[both], atol=1e-4, rtol=1e-4)

@@ -22,6 +22,10 @@ class Cameras:
     def __len__(self) -> int:
         return len(self.positions)
 
+    def to(self, device: torch.device | str) -> Cameras:
+        return Cameras(self.rotations.to(device), self.positions.to(device), self.fov, self.orthographic,
+                       self.ortho_scale)
+
     def to_camera(self, points: Tensor) -> Tensor:
         """World points ``[P, 3]`` → camera coordinates ``[N, P, 3]``."""
         return torch.einsum("nij,npj->npi", self.rotations, points[None] - self.positions[:, None])

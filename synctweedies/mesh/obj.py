@@ -23,6 +23,9 @@ class Mesh:
         """Whether every face corner has a UV."""
         return len(self.uvs) > 0 and bool((self.uv_faces >= 0).all())
 
+    def to(self, device: torch.device | str) -> Mesh:
+        return Mesh(self.vertices.to(device), self.faces.to(device), self.uvs.to(device), self.uv_faces.to(device))
+
     def normalized(self, scale: float = 1.0) -> Mesh:
         """Centred on its bounding box and scaled so its longest half-extent is ``scale`` (``mesh_scale``)."""
         low, high = self.vertices.min(0).values, self.vertices.max(0).values

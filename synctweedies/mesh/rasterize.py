@@ -5,6 +5,7 @@ extension. Views are rasterised once per run, not per step.
 """
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 
 import torch
@@ -27,25 +28,51 @@ class Fragments:
     normal: Tensor
     cosine: Tensor
 
+    def to(self, device: torch.device | str) -> Fragments:
+        return Fragments(*(getattr(self, name).to(device) for name in self.__dataclass_fields__))
+
     @property
     def mask(self) -> Tensor:
         """``[N, S, S]`` bool: the pixel shows the mesh."""
         return self.face >= 0
 
 
-def rasterize(mesh: Mesh, cameras: Cameras, size: int, faces_per_chunk: int = 1024,
+def rasterize(mesh: Mesh, cameras: Cameras, size: int, backend: str = "auto", faces_per_chunk: int = 1024,
               pixels_per_chunk: int = 4096) -> Fragments:
-    """Rasterise ``mesh`` into ``size`` × ``size`` views of every camera (nearest surface wins)."""
-    views = [_rasterize_view(mesh, cameras, n, size, faces_per_chunk, pixels_per_chunk) for n in range(len(cameras))]
+    """Rasterise ``mesh`` into ``size`` × ``size`` views of every camera (nearest surface wins).
+
+    ``backend``: "torch" (this module's, plain PyTorch), "pytorch3d" (its ``rasterize_meshes``), or "auto":
+    pytorch3d when it is importable, else torch. Both give the same fragments up to float rounding.
+    """
+    if backend == "auto":
+        backend = "pytorch3d" if pytorch3d_available() else "torch"
+    if backend == "pytorch3d":
+        visible = _visible_pytorch3d(mesh, cameras, size)
+    elif backend == "torch":
+        visible = [_visible_torch(mesh, cameras, n, size, faces_per_chunk, pixels_per_chunk)
+                   for n in range(len(cameras))]
+    else:
+        raise ValueError(f"Unknown rasteriser backend {backend!r}; use auto, torch or pytorch3d.")
+    views = [_attributes(mesh, cameras, n, *parts) for n, parts in enumerate(visible)]
     return Fragments(*(torch.stack(parts) for parts in zip(*views)))
 
 
-def _rasterize_view(mesh: Mesh, cameras: Cameras, view: int, size: int, faces_per_chunk: int,
-                    pixels_per_chunk: int) -> tuple[Tensor, ...]:
-    device = mesh.vertices.device
+def pytorch3d_available() -> bool:
+    """Whether pytorch3d (the original's rasteriser) can be imported."""
+    return importlib.util.find_spec("pytorch3d") is not None
+
+
+def _screen(mesh: Mesh, cameras: Cameras, view: int, size: int) -> tuple[Tensor, Tensor]:
+    """Pixel coordinates ``[V, 2]`` and view-axis depths ``[V]`` of the vertices in ``view``."""
     camera = cameras.to_camera(mesh.vertices)[view:view + 1]
-    screen = cameras.to_pixels(camera, size)[0]
-    depth = -camera[0, :, 2]
+    return cameras.to_pixels(camera, size)[0], -camera[0, :, 2]
+
+
+def _visible_torch(mesh: Mesh, cameras: Cameras, view: int, size: int, faces_per_chunk: int,
+                   pixels_per_chunk: int) -> tuple[Tensor, Tensor, Tensor]:
+    """(face ``[S, S]``, -1 for none; barycentrics ``[S, S, 3]``; depth ``[S, S]``) of the nearest surface."""
+    device = mesh.vertices.device
+    screen, depth = _screen(mesh, cameras, view, size)
     corners, corner_depth = screen[mesh.faces], depth[mesh.faces]  # [F, 3, 2], [F, 3]
     in_front = (corner_depth > 1e-6).all(1)
     low, high = corners.min(1).values, corners.max(1).values
@@ -81,10 +108,39 @@ def _rasterize_view(mesh: Mesh, cameras: Cameras, view: int, size: int, faces_pe
             best_face[start:start + len(p)] = torch.where(better, faces[which], best_face[start:start + len(p)])
             best_bary[start:start + len(p)] = torch.where(better[:, None], bary[rows, which],
                                                           best_bary[start:start + len(p)])
-    face = best_face.reshape(size, size)
+    return best_face.reshape(size, size), best_bary.reshape(size, size, 3), best_depth.reshape(size, size)
+
+
+def _visible_pytorch3d(mesh: Mesh, cameras: Cameras, size: int) -> list[tuple[Tensor, Tensor, Tensor]]:
+    """The same as :func:`_visible_torch` for every view, by pytorch3d's ``rasterize_meshes``: vertices go in
+    as pytorch3d screen-space NDC (x left, y up) with their view depth, perspective-correct."""
+    from pytorch3d.renderer.mesh.rasterize_meshes import rasterize_meshes
+    from pytorch3d.structures import Meshes
+
+    verts = []
+    for view in range(len(cameras)):
+        screen, depth = _screen(mesh, cameras, view, size)
+        verts.append(torch.stack([1 - 2 * screen[:, 0] / size, 1 - 2 * screen[:, 1] / size, depth], -1))
+    meshes = Meshes(verts=verts, faces=[mesh.faces] * len(cameras))
+    # a pixel centre exactly on an edge counts as inside (pytorch3d's test is strict, ours is not): a blur of
+    # 1e-5 (NDC, squared below) takes it in, with barycentrics clipped back onto the face
+    faces, _, bary, _ = rasterize_meshes(meshes, image_size=size, blur_radius=1e-10, faces_per_pixel=1,
+                                         perspective_correct=not cameras.orthographic, clip_barycentric_coords=True,
+                                         cull_backfaces=False)
+    offsets = torch.arange(len(cameras), device=faces.device)[:, None, None] * len(mesh.faces)
+    face = torch.where(faces[..., 0] >= 0, faces[..., 0] - offsets, -1)
+    bary = bary[..., 0, :]
+    depths = [(_screen(mesh, cameras, view, size)[1][mesh.faces[face[view].clamp(min=0)]] * bary[view]).sum(-1)
+              for view in range(len(cameras))]
+    return [(face[view], bary[view], depths[view]) for view in range(len(cameras))]
+
+
+def _attributes(mesh: Mesh, cameras: Cameras, view: int, face: Tensor, bary: Tensor,
+                depth: Tensor) -> tuple[Tensor, ...]:
+    """:class:`Fragments` fields of one view from its visible faces, barycentrics and depths."""
+    device = mesh.vertices.device
     visible = face >= 0
     safe = face.clamp(min=0)
-    bary = best_bary.reshape(size, size, 3)
     uv = (mesh.uvs[mesh.uv_faces[safe]] * bary[..., None]).sum(-2)
     v = mesh.vertices[mesh.faces]
     normals = torch.cross(v[:, 1] - v[:, 0], v[:, 2] - v[:, 0], dim=-1)
@@ -99,7 +155,7 @@ def _rasterize_view(mesh: Mesh, cameras: Cameras, view: int, size: int, faces_pe
     normal = torch.where(facing[..., None] < 0, -normal, normal)
     zero = torch.zeros((), device=device)
     return (torch.where(visible, face, -1), bary * visible[..., None], uv * visible[..., None],
-            torch.where(visible, best_depth.reshape(size, size), zero), normal * visible[..., None],
+            torch.where(visible, depth, zero), normal * visible[..., None],
             torch.where(visible, facing.abs(), zero))
 
 

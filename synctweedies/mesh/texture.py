@@ -22,25 +22,27 @@ class MeshTexture(IndexedSpace):
     units; RGB in [-1, 1] by default, which latent spaces must replace). ``unproject`` splats every view pixel into its texels with weight
     ``cosine ** weight_exponent`` (the view-angle cosine), normalised by the accumulated weight; texels
     no view sees are filled from the nearest seen texel and keep coverage 0. The mesh is rasterised
-    once, here.
+    once, here, on ``device`` (default: the mesh's), as is the fill; the results are kept on the CPU.
     """
 
     def __init__(self, mesh: Mesh, cameras: Cameras, view_size: int = 96, texture_size: int = 1536,
                  pixel_texture_size: int = 1024, weight_exponent: float = 6.0, background: float = 0.0,
-                 palette: Tensor | None = None, schedule: BackgroundSchedule | None = None):
+                 palette: Tensor | None = None, schedule: BackgroundSchedule | None = None,
+                 device: torch.device | str | None = None):
         self.mesh, self.cameras = mesh, cameras
+        self.device = torch.device(device) if device is not None else mesh.vertices.device
         self.pixel_texture_size, self.weight_exponent, self.background = pixel_texture_size, weight_exponent, background
         self.palette = torch.tensor(list(COLOURS.values()), dtype=torch.float32) if palette is None else palette
         self.schedule = schedule
         self.background_colours: Tensor | None = None
-        self.fragments: Fragments = rasterize(mesh, cameras, view_size)
+        self.fragments: Fragments = rasterize(mesh.to(self.device), cameras.to(self.device), view_size).to("cpu")
         index, coefficients = texel_taps(self.fragments, texture_size)
         weights = self.fragments.cosine.clamp_min(0) ** weight_exponent
         super().__init__((texture_size, texture_size), index, weights, coefficients)
         seen = torch.zeros(texture_size * texture_size, dtype=torch.bool)
         seen[index[coefficients != 0]] = True
         self.seen = seen.reshape(texture_size, texture_size)
-        self.fill_index = nearest_seen(self.seen, wrap=False).flatten()
+        self.fill_index = nearest_seen(self.seen.to(self.device), wrap=False).flatten().cpu()
 
     def project(self, canonical: Tensor) -> Tensor:
         views = super().project(canonical)
@@ -96,7 +98,8 @@ class MeshTexture(IndexedSpace):
         """The same cameras at ``factor`` times the view size, on the RGB texture (``pixel_texture_size``), with
         the palette's colours in RGB."""
         twin = MeshTexture(self.mesh, self.cameras, self.view_size[0] * factor, self.pixel_texture_size,
-                           self.pixel_texture_size, self.weight_exponent, self.background, schedule=self.schedule)
+                           self.pixel_texture_size, self.weight_exponent, self.background, schedule=self.schedule,
+                           device=self.device)
         twin.background_colours = self.background_colours
         return twin
 

@@ -16,7 +16,7 @@ def turntable(mesh: Mesh, texture: Tensor, frames: int = 36, size: int = 512, el
     """Frames ``[F, C, size, size]`` of ``mesh`` with ``texture`` ``[C, T, T]``, one turn at ``elevation``."""
     azimuths = [360.0 * k / frames for k in range(frames)]
     cameras = orbit_cameras(azimuths, [elevation] * frames, distance, fov, top_views=False)
-    fragments = rasterize(mesh, cameras, size)
+    fragments = rasterize(mesh, cameras.to(mesh.vertices.device), size)
     index, weight = texel_taps(fragments, texture.shape[-1])
     shown = gather_taps(texture, index.clamp(min=0), weight)
     return torch.where(fragments.mask.unsqueeze(1), shown, torch.full_like(shown, background))

@@ -6,10 +6,11 @@ from torch import Tensor
 
 
 def nearest_seen(seen: Tensor, wrap: bool = True) -> Tensor:
-    """``[H, W]`` flat index of the nearest seen pixel (columns wrap around when ``wrap``), by jump flooding."""
+    """``[H, W]`` flat index of the nearest seen pixel (columns wrap around when ``wrap``), by jump flooding, on
+    ``seen``'s device."""
     height, width = seen.shape
-    rows, cols = torch.meshgrid(torch.arange(height, dtype=torch.int32), torch.arange(width, dtype=torch.int32),
-                                indexing="ij")
+    rows, cols = torch.meshgrid(torch.arange(height, dtype=torch.int32, device=seen.device),
+                                torch.arange(width, dtype=torch.int32, device=seen.device), indexing="ij")
     if not seen.any():
         return (rows * width + cols).long()
     far = torch.iinfo(torch.int32).max
