@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import comfy.model_management
 import folder_paths
 import numpy as np
 import torch
@@ -104,7 +105,7 @@ class MeshNode(io.ComfyNode):
         schedule = None if background == "none" else BackgroundSchedule(shuffle_bg_change, shuffle_bg_end) \
             if background == "shuffle" else BackgroundSchedule(0.0, 0.0, fixed=background)
         space = MeshTexture(loaded, cameras, to_latent(view_size, "view_size"), latent_texture, rgb_texture,
-                            schedule=schedule)
+                            schedule=schedule, device=comfy.model_management.get_torch_device())
         if schedule is not None:
             space.vae_palette = vae.encode(colour_images()).float().mean((2, 3))
         return io.NodeOutput(space, own_texture(texture, rgb_texture))
@@ -183,7 +184,9 @@ class SaveTexturedMeshNode(io.ComfyNode):
             inputs=[*texture_inputs(),
                     io.String.Input("filename_prefix", default="SyncTweedies/mesh"),
                     io.Combo.Input("format", options=["glb", "obj"], default="glb")],
-            outputs=[io.String.Output(display_name="path", tooltip="Where the mesh was written.")],
+            outputs=[io.String.Output(display_name="path", tooltip="Where the mesh was written."),
+                     io.String.Output(display_name="model_file",
+                                      tooltip="The file relative to the output folder: connect it to Preview3D.")],
             is_output_node=True,
         )
 
@@ -196,7 +199,8 @@ class SaveTexturedMeshNode(io.ComfyNode):
         pixels = (texture[0].detach().cpu().numpy().clip(0, 1) * 255).round().astype(np.uint8)
         writer = write_glb if format == "glb" else write_obj
         path = writer(space.mesh, Path(os.path.join(folder, file)), Image.fromarray(pixels))
-        return io.NodeOutput(str(path), ui=ui.PreviewText(f"Saved {os.path.join(subfolder, file)}"))
+        model_file = os.path.join(subfolder, file).replace(os.sep, "/")
+        return io.NodeOutput(str(path), model_file, ui=ui.PreviewText(f"Saved {model_file}"))
 
 
 class TurntableNode(io.ComfyNode):
@@ -223,7 +227,8 @@ class TurntableNode(io.ComfyNode):
     def execute(cls, texture, space, frames, size, elevation, fps, format, filename_prefix) -> io.NodeOutput:
         require_mesh(space, "The turntable")
         rig = space.cameras
-        image = texture[0].detach().movedim(-1, 0).float().cpu()
-        rendered = turntable(space.mesh, image, frames, size, elevation, float(rig.positions[0].norm()), rig.fov)
-        rendered = rendered.movedim(1, -1).clamp(0, 1)
+        image = texture[0].detach().movedim(-1, 0).float().to(space.device)
+        rendered = turntable(space.mesh.to(space.device), image, frames, size, elevation,
+                             float(rig.positions[0].norm()), rig.fov)
+        rendered = rendered.movedim(1, -1).clamp(0, 1).cpu()
         return io.NodeOutput(rendered, ui=save_animation(cls, rendered, filename_prefix, fps, format))

@@ -88,3 +88,28 @@ def test_panorama_workflow_queued_from_the_page_draws_in_the_360_viewer(page, tm
     viewer.dispatch_event("pointerup", {"clientX": 120, "clientY": 100, "pointerId": 1})
     after = page.evaluate("() => document.querySelector('canvas.synctweedies-panorama-viewer').dataset.yaw")
     assert float(after) != float(before), "dragging turns the view"
+
+
+def test_mesh_workflow_queued_from_the_page_opens_the_glb_in_the_hosts_3d_preview(page, models_dir):
+    """Queue the mesh texturing graph from the page at CPU size: its Preview3D node gets the saved .glb (the path
+    in the output folder) and the host's viewer fetches that file."""
+    from synctweedies.queue import apply_overrides
+    from test_host_server import TINY
+
+    workflow = json.loads((WORKFLOWS / "mesh_texturing.json").read_text())
+    prompt = apply_overrides(json.loads((WORKFLOWS / "mesh_texturing_api.json").read_text()), [
+        TINY, "Mesh.mesh=cube.obj", "Mesh.distance=4", "Mesh.fov=40", "Mesh.view_size=64", "Mesh.latent_texture=16",
+        "Mesh.rgb_texture=64", "SyncTweedies Sampler.steps=2", "Turntable.frames=4", "Turntable.size=32"])
+    with page.expect_response(lambda r: "/view" in r.url and ".glb" in r.url, timeout=300_000) as fetched:
+        status = page.evaluate("""async ([workflow, prompt]) => {
+            await window.app.loadGraphData(workflow);
+            const response = await fetch("prompt", {method: "POST", headers: {"Content-Type": "application/json"},
+                body: JSON.stringify({prompt, client_id: window.app.api.clientId})});
+            return response.status;
+        }""", [workflow, prompt])
+        assert status == 200
+    assert fetched.value.status == 200 and fetched.value.body()[:4] == b"glTF"
+    model_file = page.evaluate("""() => window.app.graph._nodes.find((node) => node.type === "Preview3D")
+        .widgets.find((w) => w.name === "model_file").value""")
+    assert model_file.startswith("SyncTweedies/mesh_") and model_file.endswith(".glb")
+    assert (models_dir / "output" / model_file).is_file()

@@ -44,8 +44,11 @@ def test_texturing_a_cube_writes_a_glb_with_one_textured_material(nodes, tiny_sd
     assert texture.shape == (1, 64, 64, 3) and renders.shape == (6, 64, 64, 3) and texture.std() > 0.01
     rendered = space.scaled(8).project(texture[0].movedim(-1, 0) * 2 - 1).movedim(1, -1)
     torch.testing.assert_close(renders, ((rendered + 1) / 2).clamp(0, 1))  # the views show the saved texture
-    paths = [nodes.mesh.SaveTexturedMeshNode.execute(texture, space, "mesh/cube").args[0] for _ in range(2)]
+    saves = [nodes.mesh.SaveTexturedMeshNode.execute(texture, space, "mesh/cube").args for _ in range(2)]
+    paths = [path for path, _ in saves]
     assert paths[0] != paths[1], "a second save never overwrites the first"
+    assert saves[0][1] == "mesh/cube_00001_.glb" and (tmp_path / saves[0][1]).samefile(paths[0]), \
+        "model_file is the path in the output folder, as Preview3D reads it"
     document, _ = read_glb(paths[0])
     assert len(document["materials"]) == 1 and document["images"][0]["mimeType"] == "image/png"
     assert document["accessors"][2]["count"] == 36

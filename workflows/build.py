@@ -55,7 +55,8 @@ class Graph:
                 "id": node["id"], "type": node["type"], "title": node["title"],
                 "pos": [40 + 360 * (order % 4), 60 + 300 * (order // 4)], "size": [320, 200],
                 "flags": {}, "order": order, "mode": 0,
-                "inputs": [{"name": name, "type": kind, "link": link_of[name]}
+                "inputs": [{"name": name, "type": kind, "link": link_of[name],
+                            **({"widget": {"name": name}} if name in node["widgets"] else {})}
                            for name, (_, _, kind) in node["inputs"].items()],
                 "outputs": [{"name": name, "type": kind, "slot_index": slot,
                              "links": outgoing.get((node["id"], slot), [])}
@@ -258,10 +259,11 @@ def mesh_texturing(edit: bool = False) -> Graph:
         sampler = sync_sampler(graph, checkpoint, (positive, 0), (negative, 0), space, steps=30, **MESH_SAMPLING)
     name = "mesh_edit" if edit else "mesh"
     decode = decode_and_save(graph, checkpoint, (sampler, 0), space, f"{name}_texture")
-    graph.add("SyncTweediesSaveTexturedMesh", "Save textured mesh",
-              {"filename_prefix": f"SyncTweedies/{name}", "format": "glb"},
-              {"texture": (decode, 0, "IMAGE"), "space": (space, 0, "SYNCTWEEDIES_SPACE")},
-              outputs=[("path", "STRING")])
+    saved = graph.add("SyncTweediesSaveTexturedMesh", "Save textured mesh",
+                      {"filename_prefix": f"SyncTweedies/{name}", "format": "glb"},
+                      {"texture": (decode, 0, "IMAGE"), "space": (space, 0, "SYNCTWEEDIES_SPACE")},
+                      outputs=[("path", "STRING"), ("model_file", "STRING")])
+    graph.add("Preview3D", "Preview 3D", {"model_file": ""}, {"model_file": (saved, 1, "STRING")})
     graph.add("SyncTweediesMeshTurntable", "Turntable",
               {"frames": 36, "size": 512, "elevation": 20.0, "fps": 12.0, "format": "webp",
                "filename_prefix": f"SyncTweedies/{name}_turntable"},
@@ -284,7 +286,7 @@ def gaussians() -> Graph:
     space = graph.add("SyncTweediesGaussians", "3D Gaussians",
                       {"ply": "chair.ply", "cameras": "chair/transforms_test.json", "total_image_to_use": 50,
                        "up_vec": "z", "view_size": 512, "antialiased": True, "background_color": "white",
-                       "canonical_domain": "rgb", "iterations": 1000, "lr": 0.025, "color_assign_method": "instance",
+                       "canonical_domain": "rgb", "iterations": 1000, "final_iterations": 4000, "lr": 0.025, "color_assign_method": "instance",
                        "zt_init": True},
                       outputs=[("space", "SYNCTWEEDIES_SPACE"), ("depth", "IMAGE")])
     control = graph.add("ControlNetLoader", "Load ControlNet", {"control_net_name": "control_v11f1p_sd15_depth.pth"},
