@@ -36,7 +36,7 @@ class DecodeNode(io.ComfyNode):
     def execute(cls, vae, samples, space) -> io.NodeOutput:
         decoded = vae.decode(view_latents(space, samples["samples"]))
         pixels = space.scaled(decoded.shape[1] // space.view_size[0])
-        canvas, _ = pixels.unproject(decoded.movedim(-1, 1) * 2 - 1)
+        canvas, _ = pixels.unproject_final(decoded.movedim(-1, 1) * 2 - 1)
         to_image = lambda x: ((x.movedim(-3, -1) + 1) / 2).clamp(0, 1)  # noqa: E731
         return io.NodeOutput(to_image(canvas).unsqueeze(0), to_image(pixels.project(canvas)))
 

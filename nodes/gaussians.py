@@ -27,8 +27,9 @@ def input_files(pattern: str) -> list[str]:
 
 
 def camera_sources() -> list[str]:
-    """Blender transforms files and COLMAP text models (folders with images.txt) in the input folder."""
-    return [ORBIT, *input_files("transforms*.json"), *(str(Path(p).parent) for p in input_files("images.txt"))]
+    """Blender transforms files and COLMAP models (folders with images.txt or images.bin) in the input folder."""
+    models = sorted({str(Path(p).parent) for p in input_files("images.txt") + input_files("images.bin")})
+    return [ORBIT, *input_files("transforms*.json"), *models]
 
 
 def load_cameras(source: str, gaussians, size: int, up: str):
@@ -54,8 +55,8 @@ class GaussiansNode(io.ComfyNode):
             inputs=[
                 io.Combo.Input("ply", options=input_files("*.ply"), tooltip="A 3DGS .ply in the input folder."),
                 io.Combo.Input("cameras", options=camera_sources(), default=ORBIT,
-                               tooltip="A Blender transforms_*.json or a COLMAP text model folder in the input folder, "
-                                       "or an orbit of 10 cameras around the scene."),
+                               tooltip="A Blender transforms_*.json or a COLMAP model folder (text or binary) in the "
+                                       "input folder, or an orbit of 10 cameras around the scene."),
                 io.Int.Input("total_image_to_use", default=50, min=1, max=1000,
                              tooltip="At most this many cameras, spread evenly over the given ones."),
                 io.Combo.Input("up_vec", options=["z", "y"], default="z", tooltip="The scene's up axis (orbit)."),
@@ -68,6 +69,8 @@ class GaussiansNode(io.ComfyNode):
                                        "sampler); latent: colours are latents."),
                 io.Int.Input("iterations", default=1000, min=0, max=100000,
                              tooltip="Adam steps (one view each) fitting the colours to the views at every step."),
+                io.Int.Input("final_iterations", default=4000, min=0, max=100000,
+                             tooltip="Adam steps of the last fit, the colours that are saved (Decode)."),
                 io.Float.Input("lr", default=0.025, min=0.0001, max=10.0, step=0.001, tooltip="Adam's learning rate."),
                 io.Combo.Input("color_assign_method", options=list(COLOUR_ASSIGN), default="instance",
                                tooltip="Where each fit starts: instance (the views splatted into the Gaussians), "
@@ -81,14 +84,14 @@ class GaussiansNode(io.ComfyNode):
 
     @classmethod
     def execute(cls, ply, cameras, total_image_to_use, up_vec, view_size, antialiased, background_color,
-                canonical_domain, iterations, lr, color_assign_method, zt_init) -> io.NodeOutput:
+                canonical_domain, iterations, lr, color_assign_method, zt_init, final_iterations=4000) -> io.NodeOutput:
         device = comfy.model_management.get_torch_device()
         gaussians = load_gaussians(folder_paths.get_annotated_filepath(ply)).to(device)
         rig = load_cameras(cameras, gaussians, view_size, up_vec).subset(total_image_to_use)
         rgb = torch.full((3,), 1.0 if background_color == "white" else -1.0)
         space = GaussianColours(gaussians, rig, to_latent(view_size, "view_size"), torch.zeros(4), iterations, lr,
                                 color_assign_method, antialiased, pixel_background=rgb, zt_init=zt_init,
-                                rgb_domain=canonical_domain == "rgb")
+                                rgb_domain=canonical_domain == "rgb", final_iterations=final_iterations)
         rendered = space.scaled(LATENT_SCALE).render(torch.zeros(len(gaussians), 1, device=device))
         depth = depth_hints(rendered.depth[:, 0].cpu(), rendered.alpha[:, 0].cpu() > 0.5)
         return io.NodeOutput(space, depth[..., None].expand(-1, -1, -1, 3).contiguous())

@@ -2,6 +2,7 @@
 import importlib.util
 import json
 import math
+import struct
 
 import numpy as np
 import pytest
@@ -83,8 +84,17 @@ def test_cameras_from_blender_colmap_and_the_orbit_look_where_they_say(tmp_path)
     colmap = colmap_cameras(tmp_path, 64)
     assert len(colmap) == 2 and colmap.viewmats[0, 0, 3] == 1, "sorted by image name"
     torch.testing.assert_close(colmap.Ks[0], torch.tensor([[51.2, 0, 32], [0, 102.4, 32], [0, 0, 1]]))
-    with pytest.raises(ValueError, match="COLMAP text model"):
+    with pytest.raises(ValueError, match="does not hold a COLMAP model"):
         colmap_cameras(tmp_path / "missing", 64)
+    binary = tmp_path / "sparse"  # the same model in COLMAP's binary format
+    binary.mkdir()
+    (binary / "cameras.bin").write_bytes(struct.pack("<QiiQQ4d", 1, 1, 1, 100, 50, 80, 80, 50, 25))
+    images = b"".join(struct.pack("<i7di", image_id, 1, 0, 0, 0, *t, 1) + name + b"\0" + struct.pack("<Q", 1) +
+                      struct.pack("<ddq", 0.5, 0.5, -1) for image_id, t, name in ((2, (0, 0, 4), b"b.png"),
+                                                                                 (1, (1, 0, 4), b"a.png")))
+    (binary / "images.bin").write_bytes(struct.pack("<Q", 2) + images)
+    again = colmap_cameras(binary, 64)
+    assert torch.equal(again.viewmats, colmap.viewmats) and torch.equal(again.Ks, colmap.Ks)
     for up in ("z", "y"):
         orbit = orbit_view_cameras(torch.tensor([1.0, 2, 3]), 5.0, [0, 90, 180], [10, 20, -30], 50.0, 32, up)
         centre = orbit.viewmats[:, :3, :3] @ torch.tensor([1.0, 2, 3]) + orbit.viewmats[:, :3, 3]
@@ -110,8 +120,9 @@ def test_unprojection_recovers_the_colours_of_the_views(scene):
     seen = coverage[0, 0] > 0.5 * coverage.median()
     assert seen.float().mean() > 0.5
     splat_error = (splat[:, 0].T - truth)[seen].abs().mean()
-    space.iterations, space.lr = 200, 0.05
-    fitted, _ = space.unproject(views)
+    space.final_iterations, space.lr = 200, 0.05
+    fitted, _ = space.unproject_final(views)
+    assert space.iterations == 0, "the final fit leaves the per-step iterations as they were"
     fit_error = (fitted[:, 0].T - truth)[seen].abs().mean()
     rerender = (space.project(fitted) - views).abs().mean()
     constant_error = (truth[seen] - truth[seen].mean(0)).abs().mean()

@@ -6,7 +6,7 @@ from test_host_nodes import mode_option
 
 GAUSSIANS = dict(ply="sphere.ply", cameras="orbit (no camera file)", total_image_to_use=6, up_vec="z", view_size=64,
                  antialiased=True, background_color="white", canonical_domain="rgb", iterations=20, lr=0.05,
-                 color_assign_method="instance", zt_init=True)
+                 color_assign_method="instance", zt_init=True, final_iterations=30)
 
 
 def test_recolouring_a_scene_saves_a_ply_with_the_fitted_colours(nodes, tiny_sd15, encode, models_dir, tmp_path,

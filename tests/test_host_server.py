@@ -144,6 +144,23 @@ def test_mesh_workflows_write_the_texture_a_glb_and_a_turntable(server, models_d
     assert len(document["materials"]) == 1 and document["images"][0]["mimeType"] == "image/png"
 
 
+def test_gaussians_workflow_writes_a_recoloured_ply_the_views_and_a_turntable(server, models_dir, tmp_path):
+    from synctweedies.gaussians import load_gaussians
+
+    workflow = apply_overrides(json.loads((WORKFLOWS / "gaussians_api.json").read_text()), [
+        TINY, "3D Gaussians.ply=sphere.ply", "3D Gaussians.cameras=orbit (no camera file)",
+        "3D Gaussians.total_image_to_use=4", "3D Gaussians.view_size=64", "3D Gaussians.iterations=5",
+        "Load ControlNet.control_net_name=tiny_controlnet.safetensors", "SyncTweedies Sampler.steps=2",
+        "Turntable.frames=4", "Turntable.size=32"])
+    saved = asyncio.run(run_workflow(workflow, server.removeprefix("http://"), tmp_path, progress=False,
+                                     timeout=600))
+    assert len([p for p in saved if re.fullmatch("gaussians_views_\\d+_", p.stem)]) == 4
+    turntables = [p for p in saved if re.fullmatch("gaussians_turntable_\\d+_", p.stem)]
+    assert len(turntables) == 1 and Image.open(turntables[0]).is_animated
+    plys = sorted((models_dir / "output" / "SyncTweedies").glob("gaussians_0*.ply"))
+    assert plys and len(load_gaussians(plys[-1])) == 150
+
+
 def test_queue_rejects_a_broken_workflow_with_the_hosts_reason(server):
     from synctweedies.queue import WorkflowError
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,36 +56,71 @@ def blender_cameras(path: str | Path, size: int) -> ViewCameras:
     return ViewCameras(torch.linalg.inv(c2w), intrinsics(fov_x, size, len(c2w)), size)
 
 
+COLMAP_MODELS = {0: ("SIMPLE_PINHOLE", 3), 1: ("PINHOLE", 4), 2: ("SIMPLE_RADIAL", 4), 3: ("RADIAL", 5),
+                 4: ("OPENCV", 8), 5: ("OPENCV_FISHEYE", 8), 6: ("FULL_OPENCV", 12), 7: ("FOV", 5),
+                 8: ("SIMPLE_RADIAL_FISHEYE", 4), 9: ("RADIAL_FISHEYE", 5), 10: ("THIN_PRISM_FISHEYE", 12)}
+"""COLMAP's camera models by id: (name, number of parameters)."""
+
+
 def colmap_cameras(folder: str | Path, size: int) -> ViewCameras:
-    """The cameras of a COLMAP text model (``cameras.txt`` and ``images.txt`` in ``folder``), sorted by image name;
-    each image is resized to a ``size`` square."""
+    """The cameras of a COLMAP model in ``folder`` (``cameras.txt`` + ``images.txt``, or ``cameras.bin`` +
+    ``images.bin``), sorted by image name; each image is resized to a ``size`` square (lens distortion is
+    ignored)."""
     folder = Path(folder)
     try:
-        cameras = {}
-        for line in (folder / "cameras.txt").read_text().splitlines():
-            if line.strip() and not line.startswith("#"):
-                parts = line.split()
-                width, height, params = int(parts[2]), int(parts[3]), [float(p) for p in parts[4:]]
-                one_focal = parts[1].startswith("SIMPLE") or parts[1] == "RADIAL"  # f, cx, cy, ... else fx, fy, cx, cy
-                fx, fy, cx, cy = (params[0], *params[:3]) if one_focal else params[:4]
-                cameras[parts[0]] = torch.tensor([[fx * size / width, 0, cx * size / width],
-                                                  [0, fy * size / height, cy * size / height], [0, 0, 1]])
-        images = []
-        lines = [line for line in (folder / "images.txt").read_text().splitlines() if not line.startswith("#")]
-        for line in lines[::2]:
-            parts = line.split()
-            if len(parts) >= 10:
-                images.append((parts[9], [float(p) for p in parts[1:8]], parts[8]))
-    except (OSError, ValueError, IndexError) as error:
-        raise ValueError(f"{folder} does not hold a COLMAP text model (cameras.txt, images.txt): {error}") from None
-    images.sort()
-    viewmats = []
-    for _, (qw, qx, qy, qz, tx, ty, tz), _ in images:
+        if (folder / "images.bin").is_file():
+            intrinsics_by_id, images = _colmap_binary(folder)
+        else:
+            intrinsics_by_id, images = _colmap_text(folder)
+    except (OSError, ValueError, IndexError, KeyError, struct.error) as error:
+        raise ValueError(f"{folder} does not hold a COLMAP model (cameras.txt and images.txt, or the .bin pair): "
+                         f"{error}") from None
+    if not images:
+        raise ValueError(f"The COLMAP model in {folder} has no images.")
+    images.sort(key=lambda image: image[0])
+    viewmats, Ks = [], []
+    for _, pose, camera in images:
         viewmat = torch.eye(4)
-        viewmat[:3, :3] = quaternion_matrix(torch.tensor([qw, qx, qy, qz]))
-        viewmat[:3, 3] = torch.tensor([tx, ty, tz])
+        viewmat[:3, :3] = quaternion_matrix(torch.tensor(pose[:4]))
+        viewmat[:3, 3] = torch.tensor(pose[4:])
         viewmats.append(viewmat)
-    return ViewCameras(torch.stack(viewmats), torch.stack([cameras[camera] for *_, camera in images]), size)
+        model, width, height, params = intrinsics_by_id[camera]
+        one_focal = model.startswith("SIMPLE") or model in ("RADIAL", "RADIAL_FISHEYE")  # f, cx, cy, ...
+        fx, fy, cx, cy = (params[0], *params[:3]) if one_focal else params[:4]
+        Ks.append(torch.tensor([[fx * size / width, 0, cx * size / width], [0, fy * size / height, cy * size / height],
+                                [0, 0, 1]], dtype=torch.float32))
+    return ViewCameras(torch.stack(viewmats), torch.stack(Ks), size)
+
+
+def _colmap_text(folder: Path) -> tuple[dict, list]:
+    cameras = {}
+    for line in (folder / "cameras.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            parts = line.split()
+            cameras[int(parts[0])] = (parts[1], int(parts[2]), int(parts[3]), [float(p) for p in parts[4:]])
+    lines = [line for line in (folder / "images.txt").read_text().splitlines() if not line.startswith("#")]
+    images = [(parts[9], [float(p) for p in parts[1:8]], int(parts[8]))
+              for parts in (line.split() for line in lines[::2]) if len(parts) >= 10]
+    return cameras, images
+
+
+def _colmap_binary(folder: Path) -> tuple[dict, list]:
+    data, at = (folder / "cameras.bin").read_bytes(), 8
+    cameras = {}
+    for _ in range(struct.unpack_from("<Q", data)[0]):
+        camera, model, width, height = struct.unpack_from("<iiQQ", data, at)
+        name, count = COLMAP_MODELS[model]
+        cameras[camera] = (name, width, height, list(struct.unpack_from(f"<{count}d", data, at + 24)))
+        at += 24 + 8 * count
+    data, at = (folder / "images.bin").read_bytes(), 8
+    images = []
+    for _ in range(struct.unpack_from("<Q", data)[0]):
+        pose, camera = struct.unpack_from("<7d", data, at + 4), struct.unpack_from("<i", data, at + 60)[0]
+        end = data.index(b"\0", at + 64)
+        points = struct.unpack_from("<Q", data, end + 1)[0]
+        images.append((data[at + 64:end].decode(), list(pose), camera))
+        at = end + 9 + 24 * points
+    return cameras, images
 
 
 def quaternion_matrix(q: Tensor) -> Tensor:

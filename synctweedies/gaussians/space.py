@@ -20,7 +20,7 @@ class GaussianColours(CanonicalSpace):
     background's share, splatted into the Gaussians it shows, weighted by their blending weights; one render
     and its backward pass), "previous" (the last fit) or "zero" — then
     takes ``iterations`` Adam steps of rate ``lr`` on the L1 error of one view at a time (the original's
-    fitting). Coverage is each Gaussian's total blending weight over all views.
+    fitting); :meth:`unproject_final` takes ``final_iterations``. Coverage is each Gaussian's total blending weight over all views.
     """
 
     supported_modes = (0, 1, 2, 3)
@@ -28,13 +28,14 @@ class GaussianColours(CanonicalSpace):
     def __init__(self, gaussians: Gaussians, cameras: ViewCameras, view_size: int, background: Tensor,
                  iterations: int = 100, lr: float = 0.025, color_assign: str = "instance", antialiased: bool = False,
                  backend: str = "auto", pixel_background: Tensor | None = None, seed: int = 0,
-                 zt_init: bool = True, rgb_domain: bool = False):
+                 zt_init: bool = True, rgb_domain: bool = False, final_iterations: int | None = None):
         if color_assign not in COLOUR_ASSIGN:
             raise ValueError(f"color_assign_method must be one of {', '.join(COLOUR_ASSIGN)}; got {color_assign!r}.")
         self.gaussians, self.cameras = gaussians, cameras.resized(view_size)
         self.background, self.pixel_background = background.float(), pixel_background
         self.iterations, self.lr, self.color_assign, self.seed = iterations, lr, color_assign, seed
         self.antialiased, self.backend, self.zt_init, self.rgb_domain = antialiased, backend, zt_init, rgb_domain
+        self.final_iterations = iterations if final_iterations is None else final_iterations
         self.num_views, self.view_size, self.canonical_size = len(cameras), (view_size, view_size), (1, len(gaussians))
         self.previous: Tensor | None = None
         self.alpha = self.render(torch.zeros(len(gaussians), 1, device=gaussians.means.device)).alpha
@@ -65,6 +66,14 @@ class GaussianColours(CanonicalSpace):
             colours = self.fit(gaussians, colours.clone(), target, mask)
         self.previous = colours
         return colours.T[:, None].to(views.dtype), coverage[None, None]
+
+    def unproject_final(self, views: Tensor) -> tuple[Tensor, Tensor]:
+        """:meth:`unproject` with ``final_iterations`` Adam steps (the original's 4000 for the saved colours)."""
+        iterations, self.iterations = self.iterations, self.final_iterations
+        try:
+            return self.unproject(views)
+        finally:
+            self.iterations = iterations
 
     def splat(self, gaussians: Gaussians, views: Tensor, weights: Tensor) -> tuple[Tensor, Tensor]:
         """Weighted mean ``[G, C]`` of the view pixels each Gaussian contributes to, and coverage ``[G]``: the
@@ -121,7 +130,7 @@ class GaussianColours(CanonicalSpace):
         background = self.pixel_background if self.pixel_background is not None else torch.zeros(3)
         return GaussianColours(self.gaussians, self.cameras, self.view_size[0] * factor, background, self.iterations,
                                self.lr, self.color_assign, self.antialiased, self.backend, background, self.seed,
-                               self.zt_init)
+                               self.zt_init, final_iterations=self.final_iterations)
 
     def __repr__(self) -> str:
         return f"GaussianColours({len(self.gaussians)} Gaussians, {self.num_views} views of {self.view_size[0]} px)"

@@ -33,6 +33,11 @@ class CanonicalSpace(ABC):
         elements no view sees have weight 0 and value 0.
         """
 
+    def unproject_final(self, views: Tensor) -> tuple[Tensor, Tensor]:
+        """:meth:`unproject` for a run's result (the canonical image that is saved); a space that fits its
+        canonical tensor may fit longer here."""
+        return self.unproject(views)
+
     def scaled(self, factor: int) -> CanonicalSpace:
         """The same views at ``factor`` times the resolution (latent → pixel space), built once per factor."""
         built = self.__dict__.setdefault("_scaled_spaces", {})
