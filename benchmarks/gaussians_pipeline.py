@@ -18,21 +18,8 @@ import torch
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "benchmarks")]
-from sync_overhead import import_host, random_unet  # noqa: E402
+from sync_overhead import import_host, random_unet, random_vae  # noqa: E402
 from timing import machine, report, timed  # noqa: E402
-
-
-def random_vae(dtype: torch.dtype):
-    """The host's VAE around a random-weight SD autoencoder (the full-size one, not TAESD)."""
-    import comfy.sd
-    from comfy.ldm.models.autoencoder import AutoencoderKL
-    from host_support import randomize, unit_gain
-
-    ddconfig = {"double_z": True, "z_channels": 4, "resolution": 256, "in_channels": 3, "out_ch": 3, "ch": 128,
-                "ch_mult": [1, 2, 4, 4], "num_res_blocks": 2, "attn_resolutions": [], "dropout": 0.0}
-    state = randomize(AutoencoderKL(ddconfig=ddconfig, embed_dim=4), 1)
-    unit_gain(state)
-    return comfy.sd.VAE(sd=state, dtype=dtype)
 
 
 def main() -> None:

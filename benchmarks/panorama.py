@@ -14,22 +14,8 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sync_overhead import SD15_UNET, import_host, random_unet  # noqa: E402
+from sync_overhead import SD15_UNET, import_host, random_unet, random_vae  # noqa: E402
 from timing import machine, report, timed  # noqa: E402
-
-SD_VAE = {"double_z": True, "z_channels": 4, "resolution": 256, "in_channels": 3, "out_ch": 3, "ch": 128,
-          "ch_mult": [1, 2, 4, 4], "num_res_blocks": 2, "attn_resolutions": [], "dropout": 0.0}
-
-
-def random_vae(dtype: torch.dtype):
-    """The host's VAE wrapper around a random-weight SD KL autoencoder."""
-    import comfy.sd
-    from comfy.ldm.models.autoencoder import AutoencoderKL
-    from host_support import randomize
-
-    state = randomize(AutoencoderKL(ddconfig=SD_VAE, embed_dim=4), 5)
-    return comfy.sd.VAE(sd={k: v.to(dtype) for k, v in state.items()})
-
 
 class TimedVae:
     """A VAE whose decode/encode calls are counted and timed (CUDA-synchronized)."""

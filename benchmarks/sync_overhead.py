@@ -21,7 +21,7 @@ import torch
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "tests"), str(REPO / "benchmarks")]
-from host_support import SD15_UNET, TINY_UNET, load_pack, unet_state  # noqa: E402
+from host_support import SD15_UNET, TINY_UNET, load_pack, randomize, unet_state  # noqa: E402
 from timing import machine, report, timed  # noqa: E402
 
 
@@ -47,6 +47,19 @@ def random_unet(config: dict, dtype: torch.dtype):
 
     state = unet_state(config, dtype, comfy.model_management.get_torch_device())
     return comfy.sd.load_diffusion_model_state_dict(state, model_options={"dtype": dtype})
+
+
+SD_VAE = {"double_z": True, "z_channels": 4, "resolution": 256, "in_channels": 3, "out_ch": 3, "ch": 128,
+          "ch_mult": [1, 2, 4, 4], "num_res_blocks": 2, "attn_resolutions": [], "dropout": 0.0}
+
+
+def random_vae(dtype: torch.dtype):
+    """The host's VAE wrapper around a random-weight SD KL autoencoder."""
+    import comfy.sd
+    from comfy.ldm.models.autoencoder import AutoencoderKL
+
+    state = randomize(AutoencoderKL(ddconfig=SD_VAE, embed_dim=4), 5)
+    return comfy.sd.VAE(sd={k: v.to(dtype) for k, v in state.items()})
 
 
 def main() -> None:

@@ -9,6 +9,16 @@ from PIL import Image
 ANIMATION_FORMATS = ["webp", "gif"]
 
 
+def turntable_inputs(filename_prefix: str) -> list[io.Input]:
+    """The inputs of a turntable node after what it renders: frame count and size, elevation, speed, file."""
+    return [io.Int.Input("frames", default=36, min=2, max=720),
+            io.Int.Input("size", default=512, min=16, max=4096, step=8, tooltip="Frame side in pixels."),
+            io.Float.Input("elevation", default=20.0, min=-89.0, max=89.0, step=1.0),
+            io.Float.Input("fps", default=12.0, min=1.0, max=120.0, step=1.0),
+            io.Combo.Input("format", options=ANIMATION_FORMATS, default="webp"),
+            io.String.Input("filename_prefix", default=filename_prefix)]
+
+
 def save_animation(node: type[io.ComfyNode], frames: torch.Tensor, filename_prefix: str, fps: float,
                    format: str) -> ui.SavedImages:
     """Frames ``[F, H, W, 3]`` in [0, 1] → an animated WebP or looping GIF next to (never over) earlier ones."""

@@ -13,7 +13,7 @@ from comfy_api.latest import io, ui
 from ..synctweedies.gaussians import (GaussianColours, blender_cameras, colmap_cameras, load_gaussians,
                                       orbit_view_cameras, render, save_gaussians)
 from ..synctweedies.gaussians.space import COLOUR_ASSIGN
-from .animation import ANIMATION_FORMATS, save_animation
+from .animation import save_animation, turntable_inputs
 from .canvas import to_latent
 from .mesh import depth_hints
 from .types import CATEGORY, LATENT_SCALE, SyncSpace
@@ -97,6 +97,12 @@ class GaussiansNode(io.ComfyNode):
         return io.NodeOutput(space, depth[..., None].expand(-1, -1, -1, 3).contiguous())
 
 
+def colour_inputs() -> list[io.Input]:
+    """The inputs of the nodes that use finished colours: the Decode canvas and its Gaussians space."""
+    return [io.Image.Input("colours", tooltip="The canvas of 'SyncTweedies Decode'."),
+            SyncSpace.Input("space", tooltip="The space from 'SyncTweedies 3D Gaussians'.")]
+
+
 def require_gaussians(space, what: str) -> None:
     if not isinstance(space, GaussianColours):
         raise ValueError(f"{what} needs the space from 'SyncTweedies 3D Gaussians'.")
@@ -118,9 +124,7 @@ class SaveGaussiansNode(io.ComfyNode):
             display_name="SyncTweedies Save 3D Gaussians",
             category=CATEGORY,
             description="Saves the recoloured scene as a 3DGS .ply (only the colours change) for any 3DGS viewer.",
-            inputs=[io.Image.Input("colours", tooltip="The canvas of 'SyncTweedies Decode'."),
-                    SyncSpace.Input("space", tooltip="The space from 'SyncTweedies 3D Gaussians'."),
-                    io.String.Input("filename_prefix", default="SyncTweedies/gaussians")],
+            inputs=[*colour_inputs(), io.String.Input("filename_prefix", default="SyncTweedies/gaussians")],
             outputs=[io.String.Output(display_name="path")],
             is_output_node=True,
         )
@@ -143,14 +147,7 @@ class GaussiansTurntableNode(io.ComfyNode):
             display_name="SyncTweedies 3D Gaussians Turntable",
             category=CATEGORY,
             description="Renders the recoloured scene turning once around, saves the animation and previews it.",
-            inputs=[io.Image.Input("colours", tooltip="The canvas of 'SyncTweedies Decode'."),
-                    SyncSpace.Input("space", tooltip="The space from 'SyncTweedies 3D Gaussians'."),
-                    io.Int.Input("frames", default=36, min=2, max=720),
-                    io.Int.Input("size", default=512, min=16, max=4096, step=8),
-                    io.Float.Input("elevation", default=20.0, min=-89.0, max=89.0, step=1.0),
-                    io.Float.Input("fps", default=12.0, min=1.0, max=120.0, step=1.0),
-                    io.Combo.Input("format", options=ANIMATION_FORMATS, default="webp"),
-                    io.String.Input("filename_prefix", default="SyncTweedies/gaussians_turntable")],
+            inputs=[*colour_inputs(), *turntable_inputs("SyncTweedies/gaussians_turntable")],
             outputs=[io.Image.Output(display_name="frames")],
             is_output_node=True,
             hidden=[io.Hidden.prompt, io.Hidden.extra_pnginfo],

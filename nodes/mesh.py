@@ -14,7 +14,7 @@ from PIL import Image
 from ..synctweedies.mesh import MESH_SUFFIXES, MeshTexture, load_mesh, orbit_cameras, turntable, write_obj
 from ..synctweedies.mesh.background import BackgroundSchedule, colour_images
 from ..synctweedies.mesh.glb import write_glb
-from .animation import ANIMATION_FORMATS, save_animation
+from .animation import save_animation, turntable_inputs
 from .canvas import to_latent
 from .types import CATEGORY, LATENT_SCALE, SyncSpace
 
@@ -211,13 +211,7 @@ class TurntableNode(io.ComfyNode):
             display_name="SyncTweedies Mesh Turntable",
             category=CATEGORY,
             description="Renders the textured mesh turning once around, saves the animation and previews it.",
-            inputs=[*texture_inputs(),
-                    io.Int.Input("frames", default=36, min=2, max=720),
-                    io.Int.Input("size", default=512, min=16, max=4096, step=8, tooltip="Frame side in pixels."),
-                    io.Float.Input("elevation", default=20.0, min=-89.0, max=89.0, step=1.0),
-                    io.Float.Input("fps", default=12.0, min=1.0, max=120.0, step=1.0),
-                    io.Combo.Input("format", options=ANIMATION_FORMATS, default="webp"),
-                    io.String.Input("filename_prefix", default="SyncTweedies/turntable")],
+            inputs=[*texture_inputs(), *turntable_inputs("SyncTweedies/turntable")],
             outputs=[io.Image.Output(display_name="frames")],
             is_output_node=True,
             hidden=[io.Hidden.prompt, io.Hidden.extra_pnginfo],

@@ -53,6 +53,16 @@ def test_ui_workflow_loads_with_its_widget_values(page, path):
         assert sampler["steps"] == saved[2] and sampler["mode"].startswith("2:") and sampler["sampler_name"] == "euler"
 
 
+def queue_from_page(page, workflow: dict, prompt: dict) -> int:
+    """Load ``workflow`` in the page's editor and queue ``prompt`` from the page's own session; the HTTP status."""
+    return page.evaluate("""async ([workflow, prompt]) => {
+        await window.app.loadGraphData(workflow);
+        const response = await fetch("prompt", {method: "POST", headers: {"Content-Type": "application/json"},
+            body: JSON.stringify({prompt, client_id: window.app.api.clientId})});
+        return response.status;
+    }""", [workflow, prompt])
+
+
 def test_panorama_workflow_queued_from_the_page_draws_in_the_360_viewer(page, tmp_path):
     """Load the bundled panorama graph, queue its API twin at CPU size from the page's own session, and
     look at the 360 viewer its save node opens."""
@@ -61,13 +71,7 @@ def test_panorama_workflow_queued_from_the_page_draws_in_the_360_viewer(page, tm
 
     workflow = json.loads((WORKFLOWS / "panorama.json").read_text())
     prompt = apply_overrides(json.loads((WORKFLOWS / "panorama_api.json").read_text()), PANORAMA_CPU)
-    status = page.evaluate("""async ([workflow, prompt]) => {
-        await window.app.loadGraphData(workflow);
-        const response = await fetch("prompt", {method: "POST", headers: {"Content-Type": "application/json"},
-            body: JSON.stringify({prompt, client_id: window.app.api.clientId})});
-        return response.status;
-    }""", [workflow, prompt])
-    assert status == 200
+    assert queue_from_page(page, workflow, prompt) == 200
     viewer = page.locator("canvas.synctweedies-panorama-viewer")
     viewer.wait_for(state="attached", timeout=300_000)
     page.wait_for_function("() => Number(document.querySelector('canvas.synctweedies-panorama-viewer')"
@@ -99,15 +103,10 @@ def test_mesh_workflow_queued_from_the_page_opens_the_glb_in_the_hosts_3d_previe
     workflow = json.loads((WORKFLOWS / "mesh_texturing.json").read_text())
     prompt = apply_overrides(json.loads((WORKFLOWS / "mesh_texturing_api.json").read_text()), [
         TINY, "Mesh.mesh=cube.obj", "Mesh.distance=4", "Mesh.fov=40", "Mesh.view_size=64", "Mesh.latent_texture=16",
-        "Mesh.rgb_texture=64", "SyncTweedies Sampler.steps=2", "Turntable.frames=4", "Turntable.size=32"])
+        "Mesh.rgb_texture=64", "SyncTweedies Sampler.steps=2", "Turntable.frames=4", "Turntable.size=32",
+        "Load ControlNet.control_net_name=tiny_controlnet.safetensors"])
     with page.expect_response(lambda r: "/view" in r.url and ".glb" in r.url, timeout=300_000) as fetched:
-        status = page.evaluate("""async ([workflow, prompt]) => {
-            await window.app.loadGraphData(workflow);
-            const response = await fetch("prompt", {method: "POST", headers: {"Content-Type": "application/json"},
-                body: JSON.stringify({prompt, client_id: window.app.api.clientId})});
-            return response.status;
-        }""", [workflow, prompt])
-        assert status == 200
+        assert queue_from_page(page, workflow, prompt) == 200
     assert fetched.value.status == 200 and fetched.value.body()[:4] == b"glTF"
     model_file = page.evaluate("""() => window.app.graph._nodes.find((node) => node.type === "Preview3D")
         .widgets.find((w) => w.name === "model_file").value""")

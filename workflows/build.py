@@ -96,6 +96,28 @@ def decode_and_save(graph: Graph, checkpoint: int, latent: tuple[int, int], spac
     return decode
 
 
+def depth_control(graph: Graph, positive: int, negative: int, hints: tuple[int, int],
+                  stages: tuple[tuple[float, float, float], ...] = ((0.7, 0.0, 0.99),)) -> tuple[tuple, tuple]:
+    """Depth ControlNet on both prompts from per-view ``hints``: one apply node per ``(strength, start, end)``
+    stage (two stages step the strength up, as the original's 0.7 rising to 0.9); returns the conditionings."""
+    control = graph.add("ControlNetLoader", "Load ControlNet", {"control_net_name": "control_v11f1p_sd15_depth.pth"},
+                        outputs=[("CONTROL_NET", "CONTROL_NET")])
+    conditioning = (positive, 0), (negative, 0)
+    for number, (strength, start, end) in enumerate(stages, 1):
+        title = "Apply depth ControlNet" + (f" {number}" if len(stages) > 1 else "")
+        apply = graph.add("ControlNetApplyAdvanced", title, {"strength": strength, "start_percent": start,
+                                                             "end_percent": end},
+                          {"positive": (*conditioning[0], "CONDITIONING"), "negative": (*conditioning[1], "CONDITIONING"),
+                           "control_net": (control, 0, "CONTROL_NET"), "image": (*hints, "IMAGE")},
+                          outputs=[("positive", "CONDITIONING"), ("negative", "CONDITIONING")])
+        conditioning = (apply, 0), (apply, 1)
+    return conditioning
+
+
+RAMP = ((0.7, 0.0, 0.5), (0.9, 0.5, 0.99))
+"""The original's ControlNet strength for meshes and Gaussians, 0.7 rising to 0.9, in two stages."""
+
+
 def sync_sampler(graph: Graph, checkpoint: int, positive: tuple[int, int], negative: tuple[int, int], space: int,
                  steps: int, seed: int = 0, rgb: bool = False, denoise: float = 1.0,
                  latent: tuple[int, int] | None = None, cfg: float = 7.5, sync_end: float = 1.0,
@@ -200,15 +222,7 @@ def panorama(depth: bool = False) -> Graph:
         hints = graph.add("SyncTweediesPanoramaDepth", "Depth views", {"depth_map": "cf726b6c0144425282245b34fc4efdca_depth.dpt"},
                           {"space": (space, 0, "SYNCTWEEDIES_SPACE")},
                           outputs=[("view_hints", "IMAGE"), ("equirect", "IMAGE")])
-        control = graph.add("ControlNetLoader", "Load ControlNet",
-                            {"control_net_name": "control_v11f1p_sd15_depth.pth"},
-                            outputs=[("CONTROL_NET", "CONTROL_NET")])
-        apply = graph.add("ControlNetApplyAdvanced", "Apply depth ControlNet",
-                          {"strength": 0.7, "start_percent": 0.0, "end_percent": 0.99},
-                          {"positive": (positive, 0, "CONDITIONING"), "negative": (negative, 0, "CONDITIONING"),
-                           "control_net": (control, 0, "CONTROL_NET"), "image": (hints, 0, "IMAGE")},
-                          outputs=[("positive", "CONDITIONING"), ("negative", "CONDITIONING")])
-        conditioning = (apply, 0), (apply, 1)
+        conditioning = depth_control(graph, positive, negative, (hints, 0))
     sampler = sync_sampler(graph, checkpoint, *conditioning, space, steps=30, rgb=True)
     name = "panorama_depth" if depth else "panorama"
     decode = graph.add("SyncTweediesDecode", "Decode and stitch", {},
@@ -229,7 +243,8 @@ MESH_SAMPLING = {"cfg": 15.5, "sync_end": 0.8, "ref_attention_end": 0.2}
 
 
 def mesh_texturing(edit: bool = False) -> Graph:
-    """A mesh's texture from a prompt: the orbit rig, SyncTweedies Sampler, the texture, a .glb and a turntable.
+    """A mesh's texture from a prompt: the orbit rig, depth ControlNet, SyncTweedies Sampler, the texture, a .glb
+    and a turntable.
 
     With ``edit``, the mesh's own texture is encoded into the views and denoised from 20 % (SDEdit).
     """
@@ -249,14 +264,17 @@ def mesh_texturing(edit: bool = False) -> Graph:
                        "background": "shuffle", "shuffle_bg_change": 0.4, "shuffle_bg_end": 0.8},
                       {"vae": (checkpoint, 2, "VAE")},
                       outputs=[("space", "SYNCTWEEDIES_SPACE"), ("texture", "IMAGE")])
+    hints = graph.add("SyncTweediesMeshHints", "Depth and normal views", {},
+                      {"space": (space, 0, "SYNCTWEEDIES_SPACE")}, outputs=[("depth", "IMAGE"), ("normal", "IMAGE")])
+    conditioning = depth_control(graph, positive, negative, (hints, 0), RAMP)
     if edit:
         start = graph.add("SyncTweediesEncode", "Encode texture", {},
                           {"vae": (checkpoint, 2, "VAE"), "image": (space, 1, "IMAGE"),
                            "space": (space, 0, "SYNCTWEEDIES_SPACE")}, outputs=[("views", "LATENT")])
-        sampler = sync_sampler(graph, checkpoint, (positive, 0), (negative, 0), space, steps=30, denoise=0.2,
+        sampler = sync_sampler(graph, checkpoint, *conditioning, space, steps=30, denoise=0.2,
                                latent=(start, 0), **MESH_SAMPLING)
     else:
-        sampler = sync_sampler(graph, checkpoint, (positive, 0), (negative, 0), space, steps=30, **MESH_SAMPLING)
+        sampler = sync_sampler(graph, checkpoint, *conditioning, space, steps=30, **MESH_SAMPLING)
     name = "mesh_edit" if edit else "mesh"
     decode = decode_and_save(graph, checkpoint, (sampler, 0), space, f"{name}_texture")
     saved = graph.add("SyncTweediesSaveTexturedMesh", "Save textured mesh",
@@ -289,14 +307,8 @@ def gaussians() -> Graph:
                        "canonical_domain": "rgb", "iterations": 1000, "final_iterations": 4000, "lr": 0.025, "color_assign_method": "instance",
                        "zt_init": True},
                       outputs=[("space", "SYNCTWEEDIES_SPACE"), ("depth", "IMAGE")])
-    control = graph.add("ControlNetLoader", "Load ControlNet", {"control_net_name": "control_v11f1p_sd15_depth.pth"},
-                        outputs=[("CONTROL_NET", "CONTROL_NET")])
-    apply = graph.add("ControlNetApplyAdvanced", "Apply depth ControlNet",
-                      {"strength": 0.7, "start_percent": 0.0, "end_percent": 0.99},
-                      {"positive": (positive, 0, "CONDITIONING"), "negative": (negative, 0, "CONDITIONING"),
-                       "control_net": (control, 0, "CONTROL_NET"), "image": (space, 1, "IMAGE")},
-                      outputs=[("positive", "CONDITIONING"), ("negative", "CONDITIONING")])
-    sampler = sync_sampler(graph, checkpoint, (apply, 0), (apply, 1), space, steps=30, rgb=True, cfg=35.0,
+    conditioning = depth_control(graph, positive, negative, (space, 1), RAMP)
+    sampler = sync_sampler(graph, checkpoint, *conditioning, space, steps=30, rgb=True, cfg=35.0,
                            sync_end=0.8, ref_attention_end=0.2)
     decode = graph.add("SyncTweediesDecode", "Decode and fit colours", {},
                        {"vae": (checkpoint, 2, "VAE"), "samples": (sampler, 0, "LATENT"),
