@@ -37,3 +37,28 @@ def test_recolouring_a_scene_saves_a_ply_with_the_fitted_colours(nodes, tiny_sd1
     assert frames.shape == (4, 32, 32, 3) and (frames[0] - frames[2]).abs().mean() > 0.01
     with pytest.raises(ValueError, match="Decode canvas of this space"):
         nodes.gaussians.SaveGaussiansNode.execute(torch.zeros(1, 8, 8, 3), space, "gs/x")
+
+
+def test_interrupt_stops_a_long_colour_fit(nodes, tiny_sd15, models_dir, monkeypatch):
+    import comfy.model_management
+    import folder_paths
+
+    _, _, vae = tiny_sd15
+    monkeypatch.setattr(folder_paths, "input_directory", str(models_dir / "input"))
+    space = nodes.gaussians.GaussiansNode.execute(**{**GAUSSIANS, "final_iterations": 100000}).args[0]
+    pixels, checks = space.scaled(8), []
+    check = pixels.check_interrupt
+
+    def interrupt_at_the_third_check():
+        checks.append(1)
+        if len(checks) == 3:
+            comfy.model_management.interrupt_current_processing(True)
+        check()
+
+    pixels.check_interrupt = interrupt_at_the_third_check
+    try:
+        with pytest.raises(comfy.model_management.InterruptProcessingException):
+            nodes.decode.DecodeNode.execute(vae, {"samples": torch.randn(6, 4, 8, 8)}, space)
+    finally:
+        comfy.model_management.interrupt_current_processing(False)
+    assert len(checks) == 3, "the fit stopped 100 of its 100,000 steps in"

@@ -1,6 +1,8 @@
 """The colours of 3D Gaussians as the canonical space: views render them, and colours are fitted to views."""
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 from torch import Tensor
 
@@ -20,7 +22,8 @@ class GaussianColours(CanonicalSpace):
     background's share, splatted into the Gaussians it shows, weighted by their blending weights; one render
     and its backward pass), "previous" (the last fit) or "zero" — then
     takes ``iterations`` Adam steps of rate ``lr`` on the L1 error of one view at a time (the original's
-    fitting); :meth:`unproject_final` takes ``final_iterations``. Coverage is each Gaussian's total blending weight over all views.
+    fitting); :meth:`unproject_final` takes ``final_iterations``. ``check_interrupt`` is called every 50 steps of
+    a fit (it raises to stop). Coverage is each Gaussian's total blending weight over all views.
     """
 
     supported_modes = (0, 1, 2, 3)
@@ -28,7 +31,8 @@ class GaussianColours(CanonicalSpace):
     def __init__(self, gaussians: Gaussians, cameras: ViewCameras, view_size: int, background: Tensor,
                  iterations: int = 100, lr: float = 0.025, color_assign: str = "instance", antialiased: bool = False,
                  backend: str = "auto", pixel_background: Tensor | None = None, seed: int = 0,
-                 zt_init: bool = True, rgb_domain: bool = False, final_iterations: int | None = None):
+                 zt_init: bool = True, rgb_domain: bool = False, final_iterations: int | None = None,
+                 check_interrupt: Callable[[], None] | None = None):
         if color_assign not in COLOUR_ASSIGN:
             raise ValueError(f"color_assign_method must be one of {', '.join(COLOUR_ASSIGN)}; got {color_assign!r}.")
         self.gaussians, self.cameras = gaussians, cameras.resized(view_size)
@@ -36,6 +40,7 @@ class GaussianColours(CanonicalSpace):
         self.iterations, self.lr, self.color_assign, self.seed = iterations, lr, color_assign, seed
         self.antialiased, self.backend, self.zt_init, self.rgb_domain = antialiased, backend, zt_init, rgb_domain
         self.final_iterations = iterations if final_iterations is None else final_iterations
+        self.check_interrupt = check_interrupt
         self.num_views, self.view_size, self.canonical_size = len(cameras), (view_size, view_size), (1, len(gaussians))
         self.previous: Tensor | None = None
         self.alpha = self.render(torch.zeros(len(gaussians), 1, device=gaussians.means.device)).alpha
@@ -94,7 +99,9 @@ class GaussianColours(CanonicalSpace):
         order = torch.cat([torch.randperm(self.num_views, generator=generator)
                            for _ in range(-(-self.iterations // self.num_views))])
         background = self.background.to(views)
-        for view in order[:self.iterations].tolist():
+        for iteration, view in enumerate(order[:self.iterations].tolist()):
+            if self.check_interrupt is not None and iteration % 50 == 0:
+                self.check_interrupt()
             camera = ViewCameras(self.cameras.viewmats[view:view + 1], self.cameras.Ks[view:view + 1],
                                  self.cameras.size)
             image = render(gaussians, colours, camera, background, self.antialiased, self.backend).images
@@ -130,7 +137,8 @@ class GaussianColours(CanonicalSpace):
         background = self.pixel_background if self.pixel_background is not None else torch.zeros(3)
         return GaussianColours(self.gaussians, self.cameras, self.view_size[0] * factor, background, self.iterations,
                                self.lr, self.color_assign, self.antialiased, self.backend, background, self.seed,
-                               self.zt_init, final_iterations=self.final_iterations)
+                               self.zt_init, final_iterations=self.final_iterations,
+                               check_interrupt=self.check_interrupt)
 
     def __repr__(self) -> str:
         return f"GaussianColours({len(self.gaussians)} Gaussians, {self.num_views} views of {self.view_size[0]} px)"
