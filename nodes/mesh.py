@@ -66,7 +66,7 @@ class MeshNode(io.ComfyNode):
                 io.String.Input("azimuths", default="-180, -135, -90, -45, 0, 45, 90, 135",
                                 tooltip="Camera azimuths in degrees (0 looks at the front)."),
                 io.Float.Input("elevation", default=0.0, min=-89.0, max=89.0, step=1.0),
-                io.Boolean.Input("top_views", default=True, tooltip="Add the original's cameras from above and below."),
+                io.Boolean.Input("top_views", default=True, tooltip="Add the original's two top cameras, 30° above the front and the back."),
                 io.Float.Input("distance", default=2.5, min=0.1, max=100.0, step=0.1, tooltip="Camera distance."),
                 io.Float.Input("fov", default=45.0, min=1.0, max=170.0, step=1.0),
                 io.Int.Input("view_size", default=768, min=64, max=4096, step=8, tooltip="View side in pixels."),

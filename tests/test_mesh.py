@@ -91,7 +91,10 @@ def smooth_texture(size: int, seed: int = 0) -> torch.Tensor:
 
 @pytest.fixture(scope="module")
 def textured_cube() -> MeshTexture:
-    return MeshTexture(cube(), orbit_cameras(distance=4.0, fov=40.0), view_size=48, texture_size=48)
+    """The cube seen from 8 azimuths and from straight above and below, so every side is seen head-on."""
+    azimuths, elevations = [-180, -135, -90, -45, 0, 45, 90, 135, 0, 180], [0] * 8 + [89.99, -89.99]
+    return MeshTexture(cube(), orbit_cameras(azimuths, elevations, distance=4.0, fov=40.0, top_views=False),
+                       view_size=48, texture_size=48)
 
 
 def test_a_rendered_texture_unprojects_back_onto_every_well_seen_texel(textured_cube):

@@ -55,10 +55,10 @@ def orbit_cameras(azimuths: list[float] = (-180, -135, -90, -45, 0, 45, 90, 135)
                   elevations: list[float] = (0,) * 8, distance: float = 2.0, fov: float = 50.0,
                   top_views: bool = True, orthographic: bool = False) -> Cameras:
     """The original rig: cameras at ``azimuths``/``elevations`` (degrees) looking at the origin from ``distance``;
-    ``top_views`` adds the original's two cameras from above and below."""
+    ``top_views`` adds the original's two top cameras, 30° above the front and the back."""
     angles = list(zip(azimuths, elevations))
     if top_views:
-        angles += [(0.0, 89.99), (180.0, -89.99)]
+        angles += [(0.0, 30.0), (180.0, 30.0)]
     positions = torch.tensor([[distance * math.cos(math.radians(e)) * math.sin(math.radians(a)),
                                distance * math.sin(math.radians(e)),
                                distance * math.cos(math.radians(e)) * math.cos(math.radians(a))] for a, e in angles])
