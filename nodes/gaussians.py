@@ -93,7 +93,7 @@ class GaussiansNode(io.ComfyNode):
                                 color_assign_method, antialiased, pixel_background=rgb, zt_init=zt_init,
                                 rgb_domain=canonical_domain == "rgb", final_iterations=final_iterations,
                                 check_interrupt=comfy.model_management.throw_exception_if_processing_interrupted)
-        rendered = space.scaled(LATENT_SCALE).render(torch.zeros(len(gaussians), 1, device=device))
+        rendered = space.scaled(LATENT_SCALE).render(torch.zeros(len(gaussians), 1, device=device), depth=True)
         depth = depth_hints(rendered.depth[:, 0].cpu(), rendered.alpha[:, 0].cpu() > 0.5)
         return io.NodeOutput(space, depth[..., None].expand(-1, -1, -1, 3).contiguous())
 
@@ -159,9 +159,9 @@ class GaussiansTurntableNode(io.ComfyNode):
         require_gaussians(space, "The turntable")
         gaussians = space.gaussians
         centre = gaussians.means.mean(0).cpu()
-        viewmat = space.cameras.viewmats[0]
+        viewmat = space.cameras.viewmats[0].cpu()
         distance = float((-viewmat[:3, :3].T @ viewmat[:3, 3] - centre).norm())
-        fov = math.degrees(2 * math.atan(space.cameras.size / 2 / float(space.cameras.Ks[0, 0, 0])))
+        fov = math.degrees(2 * math.atan(space.cameras.size / 2 / float(space.cameras.Ks[0, 0, 0].cpu())))
         up = "y" if abs(float(viewmat[1, :3] @ torch.tensor([0.0, 1.0, 0.0]))) > \
             abs(float(viewmat[1, :3] @ torch.tensor([0.0, 0.0, 1.0]))) else "z"
         rig = orbit_view_cameras(centre, distance, [360.0 * k / frames for k in range(frames)], [elevation] * frames,

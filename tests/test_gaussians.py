@@ -155,6 +155,9 @@ def test_gsplat_and_the_reference_renderer_agree(scene):
     cuda = scene.to("cuda")
     colours = torch.rand(len(scene), 3, device="cuda")
     for antialiased in (False, True):
-        reference, fast = (render(cuda, colours, rig(), antialiased=antialiased, backend=b) for b in ("reference", "gsplat"))
+        reference, fast = (render(cuda, colours, rig(), antialiased=antialiased, backend=b, depth=True)
+                           for b in ("reference", "gsplat"))
         assert (reference.images - fast.images).abs().mean() < 1e-3
         assert (reference.alpha - fast.alpha).abs().max() < 0.02
+        solid = reference.alpha > 0.5
+        torch.testing.assert_close(fast.depth[solid], reference.depth[solid], atol=1e-2, rtol=1e-2)

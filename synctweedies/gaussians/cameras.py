@@ -25,8 +25,11 @@ class ViewCameras:
 
     def resized(self, size: int) -> ViewCameras:
         """The same cameras for ``size`` × ``size`` views."""
-        scale = torch.tensor([size / self.size, size / self.size, 1.0])[:, None]
+        scale = torch.tensor([size / self.size, size / self.size, 1.0], device=self.Ks.device)[:, None]
         return ViewCameras(self.viewmats, self.Ks * scale, size)
+
+    def to(self, device: torch.device | str) -> ViewCameras:
+        return ViewCameras(self.viewmats.to(device), self.Ks.to(device), self.size)
 
     def subset(self, count: int) -> ViewCameras:
         """``count`` cameras spread evenly over these (the original's ``total_image_to_use``)."""

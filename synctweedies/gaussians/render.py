@@ -16,11 +16,11 @@ from .scene import Gaussians
 @dataclass
 class Rendered:
     """``images`` ``[N, C, S, S]`` (composited over the background), ``alpha`` ``[N, 1, S, S]`` and expected
-    ``depth`` ``[N, 1, S, S]`` (0 where nothing is seen)."""
+    ``depth`` ``[N, 1, S, S]`` (0 where nothing is seen; None where gsplat was not asked for it)."""
 
     images: Tensor
     alpha: Tensor
-    depth: Tensor
+    depth: Tensor | None
 
 
 def gsplat_available(device: torch.device) -> bool:
@@ -29,9 +29,10 @@ def gsplat_available(device: torch.device) -> bool:
 
 
 def render(gaussians: Gaussians, colours: Tensor, cameras: ViewCameras, background: Tensor | None = None,
-           antialiased: bool = False, backend: str = "auto") -> Rendered:
+           antialiased: bool = False, backend: str = "auto", depth: bool = False) -> Rendered:
     """Render ``colours`` ``[G, C]`` of ``gaussians`` from every camera. ``background`` ``[C]`` or ``[N, C]``
-    (default 0). ``backend``: "gsplat", "reference", or "auto" (gsplat where :func:`gsplat_available`)."""
+    (default 0). ``backend``: "gsplat", "reference", or "auto" (gsplat where :func:`gsplat_available`); ``depth``
+    also renders the expected depth."""
     device = colours.device
     if backend == "auto":
         backend = "gsplat" if gsplat_available(device) else "reference"
@@ -44,15 +45,16 @@ def render(gaussians: Gaussians, colours: Tensor, cameras: ViewCameras, backgrou
 
         out, alpha, _ = gsplat.rasterization(
             gaussians.means, gaussians.quats / gaussians.quats.norm(dim=-1, keepdim=True), gaussians.scales.exp(),
-            opacities, colours, viewmats, Ks, cameras.size, cameras.size, render_mode="RGB+ED",
+            opacities, colours, viewmats, Ks, cameras.size, cameras.size, render_mode="RGB+ED" if depth else "RGB",
             rasterize_mode="antialiased" if antialiased else "classic")
-        images, depth, alpha = out[..., :-1].movedim(-1, 1), out[..., -1:].movedim(-1, 1), alpha.movedim(-1, 1)
+        images, alpha = out.movedim(-1, 1), alpha.movedim(-1, 1)
+        images, expected = (images[:, :-1], images[:, -1:]) if depth else (images, None)
     else:
-        images, depth, alpha = _reference(gaussians, opacities, colours, viewmats, Ks, cameras.size, antialiased)
+        images, expected, alpha = _reference(gaussians, opacities, colours, viewmats, Ks, cameras.size, antialiased)
     if background is not None:
         background = background.to(images).reshape(-1, images.shape[1], 1, 1)
         images = images + (1 - alpha) * background
-    return Rendered(images, alpha, depth)
+    return Rendered(images, alpha, expected)
 
 
 def _reference(gaussians: Gaussians, opacities: Tensor, colours: Tensor, viewmats: Tensor, Ks: Tensor, size: int,

@@ -35,7 +35,7 @@ class GaussianColours(CanonicalSpace):
                  check_interrupt: Callable[[], None] | None = None):
         if color_assign not in COLOUR_ASSIGN:
             raise ValueError(f"color_assign_method must be one of {', '.join(COLOUR_ASSIGN)}; got {color_assign!r}.")
-        self.gaussians, self.cameras = gaussians, cameras.resized(view_size)
+        self.gaussians, self.cameras = gaussians, cameras.to(gaussians.means.device).resized(view_size)
         self.background, self.pixel_background = background.float(), pixel_background
         self.iterations, self.lr, self.color_assign, self.seed = iterations, lr, color_assign, seed
         self.antialiased, self.backend, self.zt_init, self.rgb_domain = antialiased, backend, zt_init, rgb_domain
@@ -47,9 +47,9 @@ class GaussianColours(CanonicalSpace):
         if not (self.alpha > 0.01).any():
             raise ValueError("No camera sees any Gaussian: check the cameras (up axis, distance) against the scene.")
 
-    def render(self, colours: Tensor, background: Tensor | None = None) -> Rendered:
-        """Render ``colours`` ``[G, C]`` into every view."""
-        return render(self.gaussians, colours, self.cameras, background, self.antialiased, self.backend)
+    def render(self, colours: Tensor, background: Tensor | None = None, depth: bool = False) -> Rendered:
+        """Render ``colours`` ``[G, C]`` into every view (and their expected depth, with ``depth``)."""
+        return render(self.gaussians, colours, self.cameras, background, self.antialiased, self.backend, depth)
 
     def project(self, canonical: Tensor) -> Tensor:
         colours = canonical[:, 0].T.to(self.gaussians.means.device).float()
