@@ -68,7 +68,11 @@ class MeshNode(io.ComfyNode):
                 io.Float.Input("elevation", default=0.0, min=-89.0, max=89.0, step=1.0),
                 io.Boolean.Input("top_views", default=True, tooltip="Add the original's two top cameras, 30° above the front and the back."),
                 io.Float.Input("distance", default=2.5, min=0.1, max=100.0, step=0.1, tooltip="Camera distance."),
-                io.Float.Input("fov", default=45.0, min=1.0, max=170.0, step=1.0),
+                io.Float.Input("fov", default=45.0, min=1.0, max=170.0, step=1.0,
+                               tooltip="Field of view in degrees (perspective)."),
+                io.Combo.Input("projection", options=["perspective", "orthographic"], default="perspective",
+                               tooltip="Orthographic views show the mesh (normalised to mesh_scale) at a fixed "
+                                       "half-width of 1.1 × mesh_scale, whatever the distance."),
                 io.Int.Input("view_size", default=768, min=64, max=4096, step=8, tooltip="View side in pixels."),
                 io.Int.Input("latent_texture", default=1536, min=8, max=8192, step=8,
                              tooltip="Side of the latent texture."),
@@ -94,14 +98,16 @@ class MeshNode(io.ComfyNode):
     @classmethod
     def execute(cls, mesh, mesh_scale, azimuths, elevation, top_views, distance, fov, view_size, latent_texture,
                 rgb_texture, mesh_autouv=False, background="shuffle", shuffle_bg_change=0.4, shuffle_bg_end=0.8,
-                vae=None) -> io.NodeOutput:
+                vae=None, projection="perspective") -> io.NodeOutput:
         if background != "none" and vae is None:
             raise ValueError(f"Background '{background}' needs the VAE to encode its colours: connect it to the Mesh "
                              "Texture node's vae input, or pick background 'none'.")
         loaded, texture = load_mesh(folder_paths.get_annotated_filepath(mesh), mesh_autouv)
         loaded = loaded.normalized(mesh_scale)
         angles = parse_angles(azimuths, "azimuths")
-        cameras = orbit_cameras(angles, [elevation] * len(angles), distance, fov, top_views)
+        cameras = orbit_cameras(angles, [elevation] * len(angles), distance, fov, top_views,
+                                orthographic=projection == "orthographic")
+        cameras.ortho_scale = 1.1 * mesh_scale
         schedule = None if background == "none" else BackgroundSchedule(shuffle_bg_change, shuffle_bg_end) \
             if background == "shuffle" else BackgroundSchedule(0.0, 0.0, fixed=background)
         space = MeshTexture(loaded, cameras, to_latent(view_size, "view_size"), latent_texture, rgb_texture,

@@ -81,6 +81,17 @@ def test_shuffled_backgrounds_end_on_each_views_last_colour_in_vae_units(nodes, 
     assert (white.background_colours == 1).all()
 
 
+def test_orthographic_views_keep_the_mesh_size_whatever_the_distance(nodes, models_dir, monkeypatch):
+    import folder_paths
+
+    monkeypatch.setattr(folder_paths, "input_directory", str(models_dir / "input"))
+    near, far = (nodes.mesh.MeshNode.execute(**{**MESH, "projection": "orthographic", "distance": d}).args[0]
+                 for d in (3.0, 9.0))
+    assert near.cameras.orthographic and torch.equal(near.fragments.mask, far.fragments.mask)
+    perspective = nodes.mesh.MeshNode.execute(**{**MESH, "distance": 9.0}).args[0]
+    assert perspective.fragments.mask.sum() < far.fragments.mask.sum(), "far away, perspective views shrink"
+
+
 def test_bad_mesh_input_is_named(nodes, tmp_path, monkeypatch):
     import folder_paths
 
