@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
 import comfy.model_management
@@ -15,15 +14,11 @@ from ..synctweedies.gaussians import (GaussianColours, blender_cameras, colmap_c
 from ..synctweedies.gaussians.space import COLOUR_ASSIGN
 from .animation import save_animation, turntable_inputs
 from .canvas import to_latent
+from .files import input_files, output_file
 from .mesh import depth_hints
 from .types import CATEGORY, LATENT_SCALE, SyncSpace
 
 ORBIT = "orbit (no camera file)"
-
-
-def input_files(pattern: str) -> list[str]:
-    root = Path(folder_paths.get_input_directory())
-    return sorted(str(p.relative_to(root)) for p in root.rglob(pattern) if p.is_file()) if root.is_dir() else []
 
 
 def camera_sources() -> list[str]:
@@ -133,11 +128,9 @@ class SaveGaussiansNode(io.ComfyNode):
     @classmethod
     def execute(cls, colours, space, filename_prefix) -> io.NodeOutput:
         require_gaussians(space, "Saving Gaussians")
-        folder, name, counter, subfolder, _ = folder_paths.get_save_image_path(
-            filename_prefix, folder_paths.get_output_directory(), 1, 1)
-        file = f"{name}_{counter:05}_.ply"
-        path = save_gaussians(space.gaussians, colours_of(colours, space), Path(os.path.join(folder, file)))
-        return io.NodeOutput(str(path), ui=ui.PreviewText(f"Saved {os.path.join(subfolder, file)}"))
+        path, name = output_file(filename_prefix, ".ply")
+        path = save_gaussians(space.gaussians, colours_of(colours, space), path)
+        return io.NodeOutput(str(path), ui=ui.PreviewText(f"Saved {name}"))
 
 
 class GaussiansTurntableNode(io.ComfyNode):
@@ -166,7 +159,7 @@ class GaussiansTurntableNode(io.ComfyNode):
             abs(float(viewmat[1, :3] @ torch.tensor([0.0, 0.0, 1.0]))) else "z"
         rig = orbit_view_cameras(centre, distance, [360.0 * k / frames for k in range(frames)], [elevation] * frames,
                                  fov, size, up)
-        background = (space.scaled(LATENT_SCALE).pixel_background + 1) / 2
+        background = (space.pixel_background + 1) / 2
         device = gaussians.means.device
         shown = render(gaussians, colours_of(colours, space).to(device), rig, background.to(device),
                        space.antialiased, space.backend).images

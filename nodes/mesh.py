@@ -1,8 +1,6 @@
 """Mesh texturing: a mesh seen by the orbit rig as a texture space, and export of the textured mesh as GLB."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
 
 import comfy.model_management
 import folder_paths
@@ -16,15 +14,8 @@ from ..synctweedies.mesh.background import BackgroundSchedule, colour_images
 from ..synctweedies.mesh.glb import write_glb
 from .animation import save_animation, turntable_inputs
 from .canvas import to_latent
+from .files import input_files, output_file
 from .types import CATEGORY, LATENT_SCALE, SyncSpace
-
-
-def mesh_files() -> list[str]:
-    """Meshes (OBJ, glTF, PLY) in ComfyUI's input folder (and its subfolders)."""
-    root = Path(folder_paths.get_input_directory())
-    if not root.is_dir():
-        return []
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and p.suffix.lower() in MESH_SUFFIXES)
 
 
 def parse_angles(text: str, name: str) -> list[float]:
@@ -56,7 +47,7 @@ class MeshNode(io.ComfyNode):
             category=CATEGORY,
             description="A mesh's UV texture painted through views around it (the original's camera rig).",
             inputs=[
-                io.Combo.Input("mesh", options=mesh_files(),
+                io.Combo.Input("mesh", options=input_files(suffixes=MESH_SUFFIXES),
                                tooltip="A mesh in the input folder: .obj (+ .mtl and texture), .glb/.gltf or .ply."),
                 io.Boolean.Input("mesh_autouv", default=False,
                                  tooltip="Unwrap new UVs with xatlas (pip install xatlas); needed for meshes without "
@@ -199,13 +190,10 @@ class SaveTexturedMeshNode(io.ComfyNode):
     @classmethod
     def execute(cls, texture, space, filename_prefix: str, format: str = "glb") -> io.NodeOutput:
         require_mesh(space, "Saving a textured mesh")
-        folder, name, counter, subfolder, _ = folder_paths.get_save_image_path(
-            filename_prefix, folder_paths.get_output_directory(), texture.shape[2], texture.shape[1])
-        file = f"{name}_{counter:05}_.{format}"
+        path, model_file = output_file(filename_prefix, f".{format}", texture.shape[2], texture.shape[1])
         pixels = (texture[0].detach().cpu().numpy().clip(0, 1) * 255).round().astype(np.uint8)
         writer = write_glb if format == "glb" else write_obj
-        path = writer(space.mesh, Path(os.path.join(folder, file)), Image.fromarray(pixels))
-        model_file = os.path.join(subfolder, file).replace(os.sep, "/")
+        path = writer(space.mesh, path, Image.fromarray(pixels))
         return io.NodeOutput(str(path), model_file, ui=ui.PreviewText(f"Saved {model_file}"))
 
 

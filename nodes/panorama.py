@@ -16,6 +16,7 @@ from ..synctweedies.depth import DEPTH_SUFFIXES, depth_hint, read_depth
 from ..synctweedies.equirect_xmp import save_equirectangular
 from ..synctweedies.spaces.panorama import perspective_views
 from .canvas import to_latent
+from .files import input_files
 from .types import CATEGORY, LATENT_SCALE, SyncSpace
 
 log = logging.getLogger("SyncTweedies")
@@ -68,13 +69,6 @@ class PanoramaNode(io.ComfyNode):
         return io.NodeOutput(space)
 
 
-def depth_files() -> list[str]:
-    """Depth maps in ComfyUI's input folder (and its subfolders)."""
-    root = Path(folder_paths.get_input_directory())
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.suffix.lower() in DEPTH_SUFFIXES
-                  and p.is_file()) if root.is_dir() else []
-
-
 class PanoramaDepthNode(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
@@ -84,7 +78,7 @@ class PanoramaDepthNode(io.ComfyNode):
             category=CATEGORY,
             description="Cuts a 360° depth map into one depth hint per view, for ControlNet (depth) apply nodes.",
             inputs=[
-                io.Combo.Input("depth_map", options=depth_files(),
+                io.Combo.Input("depth_map", options=input_files(suffixes=DEPTH_SUFFIXES),
                                tooltip=f"A 2:1 equirectangular depth map in the input folder "
                                        f"({', '.join(DEPTH_SUFFIXES)}; 16-bit PNG for integer depth)."),
                 SyncSpace.Input("space", tooltip="The space from 'SyncTweedies 360° Panorama'."),

@@ -36,7 +36,8 @@ class GaussianColours(CanonicalSpace):
         if color_assign not in COLOUR_ASSIGN:
             raise ValueError(f"color_assign_method must be one of {', '.join(COLOUR_ASSIGN)}; got {color_assign!r}.")
         self.gaussians, self.cameras = gaussians, cameras.to(gaussians.means.device).resized(view_size)
-        self.background, self.pixel_background = background.float(), pixel_background
+        self.background = background.float()
+        self.pixel_background = torch.zeros(3) if pixel_background is None else pixel_background
         self.iterations, self.lr, self.color_assign, self.seed = iterations, lr, color_assign, seed
         self.antialiased, self.backend, self.zt_init, self.rgb_domain = antialiased, backend, zt_init, rgb_domain
         self.final_iterations = iterations if final_iterations is None else final_iterations
@@ -61,7 +62,7 @@ class GaussianColours(CanonicalSpace):
             target = views.detach().to(device).float().clone()
             mask = torch.ones_like(target[:, :1]) if weights is None else weights.detach().to(target).clone()
             gaussians = self.gaussians.cloned()
-            alpha = self.alpha.to(device)
+            alpha = self.alpha
             foreground = (target - (1 - alpha) * self.background.to(target)[:, None, None]) / alpha.clamp_min(0.05)
             seen = mask * (alpha > 0.05)
             splat, coverage = self.splat(gaussians, foreground * seen, seen)
@@ -134,7 +135,7 @@ class GaussianColours(CanonicalSpace):
 
     def build_scaled(self, factor: int) -> GaussianColours:
         """The same cameras at ``factor`` times the view size, RGB colours over ``pixel_background``."""
-        background = self.pixel_background if self.pixel_background is not None else torch.zeros(3)
+        background = self.pixel_background
         return GaussianColours(self.gaussians, self.cameras, self.view_size[0] * factor, background, self.iterations,
                                self.lr, self.color_assign, self.antialiased, self.backend, background, self.seed,
                                self.zt_init, final_iterations=self.final_iterations,
