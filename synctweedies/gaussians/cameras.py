@@ -10,6 +10,10 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from ..mesh.cameras import look_at, quaternion_matrix
+
+OPENGL_TO_OPENCV = torch.diag(torch.tensor([1.0, -1.0, -1.0]))
+"""Flips camera axes between OpenGL (y up, looking down -z) and OpenCV (y down, looking down +z)."""
 
 @dataclass
 class ViewCameras:
@@ -55,7 +59,7 @@ def blender_cameras(path: str | Path, size: int) -> ViewCameras:
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise ValueError(f"{path.name} is not a Blender transforms file (camera_angle_x and frames with "
                          f"transform_matrix): {error}") from None
-    c2w = c2w @ torch.diag(torch.tensor([1.0, -1.0, -1.0, 1.0]))  # OpenGL → OpenCV camera axes
+    c2w[:, :3, :3] = c2w[:, :3, :3] @ OPENGL_TO_OPENCV
     return ViewCameras(torch.linalg.inv(c2w), intrinsics(fov_x, size, len(c2w)), size)
 
 
@@ -126,14 +130,6 @@ def _colmap_binary(folder: Path) -> tuple[dict, list]:
     return cameras, images
 
 
-def quaternion_matrix(q: Tensor) -> Tensor:
-    """Rotation matrices ``[..., 3, 3]`` of quaternions ``[..., 4]`` (w, x, y, z; normalised here)."""
-    w, x, y, z = (q / q.norm(dim=-1, keepdim=True)).unbind(-1)
-    return torch.stack([1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
-                        2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
-                        2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], -1).reshape(*q.shape[:-1], 3, 3)
-
-
 def orbit_view_cameras(centre: Tensor, distance: float, azimuths: list[float], elevations: list[float],
                        fov: float, size: int, up: str = "z") -> ViewCameras:
     """Cameras at ``azimuths``/``elevations`` (degrees) around ``centre`` at ``distance``, looking at it, with
@@ -145,13 +141,7 @@ def orbit_view_cameras(centre: Tensor, distance: float, azimuths: list[float], e
         offset = [math.cos(e) * math.sin(a), math.cos(e) * math.cos(a), math.sin(e)] if up == "z" \
             else [math.cos(e) * math.sin(a), math.sin(e), math.cos(e) * math.cos(a)]
         position = centre + distance * torch.tensor(offset)
-        forward = (centre - position) / (centre - position).norm()
-        right = torch.linalg.cross(forward, up_vector)
-        if right.norm() < 1e-6:
-            right = torch.tensor([1.0, 0.0, 0.0])
-        right = right / right.norm()
-        down = torch.linalg.cross(forward, right)
-        rotation = torch.stack([right, down, forward])
+        rotation = OPENGL_TO_OPENCV @ look_at(position, centre, up_vector)
         viewmat = torch.eye(4)
         viewmat[:3, :3], viewmat[:3, 3] = rotation, -rotation @ position
         viewmats.append(viewmat)

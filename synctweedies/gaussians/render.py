@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from .cameras import ViewCameras, quaternion_matrix
+from ..mesh.cameras import quaternion_matrix
+from .cameras import ViewCameras
 from .scene import Gaussians
 
 

@@ -44,11 +44,20 @@ def look_at(position: Tensor, target: Tensor = torch.zeros(3), up: Tensor = torc
     """World-to-camera rotation ``[3, 3]`` of a camera at ``position`` looking at ``target``."""
     back = position - target
     back = back / back.norm()
-    if torch.cross(up, back, dim=0).norm() < 1e-6:  # looking straight up or down
-        up = torch.tensor([0.0, 0.0, -1.0 if back[1] > 0 else 1.0])
+    if torch.cross(up, back, dim=0).norm() < 1e-6:  # looking along the up axis: roll about a level one
+        up = torch.tensor([0.0, 0.0, -1.0 if back[1] > 0 else 1.0]) if back[2].abs() < 0.5 \
+            else torch.tensor([0.0, 1.0 if back[2] > 0 else -1.0, 0.0])
     right = torch.cross(up, back, dim=0)
     right = right / right.norm()
     return torch.stack([right, torch.cross(back, right, dim=0), back])
+
+
+def quaternion_matrix(q: Tensor) -> Tensor:
+    """Rotation matrices ``[..., 3, 3]`` of quaternions ``[..., 4]`` (w, x, y, z; normalised here)."""
+    w, x, y, z = (q / q.norm(dim=-1, keepdim=True)).unbind(-1)
+    return torch.stack([1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
+                        2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
+                        2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], -1).reshape(*q.shape[:-1], 3, 3)
 
 
 def orbit_cameras(azimuths: list[float] = (-180, -135, -90, -45, 0, 45, 90, 135),

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from .cameras import quaternion_matrix
 from .obj import Mesh
 
 
@@ -155,9 +156,7 @@ def _local_matrix(node: dict) -> np.ndarray:
     if "matrix" in node:
         return np.array(node["matrix"], dtype=np.float64).reshape(4, 4).T  # column-major
     x, y, z, w = node.get("rotation", [0, 0, 0, 1])
-    rotation = np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
-                         [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
-                         [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
+    rotation = quaternion_matrix(torch.tensor([w, x, y, z], dtype=torch.float64)).numpy()
     matrix = np.eye(4)
     matrix[:3, :3] = rotation * np.array(node.get("scale", [1, 1, 1]))
     matrix[:3, 3] = node.get("translation", [0, 0, 0])
