@@ -194,7 +194,7 @@ class SyncTweediesGuider(comfy.samplers.CFGGuider):
         for start in range(0, n, batch):
             comfy.model_management.throw_exception_if_processing_interrupted()
             part = torch.arange(start, min(n, start + batch))
-            options = model_options
+            options, extra = model_options, 0
             if reference is not None:  # the reference view joins every sub-batch; its extra output is dropped
                 extra = int(not (part == reference).any())
                 part = torch.cat([torch.full((extra,), reference), part])
@@ -205,7 +205,7 @@ class SyncTweediesGuider(comfy.samplers.CFGGuider):
             with control_hints_of(controls, part):
                 x0 = comfy.samplers.sampling_function(self.inner_model, views[part], timestep[part], negative,
                                                       positive, self.cfg, model_options=options, seed=seed)
-            out.append(x0[extra:] if reference is not None else x0)
+            out.append(x0[extra:])
         return torch.cat(out)
 
     def auto_views_per_batch(self, views: Tensor) -> int:

@@ -68,7 +68,7 @@ def _read_binary(name: str, count: int, properties: list[tuple], body: bytes, of
     if all(p[0] == "scalar" for p in properties):
         dtype = np.dtype(scalars)
         if offset + count * dtype.itemsize > len(body):
-            raise ValueError(f"{path.name} ends inside its '{name}' element; the file is truncated.")
+            raise _truncated(path, name)
         return Element(name, np.frombuffer(body, dtype, count, offset).copy()), offset + count * dtype.itemsize
     # Rows with lists: assume every row's lists have the first row's lengths, and check that they do.
     fields, cursor = [], offset
@@ -82,15 +82,13 @@ def _read_binary(name: str, count: int, properties: list[tuple], body: bytes, of
             cursor += np.dtype(prop[2]).itemsize + length * np.dtype(prop[3]).itemsize
     dtype = np.dtype(fields)
     if offset + count * dtype.itemsize > len(body):
-        raise ValueError(f"{path.name}: the rows of '{name}' have lists of different lengths (e.g. mixed "
-                         "triangles and quads); triangulate the mesh first.")
+        raise _ragged(path, name)
     rows = np.frombuffer(body, dtype, count, offset)
     lists, list_types = {}, {}
     for prop in properties:
         if prop[0] == "list":
             if (rows[prop[1] + "@count"] != rows.dtype[prop[1]].shape[0]).any():
-                raise ValueError(f"{path.name}: the rows of '{name}' have lists of different lengths (e.g. mixed "
-                                 "triangles and quads); triangulate the mesh first.")
+                raise _ragged(path, name)
             lists[prop[1]], list_types[prop[1]] = rows[prop[1]].copy(), (prop[2], prop[3])
     data = np.empty(count, np.dtype(scalars))
     for field_name, _ in scalars:
@@ -107,7 +105,7 @@ def _read_ascii(declared: list[tuple], tokens: list[str], path: Path) -> dict[st
         for row in range(count):
             for prop in properties:
                 if at >= len(tokens):
-                    raise ValueError(f"{path.name} ends inside its '{name}' element; the file is truncated.")
+                    raise _truncated(path, name)
                 if prop[0] == "scalar":
                     data[prop[1]][row] = float(tokens[at])
                     at += 1
@@ -119,11 +117,19 @@ def _read_ascii(declared: list[tuple], tokens: list[str], path: Path) -> dict[st
         for prop in properties:
             if prop[0] == "list":
                 if len({len(row) for row in lists[prop[1]]}) > 1:
-                    raise ValueError(f"{path.name}: the rows of '{name}' have lists of different lengths (e.g. "
-                                     "mixed triangles and quads); triangulate the mesh first.")
+                    raise _ragged(path, name)
                 arrays[prop[1]] = np.array(lists[prop[1]], dtype=prop[3]).reshape(count, -1)
         elements[name] = Element(name, data, arrays, {p[1]: (p[2], p[3]) for p in properties if p[0] == "list"})
     return elements
+
+
+def _truncated(path: Path, element: str) -> ValueError:
+    return ValueError(f"{path.name} ends inside its '{element}' element; the file is truncated.")
+
+
+def _ragged(path: Path, element: str) -> ValueError:
+    return ValueError(f"{path.name}: the rows of '{element}' have lists of different lengths (e.g. mixed triangles "
+                      "and quads); triangulate the mesh first.")
 
 
 def write_ply(path: str | Path, elements: list[Element]) -> Path:

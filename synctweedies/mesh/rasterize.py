@@ -117,10 +117,11 @@ def _visible_pytorch3d(mesh: Mesh, cameras: Cameras, size: int) -> list[tuple[Te
     from pytorch3d.renderer.mesh.rasterize_meshes import rasterize_meshes
     from pytorch3d.structures import Meshes
 
-    verts = []
+    verts, vertex_depths = [], []
     for view in range(len(cameras)):
         screen, depth = _screen(mesh, cameras, view, size)
         verts.append(torch.stack([1 - 2 * screen[:, 0] / size, 1 - 2 * screen[:, 1] / size, depth], -1))
+        vertex_depths.append(depth)
     meshes = Meshes(verts=verts, faces=[mesh.faces] * len(cameras))
     # a pixel centre exactly on an edge counts as inside (pytorch3d's test is strict, ours is not): a blur of
     # 1e-5 (NDC, squared below) takes it in, with barycentrics clipped back onto the face
@@ -130,9 +131,8 @@ def _visible_pytorch3d(mesh: Mesh, cameras: Cameras, size: int) -> list[tuple[Te
     offsets = torch.arange(len(cameras), device=faces.device)[:, None, None] * len(mesh.faces)
     face = torch.where(faces[..., 0] >= 0, faces[..., 0] - offsets, -1)
     bary = bary[..., 0, :]
-    depths = [(_screen(mesh, cameras, view, size)[1][mesh.faces[face[view].clamp(min=0)]] * bary[view]).sum(-1)
-              for view in range(len(cameras))]
-    return [(face[view], bary[view], depths[view]) for view in range(len(cameras))]
+    return [(face[view], bary[view], (depth[mesh.faces[face[view].clamp(min=0)]] * bary[view]).sum(-1))
+            for view, depth in enumerate(vertex_depths)]
 
 
 def _attributes(mesh: Mesh, cameras: Cameras, view: int, face: Tensor, bary: Tensor,
