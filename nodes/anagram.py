@@ -10,6 +10,7 @@ from .animation import ANIMATION_FORMATS, save_animation
 from .canvas import to_latent
 from .guider import merge_view_conditionings
 from .types import CATEGORY, SPACE_TOOLTIP, SyncSpace
+from .validation import option_problem
 
 VIEW_NAMES = list(ANAGRAM_VIEWS)
 MAX_VIEWS = 4
@@ -48,6 +49,10 @@ class AnagramViewsNode(io.ComfyNode):
             outputs=[SyncSpace.Output(display_name="space"),
                      io.Conditioning.Output(display_name="positive", tooltip="One prompt per view, for the sampler.")],
         )
+
+    @classmethod
+    def validate_inputs(cls, view_1, view_2, view_3, view_4) -> bool | str:
+        return option_problem(cls, view_1=view_1, view_2=view_2, view_3=view_3, view_4=view_4) or True
 
     @classmethod
     def execute(cls, view_1, view_2, view_3, view_4, positive_1, positive_2, size, rotate_angle, skew_factor,
@@ -90,6 +95,10 @@ class AnagramAnimationNode(io.ComfyNode):
             is_output_node=True,
             hidden=[io.Hidden.prompt, io.Hidden.extra_pnginfo],
         )
+
+    @classmethod
+    def validate_inputs(cls, format) -> bool | str:
+        return option_problem(cls, format=format) or True
 
     @classmethod
     def execute(cls, canvas, space, frames_per_turn, hold, fps, format, filename_prefix) -> io.NodeOutput:

@@ -5,7 +5,6 @@ import math
 from pathlib import Path
 
 import comfy.model_management
-import folder_paths
 import torch
 from comfy_api.latest import io, ui
 
@@ -14,9 +13,10 @@ from ..synctweedies.gaussians import (GaussianColours, blender_cameras, colmap_c
 from ..synctweedies.gaussians.space import COLOUR_ASSIGN
 from .animation import save_animation, turntable_inputs
 from .canvas import to_latent
-from .files import input_files, output_file
+from .files import input_files, input_path, output_file
 from .mesh import depth_hints
 from .types import CATEGORY, LATENT_SCALE, SyncSpace
+from .validation import file_problem, option_problem
 
 ORBIT = "orbit (no camera file)"
 
@@ -35,8 +35,18 @@ def load_cameras(source: str, gaussians, size: int, up: str):
         distance = 1.2 * radius / math.sin(math.radians(50.0) / 2)  # the scene fills most of a 50° view
         azimuths = [45.0 * k for k in range(8)]
         return orbit_view_cameras(centre, distance, azimuths + [0.0, 180.0], [15.0] * 8 + [60.0, 60.0], 50.0, size, up)
-    path = Path(folder_paths.get_input_directory()) / source
-    return blender_cameras(path, size) if path.suffix == ".json" else colmap_cameras(path, size)
+    if source.endswith(".json"):
+        return blender_cameras(input_path(source, "Cameras", (".json",)), size)
+    return colmap_cameras(input_path(source, "The COLMAP model", folder=True), size)
+
+
+def cameras_problem(source) -> str | None:
+    """Why ``source`` is not a camera source in the input folder (None if it is, or is the orbit)."""
+    if source is None or source == ORBIT:
+        return None
+    if isinstance(source, str) and source.endswith(".json"):
+        return file_problem(source, "Cameras", suffixes=(".json",))
+    return file_problem(source, "The COLMAP model", folder=True)
 
 
 class GaussiansNode(io.ComfyNode):
@@ -78,10 +88,17 @@ class GaussiansNode(io.ComfyNode):
         )
 
     @classmethod
+    def validate_inputs(cls, ply, cameras, up_vec, background_color, canonical_domain,
+                        color_assign_method) -> bool | str:
+        return file_problem(ply, "Gaussians", suffixes=(".ply",)) or cameras_problem(cameras) \
+            or option_problem(cls, up_vec=up_vec, background_color=background_color, canonical_domain=canonical_domain,
+                              color_assign_method=color_assign_method) or True
+
+    @classmethod
     def execute(cls, ply, cameras, total_image_to_use, up_vec, view_size, antialiased, background_color,
                 canonical_domain, iterations, lr, color_assign_method, zt_init, final_iterations=4000) -> io.NodeOutput:
         device = comfy.model_management.get_torch_device()
-        gaussians = load_gaussians(folder_paths.get_annotated_filepath(ply)).to(device)
+        gaussians = load_gaussians(input_path(ply, "Gaussians", (".ply",))).to(device)
         rig = load_cameras(cameras, gaussians, view_size, up_vec).subset(total_image_to_use)
         rgb = torch.full((3,), 1.0 if background_color == "white" else -1.0)
         space = GaussianColours(gaussians, rig, to_latent(view_size, "view_size"), torch.zeros(4), iterations, lr,
@@ -146,6 +163,10 @@ class GaussiansTurntableNode(io.ComfyNode):
             is_output_node=True,
             hidden=[io.Hidden.prompt, io.Hidden.extra_pnginfo],
         )
+
+    @classmethod
+    def validate_inputs(cls, format) -> bool | str:
+        return option_problem(cls, format=format) or True
 
     @classmethod
     def execute(cls, colours, space, frames, size, elevation, fps, format, filename_prefix) -> io.NodeOutput:

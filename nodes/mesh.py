@@ -3,19 +3,18 @@ from __future__ import annotations
 
 
 import comfy.model_management
-import folder_paths
 import numpy as np
 import torch
 from comfy_api.latest import io, ui
 from PIL import Image
 
-from ..synctweedies.mesh import MESH_SUFFIXES, MeshTexture, load_mesh, orbit_cameras, turntable, write_obj
+from ..synctweedies.mesh import MESH_SUFFIXES, MeshTexture, load_mesh, orbit_cameras, turntable, write_glb, write_obj
 from ..synctweedies.mesh.background import BackgroundSchedule, colour_images
-from ..synctweedies.mesh.glb import write_glb
 from .animation import save_animation, turntable_inputs
 from .canvas import to_latent
-from .files import input_files, output_file
+from .files import input_files, input_path, output_file
 from .types import CATEGORY, LATENT_SCALE, SyncSpace
+from .validation import file_problem, option_problem
 
 
 def parse_angles(text: str, name: str) -> list[float]:
@@ -87,13 +86,18 @@ class MeshNode(io.ComfyNode):
         )
 
     @classmethod
+    def validate_inputs(cls, mesh, projection, background) -> bool | str:
+        return file_problem(mesh, "Mesh", suffixes=MESH_SUFFIXES) \
+            or option_problem(cls, projection=projection, background=background) or True
+
+    @classmethod
     def execute(cls, mesh, mesh_scale, azimuths, elevation, top_views, distance, fov, view_size, latent_texture,
                 rgb_texture, mesh_autouv=False, background="shuffle", shuffle_bg_change=0.4, shuffle_bg_end=0.8,
                 vae=None, projection="perspective") -> io.NodeOutput:
         if background != "none" and vae is None:
             raise ValueError(f"Background '{background}' needs the VAE to encode its colours: connect it to the Mesh "
                              "Texture node's vae input, or pick background 'none'.")
-        loaded, texture = load_mesh(folder_paths.get_annotated_filepath(mesh), mesh_autouv)
+        loaded, texture = load_mesh(input_path(mesh, "Mesh", MESH_SUFFIXES), mesh_autouv)
         loaded = loaded.normalized(mesh_scale)
         angles = parse_angles(azimuths, "azimuths")
         cameras = orbit_cameras(angles, [elevation] * len(angles), distance, fov, top_views,
@@ -188,6 +192,10 @@ class SaveTexturedMeshNode(io.ComfyNode):
         )
 
     @classmethod
+    def validate_inputs(cls, format) -> bool | str:
+        return option_problem(cls, format=format) or True
+
+    @classmethod
     def execute(cls, texture, space, filename_prefix: str, format: str = "glb") -> io.NodeOutput:
         require_mesh(space, "Saving a textured mesh")
         path, model_file = output_file(filename_prefix, f".{format}", texture.shape[2], texture.shape[1])
@@ -210,6 +218,10 @@ class TurntableNode(io.ComfyNode):
             is_output_node=True,
             hidden=[io.Hidden.prompt, io.Hidden.extra_pnginfo],
         )
+
+    @classmethod
+    def validate_inputs(cls, format) -> bool | str:
+        return option_problem(cls, format=format) or True
 
     @classmethod
     def execute(cls, texture, space, frames, size, elevation, fps, format, filename_prefix) -> io.NodeOutput:

@@ -16,8 +16,9 @@ from ..synctweedies.depth import DEPTH_SUFFIXES, depth_hint, read_depth
 from ..synctweedies.equirect_xmp import save_equirectangular
 from ..synctweedies.spaces.panorama import perspective_views
 from .canvas import to_latent
-from .files import input_files
+from .files import input_files, input_path
 from .types import CATEGORY, LATENT_SCALE, SyncSpace
+from .validation import file_problem, option_problem
 
 log = logging.getLogger("SyncTweedies")
 
@@ -88,10 +89,14 @@ class PanoramaDepthNode(io.ComfyNode):
         )
 
     @classmethod
+    def validate_inputs(cls, depth_map) -> bool | str:
+        return file_problem(depth_map, "Depth map", suffixes=DEPTH_SUFFIXES) or True
+
+    @classmethod
     def execute(cls, depth_map: str, space) -> io.NodeOutput:
         if not isinstance(space, Panorama):
             raise ValueError("Depth views need the space from 'SyncTweedies 360° Panorama'.")
-        hint = depth_hint(read_depth(folder_paths.get_annotated_filepath(depth_map)))[None]
+        hint = depth_hint(read_depth(input_path(depth_map, "Depth map", DEPTH_SUFFIXES)))[None]
         views = perspective_views(hint, space.cameras, space.view_size[0] * LATENT_SCALE)
         return io.NodeOutput(views.movedim(1, -1).expand(-1, -1, -1, 3).contiguous(),
                              hint.movedim(0, -1).expand(-1, -1, 3)[None].contiguous())
@@ -112,6 +117,10 @@ class SavePanoramaNode(io.ComfyNode):
             outputs=[],
             is_output_node=True,
         )
+
+    @classmethod
+    def validate_inputs(cls, format) -> bool | str:
+        return option_problem(cls, format=format) or True
 
     @classmethod
     def execute(cls, images, filename_prefix: str, format: str) -> io.NodeOutput:

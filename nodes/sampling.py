@@ -13,6 +13,7 @@ from ..synctweedies import MODE_DESCRIPTIONS, SyncMode
 from .guider import SyncTweediesGuider
 from .mesh import palette_in_model_units
 from .types import CATEGORY, SPACE_TOOLTIP, SyncSpace
+from .validation import option_problem
 
 MODE_OPTIONS = list(MODE_DESCRIPTIONS.values())
 DEFAULT_MODE = MODE_DESCRIPTIONS[SyncMode.TWEEDIE]
@@ -78,6 +79,10 @@ class GuiderNode(io.ComfyNode):
         )
 
     @classmethod
+    def validate_inputs(cls, mode) -> bool | str:
+        return option_problem(cls, mode=mode) or True
+
+    @classmethod
     def execute(cls, model, positive, negative, cfg, space, mode, sync_end, views_per_batch, ref_attention_end=0.0,
                 vae=None) -> io.NodeOutput:
         return io.NodeOutput(make_guider(model, positive, negative, cfg, space, mode, sync_end, views_per_batch,
@@ -114,6 +119,10 @@ class SamplerNode(io.ComfyNode):
             ],
             outputs=[io.Latent.Output(display_name="views", tooltip="The sampled views, one latent per view.")],
         )
+
+    @classmethod
+    def validate_inputs(cls, sampler_name, scheduler, mode) -> bool | str:
+        return option_problem(cls, sampler_name=sampler_name, scheduler=scheduler, mode=mode) or True
 
     @classmethod
     def execute(cls, model, positive, negative, seed, steps, cfg, sampler_name, scheduler, denoise, space, mode,

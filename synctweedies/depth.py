@@ -5,7 +5,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 from torch import Tensor
+
+from .files import reason
 
 DPT_TAG = 202021.25
 """The first four bytes of a ``.dpt`` file (the Sintel/360MonoDepth depth format), as a float32."""
@@ -17,10 +20,10 @@ def read_dpt(path: Path) -> np.ndarray:
     """A ``.dpt`` depth map: float32 tag, int32 width, int32 height, then ``height * width`` float32."""
     data = Path(path).read_bytes()
     if len(data) < 12 or np.frombuffer(data[:4], "<f4")[0] != DPT_TAG:
-        raise ValueError(f"{path} is not a .dpt depth map (its first 4 bytes are not the tag {DPT_TAG}).")
+        raise ValueError(f"it is not a .dpt depth map (its first 4 bytes are not the tag {DPT_TAG})")
     width, height = (int(v) for v in np.frombuffer(data[4:12], "<i4"))
-    if len(data) != 12 + 4 * width * height:
-        raise ValueError(f"{path} declares {width}x{height} depth values but holds {(len(data) - 12) // 4}.")
+    if width <= 0 or height <= 0 or len(data) != 12 + 4 * width * height:
+        raise ValueError(f"it declares {width}x{height} depth values but holds {(len(data) - 12) // 4}")
     return np.frombuffer(data[12:], "<f4").reshape(height, width)
 
 
@@ -48,34 +51,46 @@ def read_exr(path: Path) -> np.ndarray:
 def read_depth(path: str | Path) -> Tensor:
     """A 360° depth map ``[H, W]`` (float32, larger = farther) from ``.dpt``, 16-bit ``.png``, ``.npy`` or ``.exr``.
 
-    Raises a ValueError naming the problem for a missing file, an unknown format or an aspect that is
-    not the equirectangular 2:1.
+    Raises a ValueError naming the file and the problem: missing, unreadable, an unknown format, not one 2D
+    channel, not the equirectangular 2:1, or no positive finite depth at all.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"Depth map {path} does not exist; put it in ComfyUI's input folder.")
     suffix = path.suffix.lower()
-    if suffix == ".dpt":
-        depth = read_dpt(path)
-    elif suffix == ".npy":
-        depth = np.load(path)
-    elif suffix == ".exr":
-        depth = read_exr(path)
-    elif suffix == ".png":
-        from PIL import Image
-
-        with Image.open(path) as image:
-            depth = np.asarray(image if image.mode.startswith("I") else image.convert("L"))
-    else:
+    if suffix not in DEPTH_SUFFIXES:
         raise ValueError(f"{path.name}: depth maps must be one of {', '.join(DEPTH_SUFFIXES)}.")
-    depth = np.squeeze(np.asarray(depth, dtype=np.float32))
+    if not path.is_file():
+        raise ValueError(f"Depth map {path.name} does not exist; put it in ComfyUI's input folder.")
+    try:
+        depth = np.asarray(READERS[suffix](path), dtype=np.float32)
+    except (OSError, ValueError, TypeError, RuntimeError, EOFError, MemoryError, Image.DecompressionBombError) as error:
+        raise ValueError(f"{path.name} cannot be read as a depth map ({reason(error)}); check or re-export it.") from None
+    depth = np.squeeze(depth)
     if depth.ndim != 2:
         raise ValueError(f"{path.name} holds an array of shape {list(depth.shape)}; a depth map is one 2D channel.")
     height, width = depth.shape
-    if width != 2 * height:
+    if width != 2 * height or height == 0:
         raise ValueError(f"{path.name} is {width}x{height}; a 360° equirectangular depth map is twice as wide as "
                          "it is high (2:1).")
+    if not (np.isfinite(depth) & (depth > 0)).any():
+        raise ValueError(f"{path.name} has no positive finite depth anywhere (all zero, negative, NaN or inf).")
     return torch.from_numpy(depth.copy())
+
+
+def read_npy(path: Path) -> np.ndarray:
+    """A ``.npy`` array, memory-mapped first so that a header larger than the file fails before any allocation."""
+    array = np.load(path, mmap_mode="r", allow_pickle=False)
+    if array.size > 2 ** 28:
+        raise ValueError(f"it holds {array.size:,} values, far more than a depth map")
+    return np.array(array)
+
+
+def read_png(path: Path) -> np.ndarray:
+    """A PNG's one channel: 16-bit integer depth as stored, anything else as grey."""
+    with Image.open(path) as image:
+        return np.asarray(image if image.mode.startswith("I") else image.convert("L"))
+
+
+READERS = {".dpt": read_dpt, ".npy": read_npy, ".exr": read_exr, ".png": read_png}
 
 
 def depth_hint(depth: Tensor) -> Tensor:

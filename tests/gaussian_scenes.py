@@ -4,9 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import plyfile
 
 from synctweedies.gaussians.scene import SH_C0
-from synctweedies.ply import Element, write_ply
+from synctweedies.ply import write_ply
 
 
 def sphere_scene(path: Path, count: int = 300, seed: int = 0, radius: float = 1.0) -> Path:
@@ -31,4 +32,4 @@ def sphere_scene(path: Path, count: int = 300, seed: int = 0, radius: float = 1.
     quats = rng.normal(size=(count, 4))
     for k in range(4):
         data[f"rot_{k}"] = quats[:, k]
-    return write_ply(path, [Element("vertex", data)])
+    return write_ply(path, plyfile.PlyData([plyfile.PlyElement.describe(data, "vertex")]))

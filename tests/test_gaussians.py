@@ -84,7 +84,7 @@ def test_cameras_from_blender_colmap_and_the_orbit_look_where_they_say(tmp_path)
     colmap = colmap_cameras(tmp_path, 64)
     assert len(colmap) == 2 and colmap.viewmats[0, 0, 3] == 1, "sorted by image name"
     torch.testing.assert_close(colmap.Ks[0], torch.tensor([[51.2, 0, 32], [0, 102.4, 32], [0, 0, 1]]))
-    with pytest.raises(ValueError, match="does not hold a COLMAP model"):
+    with pytest.raises(ValueError, match="missing does not hold a readable COLMAP model.*cameras.txt: No such file"):
         colmap_cameras(tmp_path / "missing", 64)
     binary = tmp_path / "sparse"  # the same model in COLMAP's binary format
     binary.mkdir()

@@ -6,7 +6,7 @@ import torch
 
 from meshes import cube
 from synctweedies import PosteriorMeanDenoiser, karras_sigmas, sample
-from synctweedies.mesh import Mesh, MeshTexture, load_mesh, load_obj, orbit_cameras, rasterize, write_obj
+from synctweedies.mesh import Mesh, MeshTexture, load_mesh, orbit_cameras, rasterize, write_glb, write_obj
 from synctweedies.mesh.cameras import Cameras, look_at
 
 
@@ -57,11 +57,11 @@ def test_cube_front_face_hides_the_back_one():
 def test_obj_loading_triangulates_and_rejects_broken_meshes(tmp_path):
     (tmp_path / "quad.obj").write_text("v -1 -1 0\nv 1 -1 0\nv 1 1 0\nv -1 1 0\nvt 0 0\nvt 1 0\nvt 1 1\nvt 0 1\n"
                                        "f 1/1 2/2 3/3 4/4\n")
-    mesh = load_obj(tmp_path / "quad.obj").normalized(0.5)
-    assert mesh.faces.tolist() == [[0, 1, 2], [0, 2, 3]] and mesh.vertices.abs().max() == 0.5
-    reloaded = load_obj(write_obj(cube(), tmp_path / "cube.obj"))
-    torch.testing.assert_close(reloaded.vertices, cube().vertices)
-    assert torch.equal(reloaded.faces, cube().faces) and torch.equal(reloaded.uv_faces, cube().uv_faces)
+    mesh, texture = load_mesh(tmp_path / "quad.obj")
+    mesh = mesh.normalized(0.5)
+    assert len(mesh.faces) == 2 and texture is None and mesh.vertices.abs().max() == 0.5
+    torch.testing.assert_close(mesh.uvs[mesh.uv_faces], mesh.vertices[mesh.faces][..., :2] + 0.5)
+    same_surface(load_mesh(write_obj(cube(), tmp_path / "cube.obj"))[0], cube())
     (tmp_path / "points.obj").write_text("v 0 0 0\nv 1 0 0\n")
     with pytest.raises(ValueError, match="has no faces"):
         load_mesh(tmp_path / "points.obj")
@@ -80,8 +80,8 @@ def test_obj_loading_triangulates_and_rejects_broken_meshes(tmp_path):
     with pytest.raises(ValueError, match="does not exist"):
         load_mesh(tmp_path / "missing.obj")
     (tmp_path / "bad.obj").write_text("v 0 0 0\nvt 0 0\nf 1/1 2/1 3/1\n")
-    with pytest.raises(ValueError, match="line 3: index 2 refers to an element that does not exist"):
-        load_obj(tmp_path / "bad.obj")
+    with pytest.raises(ValueError, match="bad.obj could not be read as a mesh .*damaged"):
+        load_mesh(tmp_path / "bad.obj")
 
 
 def smooth_texture(size: int, seed: int = 0) -> torch.Tensor:
@@ -132,25 +132,22 @@ def test_glb_export_round_trips_geometry_uvs_and_texture(tmp_path):
     import io
 
     import numpy as np
+    import pygltflib
     from PIL import Image
-
-    from synctweedies.mesh.glb import read_glb, write_glb
 
     mesh = cube()
     texture = Image.fromarray((np.random.default_rng(0).random((16, 16, 3)) * 255).astype(np.uint8))
     path = write_glb(mesh, tmp_path / "cube.glb", texture)
-    document, blob = read_glb(path)
-    accessors, views = document["accessors"], document["bufferViews"]
-    chunk = lambda i: blob[views[i]["byteOffset"]:views[i]["byteOffset"] + views[i]["byteLength"]]  # noqa: E731
-    positions = np.frombuffer(chunk(0), "<f4").reshape(-1, 3)
-    uvs = np.frombuffer(chunk(1), "<f4").reshape(-1, 2)
-    indices = np.frombuffer(chunk(2), "<u4").reshape(-1, 3)
-    assert accessors[2]["count"] == 3 * len(mesh.faces) and len(positions) == 24
-    np.testing.assert_allclose(positions[indices], mesh.vertices.numpy()[mesh.faces.numpy()])
-    np.testing.assert_allclose(uvs[indices][..., 1], 1 - mesh.uvs.numpy()[mesh.uv_faces.numpy()][..., 1], rtol=1e-6)
-    png = Image.open(io.BytesIO(chunk(3)))
-    assert np.array_equal(np.asarray(png), np.asarray(texture))
-    assert document["materials"][0]["pbrMetallicRoughness"]["baseColorTexture"] == {"index": 0}
+    reloaded, own = load_mesh(path)
+    same_surface(reloaded, mesh)
+    assert np.array_equal(np.asarray(own), np.asarray(texture))
+    document = pygltflib.GLTF2.load(str(path))
+    material = document.materials[0]
+    assert material.doubleSided and material.pbrMetallicRoughness.metallicFactor == 0
+    image = document.images[material.pbrMetallicRoughness.baseColorTexture.index]
+    view = document.bufferViews[image.bufferView]
+    png = document.binary_blob()[view.byteOffset:view.byteOffset + view.byteLength]
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(png))), np.asarray(texture)), "the texture is embedded"
     with pytest.raises(FileExistsError):
         write_glb(mesh, path, texture)
 
@@ -175,13 +172,13 @@ def test_textured_obj_export_reloads_with_its_texture(tmp_path):
     import numpy as np
     from PIL import Image
 
-    from synctweedies.mesh import obj_texture_path
-
     texture = Image.fromarray((np.random.default_rng(1).random((8, 8, 3)) * 255).astype(np.uint8))
     path = write_obj(cube(), tmp_path / "cube.obj", texture)
-    reloaded = load_obj(path)
-    torch.testing.assert_close(reloaded.uvs, cube().uvs)
-    assert np.array_equal(np.asarray(Image.open(obj_texture_path(path))), np.asarray(texture))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cube.mtl", "cube.obj", "cube.png"]
+    assert "Kd 1.0" in (tmp_path / "cube.mtl").read_text(), "white diffuse: viewers show the texture as it is"
+    reloaded, own = load_mesh(path)
+    same_surface(reloaded, cube())
+    assert np.array_equal(np.asarray(own), np.asarray(texture))
     with pytest.raises(FileExistsError):
         write_obj(cube(), path, texture)
 
@@ -192,37 +189,42 @@ def same_surface(a: Mesh, b: Mesh) -> None:
     torch.testing.assert_close(a.uvs[a.uv_faces], b.uvs[b.uv_faces])
 
 
-def test_glb_and_gltf_load_back_with_node_transforms_and_texture(tmp_path):
-    import json
-
+def test_gltf_with_an_external_buffer_loads_with_its_node_transforms(tmp_path):
     import numpy as np
+    import pygltflib
     from PIL import Image
 
-    from synctweedies.mesh.glb import read_glb, write_glb
-
     texture = Image.fromarray((np.random.default_rng(2).random((8, 8, 3)) * 255).astype(np.uint8))
-    path = write_glb(cube(), tmp_path / "cube.glb", texture)
-    mesh, own = load_mesh(path)
-    same_surface(mesh, cube())
-    assert np.array_equal(np.asarray(own), np.asarray(texture))
-    # the same document as .gltf with an external buffer, the node moved and scaled
-    document, blob = read_glb(path)
+    document = pygltflib.GLTF2.load(str(write_glb(cube(), tmp_path / "cube.glb", texture)))
+    blob = document.binary_blob()
     (tmp_path / "cube.bin").write_bytes(blob)
-    document["buffers"] = [{"uri": "cube.bin", "byteLength": len(blob)}]
-    document["nodes"] = [{"children": [1], "translation": [1, 2, 3]}, {"mesh": 0, "scale": [2, 2, 2]}]
-    document["scenes"] = [{"nodes": [0]}]
-    (tmp_path / "cube.gltf").write_text(json.dumps(document))
-    moved, _ = load_mesh(tmp_path / "cube.gltf")
+    document.set_binary_blob(None)
+    document.buffers = [pygltflib.Buffer(uri="cube.bin", byteLength=len(blob))]
+    document.nodes = [pygltflib.Node(children=[1], translation=[1, 2, 3]), pygltflib.Node(mesh=0, scale=[2, 2, 2])]
+    document.scenes = [pygltflib.Scene(nodes=[0])]
+    document.save_json(str(tmp_path / "cube.gltf"))
+    moved, own = load_mesh(tmp_path / "cube.gltf")
     torch.testing.assert_close(moved.vertices[moved.faces], cube().vertices[cube().faces] * 2 + torch.tensor([1.0, 2, 3]))
+    assert np.array_equal(np.asarray(own), np.asarray(texture))
     (tmp_path / "cube.bin").unlink()
-    with pytest.raises(ValueError, match="needs its buffer file cube.bin"):
+    with pytest.raises(ValueError, match="cube.gltf needs cube.bin, which is not beside it"):
         load_mesh(tmp_path / "cube.gltf")
 
 
-def test_ply_meshes_load_with_vertex_or_face_uvs_and_round_trip(tmp_path):
+def write_ply_mesh(path, vertex, faces: dict):
+    """A PLY with the structured array ``vertex`` and a face element of the list properties ``faces``."""
     import numpy as np
+    import plyfile
 
-    from synctweedies.ply import Element, read_ply, write_ply
+    face = np.empty(len(next(iter(faces.values()))), [(name, "O") for name in faces])
+    for name, rows in faces.items():
+        face[name] = list(rows)
+    return plyfile.PlyData([plyfile.PlyElement.describe(vertex, "vertex"), plyfile.PlyElement.describe(face, "face", val_types={"texcoord": "f4"})],
+                           text=True).write(str(path))
+
+
+def test_ply_meshes_load_with_vertex_or_face_uvs_and_are_triangulated(tmp_path):
+    import numpy as np
 
     mesh = cube()
     corners = mesh.faces.numpy().reshape(-1)
@@ -230,29 +232,20 @@ def test_ply_meshes_load_with_vertex_or_face_uvs_and_round_trip(tmp_path):
     for k, name in enumerate("xyz"):
         vertex[name] = mesh.vertices.numpy()[corners, k]
     vertex["s"], vertex["t"] = mesh.uvs.numpy()[mesh.uv_faces.numpy().reshape(-1)].T
-    faces = np.arange(len(corners), dtype=np.int32).reshape(-1, 3)
-    path = write_ply(tmp_path / "cube.ply", [Element("vertex", vertex), Element("face", np.empty(len(faces), []),
-                                                                               {"vertex_indices": faces})])
-    same_surface(load_mesh(path)[0], mesh)
-    again = read_ply(path)
-    assert again["vertex"].data.tobytes() == vertex.tobytes() and np.array_equal(again["face"].lists["vertex_indices"], faces)
-    with pytest.raises(FileExistsError):
-        write_ply(path, [])
-    # MeshLab's ASCII flavour: per-face texcoord lists, no vertex UVs
-    lines = ["ply", "format ascii 1.0", f"element vertex {len(mesh.vertices)}", "property float x", "property float y",
-             "property float z", f"element face {len(mesh.faces)}", "property list uchar int vertex_indices",
-             "property list uchar float texcoord", "end_header"]
-    lines += [" ".join(map(str, v)) for v in mesh.vertices.tolist()]
-    lines += ["3 " + " ".join(map(str, f)) + " 6 " + " ".join(map(str, mesh.uvs[uf].flatten().tolist()))
-              for f, uf in zip(mesh.faces.tolist(), mesh.uv_faces.tolist())]
-    (tmp_path / "ascii.ply").write_text("\n".join(lines) + "\n")
-    same_surface(load_mesh(tmp_path / "ascii.ply")[0], mesh)
-    (tmp_path / "quads.ply").write_text("\n".join(lines[:7] + ["property list uchar int vertex_indices", "end_header",
-                                                               "0 0 0", "1 0 0", "1 1 0", "0 1 0", "4 0 1 2 3"]) + "\n")
-    (tmp_path / "quads.ply").write_text((tmp_path / "quads.ply").read_text().replace("element vertex 24", "element vertex 4")
-                                        .replace("element face 12", "element face 1"))
-    with pytest.raises(ValueError, match="faces of 4 corners; triangulate"):
-        load_mesh(tmp_path / "quads.ply")
+    write_ply_mesh(tmp_path / "cube.ply", vertex, {"vertex_indices": np.arange(len(corners)).reshape(-1, 3)})
+    same_surface(load_mesh(tmp_path / "cube.ply")[0], mesh)
+    # MeshLab's flavour: per-face texcoord lists, no vertex UVs
+    points = np.zeros(len(mesh.vertices), [("x", "<f4"), ("y", "<f4"), ("z", "<f4")])
+    for k, name in enumerate("xyz"):
+        points[name] = mesh.vertices.numpy()[:, k]
+    write_ply_mesh(tmp_path / "meshlab.ply", points, {"vertex_indices": mesh.faces.numpy(),
+                                                      "texcoord": mesh.uvs[mesh.uv_faces].reshape(-1, 6).numpy()})
+    same_surface(load_mesh(tmp_path / "meshlab.ply")[0], mesh)
+    quad = np.zeros(4, [("x", "<f4"), ("y", "<f4"), ("z", "<f4"), ("s", "<f4"), ("t", "<f4")])
+    quad["x"], quad["y"] = [0, 1, 1, 0], [0, 0, 1, 1]
+    quad["s"], quad["t"] = [0, 1, 1, 0], [0, 0, 1, 1]
+    write_ply_mesh(tmp_path / "quad.ply", quad, {"vertex_indices": [[0, 1, 2, 3]]})
+    assert len(load_mesh(tmp_path / "quad.ply")[0].faces) == 2, "a quad becomes two triangles"
 
 
 def test_autouv_unwraps_a_mesh_without_uvs_into_one_atlas(tmp_path):

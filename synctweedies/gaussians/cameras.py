@@ -1,4 +1,8 @@
-"""Cameras for Gaussian scenes: Blender-style transforms json, COLMAP text models, or an orbit rig."""
+"""Cameras for Gaussian scenes: Blender-style transforms json, COLMAP models, or an orbit rig.
+
+kornia does the geometry (quaternions, the OpenGL-to-OpenCV flip). COLMAP's text and binary models are read
+here: the library that reads them (pycolmap) is a compiled build of COLMAP itself, too heavy for two tables.
+"""
 from __future__ import annotations
 
 import json
@@ -10,10 +14,12 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from ..mesh.cameras import look_at, quaternion_matrix
+from ..files import reason
+from ..mesh.cameras import look_at
 
 OPENGL_TO_OPENCV = torch.diag(torch.tensor([1.0, -1.0, -1.0]))
 """Flips camera axes between OpenGL (y up, looking down -z) and OpenCV (y down, looking down +z)."""
+
 
 @dataclass
 class ViewCameras:
@@ -51,16 +57,34 @@ def intrinsics(fov_x: float, size: int, count: int) -> Tensor:
 
 def blender_cameras(path: str | Path, size: int) -> ViewCameras:
     """The cameras of a NeRF-synthetic ``transforms_*.json`` (``camera_angle_x``, OpenGL camera-to-world ``frames``)."""
+    from kornia.geometry.conversions import camtoworld_graphics_to_vision_4x4
+
     path = Path(path)
     try:
         document = json.loads(path.read_text())
         fov_x, frames = float(document["camera_angle_x"]), document["frames"]
-        c2w = torch.tensor([frame["transform_matrix"] for frame in frames], dtype=torch.float32)
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise ValueError(f"{path.name} is not a Blender transforms file (camera_angle_x and frames with "
-                         f"transform_matrix): {error}") from None
-    c2w[:, :3, :3] = c2w[:, :3, :3] @ OPENGL_TO_OPENCV
-    return ViewCameras(torch.linalg.inv(c2w), intrinsics(fov_x, size, len(c2w)), size)
+        c2w = torch.tensor([frame["transform_matrix"] for frame in frames], dtype=torch.float64).reshape(-1, 4, 4)
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as error:
+        raise ValueError(f"{path.name} is not a Blender transforms file (camera_angle_x, and frames each with a 4x4 "
+                         f"transform_matrix): {reason(error)}") from None
+    if not frames:
+        raise ValueError(f"{path.name} has no frames, so it gives no cameras.")
+    if not 0 < fov_x < math.pi:
+        raise ValueError(f"{path.name}: camera_angle_x is {fov_x}, not a field of view in radians between 0 and pi.")
+    return ViewCameras(world_to_camera(camtoworld_graphics_to_vision_4x4(c2w), path.name),
+                       intrinsics(fov_x, size, len(c2w)), size)
+
+
+def world_to_camera(c2w: Tensor, name: str) -> Tensor:
+    """Camera-to-world matrices ``[N, 4, 4]`` → world-to-camera ``[N, 4, 4]`` (float32); a ValueError naming the
+    first camera that is not a finite rigid motion."""
+    rotation = c2w[:, :3, :3]
+    rigid = (rotation.transpose(1, 2) @ rotation - torch.eye(3, dtype=c2w.dtype)).abs().amax((1, 2)) < 1e-3
+    bad = ~(torch.isfinite(c2w).all((1, 2)) & rigid & (torch.linalg.det(rotation) > 0))
+    if bad.any():
+        raise ValueError(f"{name}: camera {int(bad.nonzero()[0])} is not a rotation and a translation (its matrix is "
+                         "singular, scaled or not finite); fix or remove it.")
+    return torch.linalg.inv(c2w).float()
 
 
 COLMAP_MODELS = {0: ("SIMPLE_PINHOLE", 3), 1: ("PINHOLE", 4), 2: ("SIMPLE_RADIAL", 4), 3: ("RADIAL", 5),
@@ -73,30 +97,40 @@ def colmap_cameras(folder: str | Path, size: int) -> ViewCameras:
     """The cameras of a COLMAP model in ``folder`` (``cameras.txt`` + ``images.txt``, or ``cameras.bin`` +
     ``images.bin``), sorted by image name; each image is resized to a ``size`` square (lens distortion is
     ignored)."""
+    from kornia.geometry.conversions import quaternion_to_rotation_matrix
+
     folder = Path(folder)
     try:
         if (folder / "images.bin").is_file():
-            intrinsics_by_id, images = _colmap_binary(folder)
+            cameras, images = _colmap_binary(folder)
         else:
-            intrinsics_by_id, images = _colmap_text(folder)
-    except (OSError, ValueError, IndexError, KeyError, struct.error) as error:
-        raise ValueError(f"{folder} does not hold a COLMAP model (cameras.txt and images.txt, or the .bin pair): "
-                         f"{error}") from None
+            cameras, images = _colmap_text(folder)
+    except (OSError, ValueError, IndexError, struct.error, UnicodeDecodeError) as error:
+        raise ValueError(f"{folder.name} does not hold a readable COLMAP model (cameras.txt and images.txt, or the "
+                         f".bin pair): {reason(error)}.") from None
     if not images:
-        raise ValueError(f"The COLMAP model in {folder} has no images.")
+        raise ValueError(f"The COLMAP model in {folder.name} has no images.")
     images.sort(key=lambda image: image[0])
-    viewmats, Ks = [], []
-    for _, pose, camera in images:
-        viewmat = torch.eye(4)
-        viewmat[:3, :3] = quaternion_matrix(torch.tensor(pose[:4]))
-        viewmat[:3, 3] = torch.tensor(pose[4:])
-        viewmats.append(viewmat)
-        model, width, height, params = intrinsics_by_id[camera]
+    Ks = []
+    for name, _, camera in images:
+        if camera not in cameras:
+            raise ValueError(f"The COLMAP model in {folder.name}: image {name} uses camera {camera}, which "
+                             "cameras.txt/.bin does not list.")
+        model, width, height, params = cameras[camera]
         one_focal = model.startswith("SIMPLE") or model in ("RADIAL", "RADIAL_FISHEYE")  # f, cx, cy, ...
+        if width <= 0 or height <= 0 or len(params) < (3 if one_focal else 4):
+            raise ValueError(f"The COLMAP model in {folder.name}: camera {camera} ({model} {width}x{height}) has too "
+                             "few parameters or no size.")
         fx, fy, cx, cy = (params[0], *params[:3]) if one_focal else params[:4]
-        Ks.append(torch.tensor([[fx * size / width, 0, cx * size / width], [0, fy * size / height, cy * size / height],
-                                [0, 0, 1]], dtype=torch.float32))
-    return ViewCameras(torch.stack(viewmats), torch.stack(Ks), size)
+        Ks.append([[fx * size / width, 0, cx * size / width], [0, fy * size / height, cy * size / height], [0, 0, 1]])
+    poses = torch.tensor([pose for _, pose, _ in images], dtype=torch.float64)
+    if not torch.isfinite(poses).all() or (poses[:, :4].norm(dim=1) < 1e-8).any():
+        raise ValueError(f"The COLMAP model in {folder.name} has an image pose that is not finite or has a zero "
+                         "rotation quaternion.")
+    viewmats = torch.eye(4).repeat(len(images), 1, 1)
+    viewmats[:, :3, :3] = quaternion_to_rotation_matrix(poses[:, :4]).float()
+    viewmats[:, :3, 3] = poses[:, 4:].float()
+    return ViewCameras(viewmats, torch.tensor(Ks, dtype=torch.float32), size)
 
 
 def _colmap_text(folder: Path) -> tuple[dict, list]:
@@ -114,20 +148,32 @@ def _colmap_text(folder: Path) -> tuple[dict, list]:
 def _colmap_binary(folder: Path) -> tuple[dict, list]:
     data, at = (folder / "cameras.bin").read_bytes(), 8
     cameras = {}
-    for _ in range(struct.unpack_from("<Q", data)[0]):
+    for _ in range(_count(data, 24)):
         camera, model, width, height = struct.unpack_from("<iiQQ", data, at)
+        if model not in COLMAP_MODELS:
+            raise ValueError(f"unknown camera model id {model}")
         name, count = COLMAP_MODELS[model]
         cameras[camera] = (name, width, height, list(struct.unpack_from(f"<{count}d", data, at + 24)))
         at += 24 + 8 * count
     data, at = (folder / "images.bin").read_bytes(), 8
     images = []
-    for _ in range(struct.unpack_from("<Q", data)[0]):
+    for _ in range(_count(data, 73)):
         pose, camera = struct.unpack_from("<7d", data, at + 4), struct.unpack_from("<i", data, at + 60)[0]
         end = data.index(b"\0", at + 64)
         points = struct.unpack_from("<Q", data, end + 1)[0]
         images.append((data[at + 64:end].decode(), list(pose), camera))
         at = end + 9 + 24 * points
+        if at > len(data):
+            raise ValueError(f"image {len(images)} declares {points:,} points, more than the file holds")
     return cameras, images
+
+
+def _count(data: bytes, least_bytes: int) -> int:
+    """The row count a COLMAP binary table starts with, checked against the bytes that follow it."""
+    count = struct.unpack_from("<Q", data)[0]
+    if count * least_bytes > len(data) - 8:
+        raise ValueError(f"it declares {count:,} entries, more than its {len(data):,} bytes hold")
+    return count
 
 
 def orbit_view_cameras(centre: Tensor, distance: float, azimuths: list[float], elevations: list[float],

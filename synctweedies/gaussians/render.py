@@ -9,7 +9,6 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from ..mesh.cameras import quaternion_matrix
 from .cameras import ViewCameras
 from .scene import Gaussians
 
@@ -61,7 +60,9 @@ def render(gaussians: Gaussians, colours: Tensor, cameras: ViewCameras, backgrou
 def _reference(gaussians: Gaussians, opacities: Tensor, colours: Tensor, viewmats: Tensor, Ks: Tensor, size: int,
                antialiased: bool, pixels_per_chunk: int = 4096) -> tuple[Tensor, Tensor, Tensor]:
     """(colours ``[N, C, S, S]`` over black, expected depth ``[N, 1, S, S]``, alpha ``[N, 1, S, S]``)."""
-    rotation = quaternion_matrix(gaussians.quats)
+    from kornia.geometry.conversions import quaternion_to_rotation_matrix
+
+    rotation = quaternion_to_rotation_matrix(gaussians.quats)
     scaled = rotation * gaussians.scales.exp()[:, None, :]
     covariance = scaled @ scaled.transpose(1, 2)  # [G, 3, 3]
     ys, xs = torch.meshgrid(*(torch.arange(size, device=colours.device, dtype=torch.float32) + 0.5,) * 2, indexing="ij")

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..ply import Element, read_ply, write_ply
+from ..ply import read_ply, write_ply
 
 SH_C0 = 0.28209479177387814
 """The degree-0 spherical harmonic: a 3DGS colour is ``0.5 + SH_C0 * f_dc``."""
@@ -20,14 +20,14 @@ REQUIRED = ("x", "y", "z", "scale_0", "scale_1", "scale_2", "rot_0", "rot_1", "r
 class Gaussians:
     """``G`` Gaussians: ``means`` ``[G, 3]``, ``quats`` ``[G, 4]`` (w, x, y, z; unnormalised), ``scales`` ``[G, 3]``
     (log), ``opacities`` ``[G]`` (logits) and view-independent ``colours`` ``[G, 3]`` (RGB from the SH DC term).
-    ``elements`` are the PLY's elements as read, for writing them back unchanged."""
+    ``ply`` is the file as read (a ``plyfile.PlyData``), for writing it back unchanged but for the colours."""
 
     means: Tensor
     quats: Tensor
     scales: Tensor
     opacities: Tensor
     colours: Tensor
-    elements: dict[str, Element] | None = None
+    ply: object | None = None
 
     def __len__(self) -> int:
         return len(self.means)
@@ -45,26 +45,28 @@ class Gaussians:
 def load_gaussians(path: str | Path) -> Gaussians:
     """The Gaussians of a 3DGS PLY; a ValueError naming the missing attributes otherwise."""
     path = Path(path)
-    elements = read_ply(path)
-    vertex = elements.get("vertex")
-    missing = [name for name in REQUIRED if vertex is None or name not in vertex.data.dtype.names]
+    ply = read_ply(path)
+    vertex = ply["vertex"].data if "vertex" in ply else None
+    missing = [name for name in REQUIRED if vertex is None or name not in vertex.dtype.names]
     if missing:
         raise ValueError(f"{path.name} is not a 3D Gaussian Splatting PLY: it lacks {', '.join(missing)}. Export the "
                          "scene from a 3DGS trainer (the original 3DGS, gsplat, nerfstudio's splatfacto).")
-    if len(vertex.data) == 0:
+    if len(vertex) == 0:
         raise ValueError(f"{path.name} has no Gaussians.")
-    column = lambda *names: torch.from_numpy(np.stack([vertex.data[n].astype(np.float32) for n in names], 1))  # noqa: E731
+    column = lambda *names: torch.from_numpy(np.stack([vertex[n].astype(np.float32) for n in names], 1))  # noqa: E731
     return Gaussians(column("x", "y", "z"), column("rot_0", "rot_1", "rot_2", "rot_3"),
                      column("scale_0", "scale_1", "scale_2"), column("opacity")[:, 0],
-                     (0.5 + SH_C0 * column("f_dc_0", "f_dc_1", "f_dc_2")).clamp(0, 1), elements)
+                     (0.5 + SH_C0 * column("f_dc_0", "f_dc_1", "f_dc_2")).clamp(0, 1), ply)
 
 
 def save_gaussians(gaussians: Gaussians, colours: Tensor, path: str | Path) -> Path:
     """Write ``gaussians`` to a new PLY with view-independent ``colours`` ``[G, 3]`` in [0, 1]: the SH DC terms
     say the colours and the higher SH terms (``f_rest_*``) are zero; every other value is written as read."""
-    if gaussians.elements is None:
+    import plyfile
+
+    if gaussians.ply is None:
         raise ValueError("These Gaussians were not read from a PLY; load them with load_gaussians.")
-    vertex = gaussians.elements["vertex"]
+    vertex = gaussians.ply["vertex"]
     data = vertex.data.copy()
     dc = ((colours.detach().float().cpu().clamp(0, 1) - 0.5) / SH_C0).numpy()
     for k in range(3):
@@ -72,6 +74,7 @@ def save_gaussians(gaussians: Gaussians, colours: Tensor, path: str | Path) -> P
     for name in data.dtype.names:
         if name.startswith("f_rest_"):
             data[name] = 0
-    elements = [Element("vertex", data, vertex.lists, vertex.list_types) if e.name == "vertex" else e
-                for e in gaussians.elements.values()]
-    return write_ply(path, elements)
+    recoloured = plyfile.PlyElement(vertex.name, vertex.properties, len(data), vertex.comments)
+    recoloured.data = data
+    elements = [recoloured if element.name == "vertex" else element for element in gaussians.ply.elements]
+    return write_ply(path, plyfile.PlyData(elements, comments=gaussians.ply.comments, obj_info=gaussians.ply.obj_info))

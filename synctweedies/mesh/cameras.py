@@ -52,14 +52,6 @@ def look_at(position: Tensor, target: Tensor = torch.zeros(3), up: Tensor = torc
     return torch.stack([right, torch.cross(back, right, dim=0), back])
 
 
-def quaternion_matrix(q: Tensor) -> Tensor:
-    """Rotation matrices ``[..., 3, 3]`` of quaternions ``[..., 4]`` (w, x, y, z; normalised here)."""
-    w, x, y, z = (q / q.norm(dim=-1, keepdim=True)).unbind(-1)
-    return torch.stack([1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
-                        2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
-                        2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], -1).reshape(*q.shape[:-1], 3, 3)
-
-
 def orbit_cameras(azimuths: list[float] = (-180, -135, -90, -45, 0, 45, 90, 135),
                   elevations: list[float] = (0,) * 8, distance: float = 2.0, fov: float = 50.0,
                   top_views: bool = True, orthographic: bool = False) -> Cameras:

@@ -1,15 +1,22 @@
-"""Loading a mesh to texture from OBJ, glTF (.glb/.gltf) or PLY, with its own texture, unwrapping UVs on request."""
+"""Loading a mesh to texture from OBJ, glTF (.glb/.gltf) or PLY with trimesh, with its own texture.
+
+trimesh parses every format. Our code only converts its result, keeps the files a mesh names inside the
+mesh's folder (:func:`~synctweedies.files.referenced_file`), and checks what trimesh accepts silently: a glTF
+node hierarchy that is not a tree, glTF accessors past the end of their buffers, and PLY rows the file does
+not hold (read through plyfile first, :func:`~synctweedies.ply.read_ply`).
+"""
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
 
+from ..files import referenced_file
 from ..ply import read_ply
-from .glb import load_gltf
-from .obj import Mesh, load_obj, obj_texture_path
+from .mesh import Mesh
 
 MESH_SUFFIXES = (".obj", ".glb", ".gltf", ".ply")
 
@@ -21,28 +28,165 @@ def load_mesh(path: str | Path, auto_uv: bool = False) -> tuple[Mesh, Image.Imag
     mesh must bring one UV atlas in [0, 1]. ValueErrors name what is wrong and how to fix it.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"Mesh {path} does not exist.")
     suffix = path.suffix.lower()
-    if suffix == ".obj":
-        mesh, texture_path = load_obj(path), obj_texture_path(path)
-        texture = Image.open(texture_path).convert("RGB") if texture_path else None
-    elif suffix in (".glb", ".gltf"):
-        mesh, texture = load_gltf(path)
-    elif suffix == ".ply":
-        mesh, texture = load_ply_mesh(path), None
-    else:
+    if suffix not in MESH_SUFFIXES:
         raise ValueError(f"{path.name}: meshes must be {', '.join(MESH_SUFFIXES)}.")
-    if len(mesh.faces) == 0:
-        raise ValueError(f"{path.name} has no faces; texturing needs a surface mesh (a point cloud is not one).")
+    if not path.is_file():
+        raise ValueError(f"Mesh {path.name} does not exist.")
+    if suffix in (".glb", ".gltf"):
+        check_gltf(path)
+    elif suffix == ".ply":
+        read_ply(path)
+    mesh, texture = to_mesh(read_with_trimesh(path), path.name)
     if not torch.isfinite(mesh.vertices).all():
         raise ValueError(f"{path.name} has vertices that are not finite numbers (NaN or inf); repair the mesh.")
-    if mesh.faces.min() < 0 or mesh.faces.max() >= len(mesh.vertices):
-        raise ValueError(f"{path.name} has faces that refer to vertices it does not have; repair the mesh.")
     if auto_uv:
         return unwrap(mesh), None
     check_uvs(mesh, path.name)
     return mesh, texture
+
+
+class _FolderResolver:
+    """What trimesh reads beside a mesh: regular files in its folder only; refusals are kept to report."""
+
+    def __init__(self, path: Path):
+        self.path, self.refused = path, []
+
+    def get(self, name: str) -> bytes:
+        try:
+            return referenced_file(self.path, name).read_bytes()
+        except ValueError as error:
+            self.refused.append(str(error))
+            raise
+
+    __getitem__ = get
+
+
+def read_with_trimesh(path: Path):
+    """``trimesh.load`` of ``path`` (no processing, so vertices and faces stay as stored)."""
+    import trimesh
+
+    resolver = _FolderResolver(path)
+    try:
+        loaded = trimesh.load(str(path), file_type=path.suffix.lower()[1:], resolver=resolver, process=False)
+    except FileNotFoundError as error:
+        raise ValueError(str(error)) from None
+    except Exception as error:  # trimesh's parse errors have no common type
+        if resolver.refused:
+            raise ValueError(resolver.refused[0]) from None
+        raise ValueError(f"{path.name} could not be read as a mesh ({error}); "
+                         "the file is damaged. Repair or re-export it.") from None
+    if resolver.refused:  # trimesh skips an OBJ's material library it cannot read; we refuse the mesh
+        raise ValueError(resolver.refused[0])
+    return loaded
+
+
+def to_mesh(loaded, name: str) -> tuple[Mesh, Image.Image | None]:
+    """The triangles of a trimesh ``Trimesh`` or ``Scene`` (node transforms applied) as one :class:`Mesh`, with
+    per-vertex UVs (``uv_faces`` -1 where a part has none), and the first base-colour texture found."""
+    import trimesh
+
+    if isinstance(loaded, trimesh.Scene):
+        parts = [(loaded.geometry[geometry], transform) for transform, geometry in
+                 (loaded.graph[node] for node in loaded.graph.nodes_geometry)]
+    else:
+        parts = [(loaded, np.eye(4))]
+    parts = [(part, transform) for part, transform in parts if isinstance(part, trimesh.Trimesh) and len(part.faces)]
+    if not parts:
+        raise ValueError(f"{name} has no faces; texturing needs a surface mesh (a point cloud is not one).")
+    vertices, faces, uvs, uv_faces, texture, offset = [], [], [], [], None, 0
+    for part, transform in parts:
+        uv = getattr(part.visual, "uv", None)
+        vertices.append(trimesh.transform_points(part.vertices, transform))
+        faces.append(part.faces + offset)
+        uvs.append(np.zeros((len(part.vertices), 2)) if uv is None else uv)
+        uv_faces.append(np.full_like(part.faces, -1) if uv is None else part.faces + offset)
+        texture = texture or own_texture(part.visual, name)
+        offset += len(part.vertices)
+    as_tensor = lambda arrays, kind: torch.from_numpy(np.concatenate(arrays).astype(kind))  # noqa: E731
+    return Mesh(as_tensor(vertices, np.float32), as_tensor(faces, np.int64), as_tensor(uvs, np.float32),
+                as_tensor(uv_faces, np.int64)), texture
+
+
+def own_texture(visual, name: str) -> Image.Image | None:
+    """The base-colour image of a trimesh visual's material (glTF ``baseColorTexture``, or an OBJ ``map_Kd``, which
+    trimesh marks with the ``file_path`` it came from; other images are trimesh's placeholder for none)."""
+    material = getattr(visual, "material", None)
+    image = getattr(material, "baseColorTexture", None)
+    if image is None and "file_path" in getattr(getattr(material, "image", None), "info", {}):
+        image = material.image
+    if image is None:
+        return None
+    try:
+        return image.convert("RGB")
+    except (OSError, ValueError) as error:
+        raise ValueError(f"The texture image of {name} cannot be decoded ({error}); repair or replace it.") from None
+
+
+GLTF_COMPONENT_BYTES = {5120: 1, 5121: 1, 5122: 2, 5123: 2, 5125: 4, 5126: 4}
+GLTF_TYPE_WIDTHS = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT2": 4, "MAT3": 9, "MAT4": 16}
+
+
+def check_gltf(path: Path) -> None:
+    """A ValueError unless the glTF's nodes form a tree (trimesh walks a cycle as if it were not there) and every
+    buffer view and accessor lies inside its buffer (read with pygltflib; no buffer outside the folder is read)."""
+    import pygltflib
+
+    try:
+        document = pygltflib.GLTF2.load(str(path))
+    except Exception as error:  # pygltflib's parse errors have no common type
+        raise ValueError(f"{path.name} is not a glTF 2.0 file ({error}); re-export it.") from None
+    if document is None:
+        raise ValueError(f"{path.name} is not a glTF 2.0 file; re-export it.")
+    nodes, parent = document.nodes, {}
+    for index, node in enumerate(nodes):
+        for child in node.children or []:
+            if not isinstance(child, int) or not 0 <= child < len(nodes) or child in parent:
+                raise _not_a_tree(path)
+            parent[child] = index
+    reached, queue = 0, [index for index in range(len(nodes)) if index not in parent]
+    while queue:
+        reached += 1
+        queue += nodes[queue.pop()].children or []
+    if reached < len(nodes):
+        raise _not_a_tree(path)
+    sizes = [_buffer_size(document, buffer, path) for buffer in document.buffers]
+    for view in document.bufferViews:
+        if not 0 <= view.buffer < len(sizes) or (view.byteOffset or 0) + view.byteLength > sizes[view.buffer]:
+            raise _past_the_end(path, "buffer view")
+    for accessor in document.accessors:
+        if accessor.bufferView is None:
+            continue
+        if not 0 <= accessor.bufferView < len(document.bufferViews) or accessor.count < 0 \
+                or accessor.componentType not in GLTF_COMPONENT_BYTES or accessor.type not in GLTF_TYPE_WIDTHS:
+            raise _past_the_end(path, "accessor")
+        view = document.bufferViews[accessor.bufferView]
+        item = GLTF_COMPONENT_BYTES[accessor.componentType] * GLTF_TYPE_WIDTHS[accessor.type]
+        end = (accessor.byteOffset or 0) + (accessor.count - 1) * (view.byteStride or item) + item
+        if accessor.count and end > view.byteLength:
+            raise _past_the_end(path, "accessor")
+
+
+def _buffer_size(document, buffer, path: Path) -> int:
+    """The bytes a glTF buffer holds: the GLB's binary chunk, a data URI, or a file beside the glTF."""
+    if buffer.uri is None:
+        return len(document.binary_blob() or b"")
+    if buffer.uri.startswith("data:"):
+        return len(base64.b64decode(buffer.uri.partition(",")[2]))
+    try:
+        return referenced_file(path, buffer.uri).stat().st_size
+    except FileNotFoundError as error:
+        raise ValueError(str(error)) from None
+
+
+def _not_a_tree(path: Path) -> ValueError:
+    return ValueError(f"{path.name}: its node hierarchy is not a tree (a node is its own ancestor, has two parents "
+                      "or names a node that does not exist); re-export it.")
+
+
+def _past_the_end(path: Path, what: str) -> ValueError:
+    return ValueError(f"{path.name}: a {what} points outside its buffer (the file is truncated or damaged); "
+                      "re-export it.")
 
 
 def check_uvs(mesh: Mesh, name: str) -> None:
@@ -51,7 +195,7 @@ def check_uvs(mesh: Mesh, name: str) -> None:
         raise ValueError(f"{name} has faces without UVs. Turn on mesh_autouv to unwrap it with xatlas, or unwrap it "
                          "yourself (e.g. in Blender: Smart UV Project).")
     used = mesh.uvs[mesh.uv_faces.unique()]
-    if (used < -1e-6).any() or (used > 1 + 1e-6).any():
+    if not torch.isfinite(used).all() or (used < -1e-6).any() or (used > 1 + 1e-6).any():
         raise ValueError(f"{name} has UVs outside [0, 1] (tiling or UDIMs); texturing needs one [0, 1] atlas. "
                          "Turn on mesh_autouv to unwrap new UVs.")
 
@@ -66,30 +210,3 @@ def unwrap(mesh: Mesh) -> Mesh:
     corners = torch.from_numpy(corners.astype(np.int64))
     return Mesh(mesh.vertices, torch.from_numpy(mapping.astype(np.int64))[corners], torch.from_numpy(uvs).float(),
                 corners)
-
-
-def load_ply_mesh(path: Path) -> Mesh:
-    """Vertices, triangles and UVs (vertex ``s``/``t``, ``u``/``v`` or ``texture_u``/``texture_v``, or MeshLab's
-    per-face ``texcoord``) of a PLY mesh; ``uv_faces`` is -1 when it has none."""
-    elements = read_ply(path)
-    if "vertex" not in elements:
-        raise ValueError(f"{path.name} has no vertex element.")
-    vertex = elements["vertex"].data
-    vertices = torch.from_numpy(np.stack([vertex[k] for k in "xyz"], 1).astype(np.float32))
-    face = elements.get("face")
-    lists = face.lists if face is not None else {}
-    corners = lists.get("vertex_indices", lists.get("vertex_index"))
-    if corners is None:
-        return Mesh(vertices, torch.zeros(0, 3, dtype=torch.long), torch.zeros(0, 2), torch.zeros(0, 3, dtype=torch.long))
-    if corners.shape[1] != 3:
-        raise ValueError(f"{path.name} has faces of {corners.shape[1]} corners; triangulate it first.")
-    faces = torch.from_numpy(corners.astype(np.int64))
-    names = vertex.dtype.names
-    pair = next((p for p in (("s", "t"), ("u", "v"), ("texture_u", "texture_v")) if set(p) <= set(names)), None)
-    if pair is not None:
-        uvs = torch.from_numpy(np.stack([vertex[pair[0]], vertex[pair[1]]], 1).astype(np.float32))
-        return Mesh(vertices, faces, uvs, faces.clone())
-    if "texcoord" in lists and lists["texcoord"].shape[1] == 6:
-        uvs = torch.from_numpy(lists["texcoord"].reshape(-1, 2).astype(np.float32))
-        return Mesh(vertices, faces, uvs, torch.arange(len(uvs)).reshape(-1, 3))
-    return Mesh(vertices, faces, torch.zeros(0, 2), torch.full_like(faces, -1))

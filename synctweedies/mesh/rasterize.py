@@ -12,7 +12,7 @@ import torch
 from torch import Tensor
 
 from .cameras import Cameras
-from .obj import Mesh
+from .mesh import Mesh
 
 
 @dataclass

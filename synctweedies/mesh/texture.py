@@ -9,7 +9,7 @@ from ..spaces.fill import nearest_seen
 from ..spaces.taps import bilinear_taps, unit_variance
 from .background import COLOURS, BackgroundSchedule
 from .cameras import Cameras
-from .obj import Mesh
+from .mesh import Mesh
 from .rasterize import Fragments, rasterize
 
 

@@ -6,7 +6,7 @@ from torch import Tensor
 
 from ..spaces.taps import gather_taps
 from .cameras import orbit_cameras
-from .obj import Mesh
+from .mesh import Mesh
 from .rasterize import rasterize
 from .texture import texel_taps
 
