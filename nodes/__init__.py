@@ -1,4 +1,8 @@
 """ComfyUI nodes: a thin adapter from the host's objects to the ``synctweedies`` library."""
+import comfy.model_management
+import comfy.utils
+
+from ..synctweedies import progress
 from .anagram import AnagramAnimationNode, AnagramViewsNode
 from .canvas import EmptyLatentNode, WideCanvasNode
 from .decode import DecodeNode, EncodeNode
@@ -11,3 +15,6 @@ from .sampling import GuiderNode, SamplerNode
 NODES = [WideCanvasNode, AnagramViewsNode, PanoramaNode, PanoramaDepthNode, MeshNode, MeshHintsNode, EmptyLatentNode,
          NoiseNode, GuiderNode, SamplerNode, DecodeNode, EncodeNode, AnagramAnimationNode, SavePanoramaNode,
          SaveTexturedMeshNode, TurntableNode, GaussiansNode, SaveGaussiansNode, GaussiansTurntableNode]
+
+progress.install(comfy.model_management.throw_exception_if_processing_interrupted,
+                 lambda done, total: comfy.utils.ProgressBar(total).update_absolute(done, total))

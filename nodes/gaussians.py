@@ -103,8 +103,7 @@ class GaussiansNode(io.ComfyNode):
         rgb = torch.full((3,), 1.0 if background_color == "white" else -1.0)
         space = GaussianColours(gaussians, rig, to_latent(view_size, "view_size"), torch.zeros(4), iterations, lr,
                                 color_assign_method, antialiased, pixel_background=rgb, zt_init=zt_init,
-                                rgb_domain=canonical_domain == "rgb", final_iterations=final_iterations,
-                                check_interrupt=comfy.model_management.throw_exception_if_processing_interrupted)
+                                rgb_domain=canonical_domain == "rgb", final_iterations=final_iterations)
         rendered = space.scaled(LATENT_SCALE).render(torch.zeros(len(gaussians), 1, device=device), depth=True)
         depth = depth_hints(rendered.depth[:, 0].cpu(), rendered.alpha[:, 0].cpu() > 0.5)
         return io.NodeOutput(space, depth[..., None].expand(-1, -1, -1, 3).contiguous())

@@ -167,6 +167,7 @@ def sample_synchronized(run: SamplerRun, space: CanonicalSpace, mode: SyncMode |
                          f"{', '.join(map(str, space.supported_modes))}.")
     if mode.on_canonical:
         check_canonical_noise(space, mode, noise)
+    space.begin_run()
     first_step = 0
     for phase_mode, phase_sigmas in zip((mode, SyncMode.NONE), split_schedule(sigmas, sync_end)):
         if len(phase_sigmas) < 2:

@@ -1,4 +1,6 @@
 """3D Gaussian nodes inside the real ComfyUI host, with a random-weight SD1.5 and a scene the tests write."""
+import sys
+
 import pytest
 import torch
 
@@ -43,22 +45,43 @@ def test_interrupt_stops_a_long_colour_fit(nodes, tiny_sd15, models_dir, monkeyp
     import comfy.model_management
     import folder_paths
 
+    progress = sys.modules[nodes.__name__.rpartition(".")[0] + ".synctweedies.progress"]
     _, _, vae = tiny_sd15
     monkeypatch.setattr(folder_paths, "input_directory", str(models_dir / "input"))
     space = nodes.gaussians.GaussiansNode.execute(**{**GAUSSIANS, "final_iterations": 100000}).args[0]
-    pixels, checks = space.scaled(8), []
-    check = pixels.check_interrupt
+    checks, check = [], progress._interrupt
 
-    def interrupt_at_the_third_check():
+    def interrupt_at_the_hundredth_check():
         checks.append(1)
-        if len(checks) == 3:
+        if len(checks) == 100:
             comfy.model_management.interrupt_current_processing(True)
         check()
 
-    pixels.check_interrupt = interrupt_at_the_third_check
+    monkeypatch.setattr(progress, "_interrupt", interrupt_at_the_hundredth_check)
     try:
         with pytest.raises(comfy.model_management.InterruptProcessingException):
             nodes.decode.DecodeNode.execute(vae, {"samples": torch.randn(6, 4, 8, 8)}, space)
     finally:
         comfy.model_management.interrupt_current_processing(False)
-    assert len(checks) == 3, "the fit stopped 100 of its 100,000 steps in"
+    assert len(checks) == 100, "the fit stopped at the check after the interrupt, not 100,000 steps in"
+
+
+def test_a_cached_space_gives_the_same_run_twice(nodes, tiny_sd15, encode, models_dir, monkeypatch):
+    """The host caches a space node's output: a second run with 'previous' colour fits must not start from the
+    first run's last fit."""
+    import folder_paths
+
+    model, _, vae = tiny_sd15
+    monkeypatch.setattr(folder_paths, "input_directory", str(models_dir / "input"))
+    space = nodes.gaussians.GaussiansNode.execute(**{**GAUSSIANS, "color_assign_method": "previous"}).args[0]
+
+    def run():
+        views = nodes.sampling.SamplerNode.execute(model, encode("a red throne"), encode(""), 0, 3, 5.0, "euler",
+                                                   "normal", 1.0, space, mode_option(nodes, 2), 1.0, 0,
+                                                   vae=vae).args[0]["samples"]
+        return views, nodes.decode.DecodeNode.execute(vae, {"samples": views}, space).args[0]
+
+    first, second = run(), run()
+    assert space.scaled(8).previous is not None, "the runs did fit from the previous step"
+    torch.testing.assert_close(second[0], first[0], atol=0, rtol=0)
+    torch.testing.assert_close(second[1], first[1], atol=0, rtol=0)

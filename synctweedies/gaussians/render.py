@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from ..progress import checkpoint
 from .cameras import ViewCameras
 from .scene import Gaussians
 
@@ -69,6 +70,7 @@ def _reference(gaussians: Gaussians, opacities: Tensor, colours: Tensor, viewmat
     pixels = torch.stack([xs.flatten(), ys.flatten()], -1)
     images, depths, alphas = [], [], []
     for viewmat, K in zip(viewmats, Ks):
+        checkpoint()
         camera = gaussians.means @ viewmat[:3, :3].T + viewmat[:3, 3]
         z = camera[:, 2]
         visible = z > 0.01
@@ -93,6 +95,7 @@ def _reference(gaussians: Gaussians, opacities: Tensor, colours: Tensor, viewmat
         colour = colours[visible][order]
         image, expected, alpha = [], [], []
         for start in range(0, len(pixels), pixels_per_chunk):
+            checkpoint()
             d = pixels[start:start + pixels_per_chunk, None, :] - centre[None]  # [P, G, 2]
             power = -0.5 * torch.einsum("pgi,gij,pgj->pg", d, conic, d)
             a = (opacity[None] * power.exp()).clamp(max=0.99)

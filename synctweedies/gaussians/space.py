@@ -1,11 +1,10 @@
 """The colours of 3D Gaussians as the canonical space: views render them, and colours are fitted to views."""
 from __future__ import annotations
 
-from typing import Callable
-
 import torch
 from torch import Tensor
 
+from ..progress import checkpoint
 from ..spaces.base import CanonicalSpace
 from .cameras import ViewCameras
 from .render import Rendered, render
@@ -22,8 +21,8 @@ class GaussianColours(CanonicalSpace):
     background's share, splatted into the Gaussians it shows, weighted by their blending weights; one render
     and its backward pass), "previous" (the last fit) or "zero" — then
     takes ``iterations`` Adam steps of rate ``lr`` on the L1 error of one view at a time (the original's
-    fitting); :meth:`unproject_final` takes ``final_iterations``. ``check_interrupt`` is called every 50 steps of
-    a fit (it raises to stop). Coverage is each Gaussian's total blending weight over all views.
+    fitting); :meth:`unproject_final` takes ``final_iterations``. Every fit step is a
+    :func:`~synctweedies.progress.checkpoint`. Coverage is each Gaussian's total blending weight over all views.
     """
 
     supported_modes = (0, 1, 2, 3)
@@ -31,8 +30,7 @@ class GaussianColours(CanonicalSpace):
     def __init__(self, gaussians: Gaussians, cameras: ViewCameras, view_size: int, background: Tensor,
                  iterations: int = 100, lr: float = 0.025, color_assign: str = "instance", antialiased: bool = False,
                  backend: str = "auto", pixel_background: Tensor | None = None, seed: int = 0,
-                 zt_init: bool = True, rgb_domain: bool = False, final_iterations: int | None = None,
-                 check_interrupt: Callable[[], None] | None = None):
+                 zt_init: bool = True, rgb_domain: bool = False, final_iterations: int | None = None):
         if color_assign not in COLOUR_ASSIGN:
             raise ValueError(f"color_assign_method must be one of {', '.join(COLOUR_ASSIGN)}; got {color_assign!r}.")
         self.gaussians, self.cameras = gaussians, cameras.to(gaussians.means.device).resized(view_size)
@@ -41,7 +39,6 @@ class GaussianColours(CanonicalSpace):
         self.iterations, self.lr, self.color_assign, self.seed = iterations, lr, color_assign, seed
         self.antialiased, self.backend, self.zt_init, self.rgb_domain = antialiased, backend, zt_init, rgb_domain
         self.final_iterations = iterations if final_iterations is None else final_iterations
-        self.check_interrupt = check_interrupt
         self.num_views, self.view_size, self.canonical_size = len(cameras), (view_size, view_size), (1, len(gaussians))
         self.previous: Tensor | None = None
         self.alpha = self.render(torch.zeros(len(gaussians), 1, device=gaussians.means.device)).alpha
@@ -73,6 +70,10 @@ class GaussianColours(CanonicalSpace):
         self.previous = colours
         return colours.T[:, None].to(views.dtype), coverage[None, None]
 
+    def begin_run(self) -> None:
+        super().begin_run()
+        self.previous = None
+
     def unproject_final(self, views: Tensor) -> tuple[Tensor, Tensor]:
         """:meth:`unproject` with ``final_iterations`` Adam steps (the original's 4000 for the saved colours)."""
         iterations, self.iterations = self.iterations, self.final_iterations
@@ -100,9 +101,8 @@ class GaussianColours(CanonicalSpace):
         order = torch.cat([torch.randperm(self.num_views, generator=generator)
                            for _ in range(-(-self.iterations // self.num_views))])
         background = self.background.to(views)
-        for iteration, view in enumerate(order[:self.iterations].tolist()):
-            if self.check_interrupt is not None and iteration % 50 == 0:
-                self.check_interrupt()
+        for view in order[:self.iterations].tolist():
+            checkpoint()
             camera = ViewCameras(self.cameras.viewmats[view:view + 1], self.cameras.Ks[view:view + 1],
                                  self.cameras.size)
             image = render(gaussians, colours, camera, background, self.antialiased, self.backend).images
@@ -138,8 +138,7 @@ class GaussianColours(CanonicalSpace):
         background = self.pixel_background
         return GaussianColours(self.gaussians, self.cameras, self.view_size[0] * factor, background, self.iterations,
                                self.lr, self.color_assign, self.antialiased, self.backend, background, self.seed,
-                               self.zt_init, final_iterations=self.final_iterations,
-                               check_interrupt=self.check_interrupt)
+                               self.zt_init, final_iterations=self.final_iterations)
 
     def __repr__(self) -> str:
         return f"GaussianColours({len(self.gaussians)} Gaussians, {self.num_views} views of {self.view_size[0]} px)"

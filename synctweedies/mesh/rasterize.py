@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from ..progress import checkpoint, steps
 from .cameras import Cameras
 from .mesh import Mesh
 
@@ -50,7 +51,7 @@ def rasterize(mesh: Mesh, cameras: Cameras, size: int, backend: str = "auto", fa
         visible = _visible_pytorch3d(mesh, cameras, size)
     elif backend == "torch":
         visible = [_visible_torch(mesh, cameras, n, size, faces_per_chunk, pixels_per_chunk)
-                   for n in range(len(cameras))]
+                   for n in steps(range(len(cameras)))]
     else:
         raise ValueError(f"Unknown rasteriser backend {backend!r}; use auto, torch or pytorch3d.")
     views = [_attributes(mesh, cameras, n, *parts) for n, parts in enumerate(visible)]
@@ -89,6 +90,7 @@ def _visible_torch(mesh: Mesh, cameras: Cameras, view: int, size: int, faces_per
         overlaps = usable & (low[:, 1] <= p[-1, 1]) & (high[:, 1] >= p[0, 1])
         candidates = overlaps.nonzero()[:, 0]
         for face_start in range(0, len(candidates), faces_per_chunk):
+            checkpoint()
             faces = candidates[face_start:face_start + faces_per_chunk]
             c = corners[faces]
             w = torch.stack([_edge(c[None, :, 1], c[None, :, 2], p[:, None]), _edge(c[None, :, 2], c[None, :, 0], p[:, None]),

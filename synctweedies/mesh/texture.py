@@ -81,6 +81,10 @@ class MeshTexture(IndexedSpace):
         positions = self.cameras.positions
         return int((positions[:, 2] / positions.norm(dim=1)).argmax())
 
+    def begin_run(self) -> None:
+        super().begin_run()
+        self.background_colours = None
+
     def begin_step(self, step: int, total: int) -> None:
         """Draw this step's background colours (the same ones in the pixel twins)."""
         if self.schedule is None:

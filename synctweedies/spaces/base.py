@@ -54,6 +54,12 @@ class CanonicalSpace(ABC):
         """The view every view also attends to in cross-view attention (the original's middle view)."""
         return self.num_views // 2
 
+    def begin_run(self) -> None:
+        """Called before a run samples. A space that keeps state from step to step (the last colour fit, the
+        background colours) clears it here, in itself and its scaled twins, so no run depends on the one before."""
+        for twin in self.__dict__.get("_scaled_spaces", {}).values():
+            twin.begin_run()
+
     def begin_step(self, step: int, total: int) -> None:
         """Called before the model runs at ``step`` of ``total`` steps; a space whose views change over the
         schedule (a mesh's background colours) updates here."""

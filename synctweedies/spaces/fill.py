@@ -4,6 +4,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from ..progress import checkpoint
+
 
 def nearest_seen(seen: Tensor, wrap: bool = True) -> Tensor:
     """``[H, W]`` flat index of the nearest seen pixel (columns wrap around when ``wrap``), by jump flooding, on
@@ -23,6 +25,7 @@ def nearest_seen(seen: Tensor, wrap: bool = True) -> Tensor:
 
     step = 1 << max(height, width).bit_length()
     while step >= 1:
+        checkpoint()
         for dr in (-step, 0, step):
             for dc in (-step, 0, step):
                 if dr == dc == 0:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from ..progress import checkpoint
 from .base import CanonicalSpace
 
 
@@ -21,6 +22,7 @@ def fit_canonical(space: CanonicalSpace, views: Tensor, start: Tensor, weights: 
     optimizer = torch.optim.Adam([canonical], lr=lr)
     with torch.enable_grad():
         for _ in range(iterations):
+            checkpoint()
             optimizer.zero_grad()
             loss = (weights * (space.project(canonical) - target).square()).sum() / total
             loss.backward()

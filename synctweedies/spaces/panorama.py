@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from ..progress import steps
 from .base import CanonicalSpace
 from .fill import nearest_seen
 from .taps import bilinear_taps, gather_taps, unit_variance
@@ -138,7 +139,7 @@ class Panorama(CanonicalSpace):
         lat, lon = torch.meshgrid(lat, lon, indexing="ij")
         world = torch.stack([lat.cos() * lon.sin(), lat.sin(), lat.cos() * lon.cos()], -1).reshape(-1, 3)
         pixels, taps, weights, feathers = [], [], [], []
-        for view, rotation in enumerate(self.rotations):
+        for view, rotation in steps(list(enumerate(self.rotations))):
             camera = world @ rotation
             ahead = camera[:, 2] > 1e-6
             u = camera[:, 0] / camera[:, 2].clamp_min(1e-6) * focal + size / 2 - 0.5

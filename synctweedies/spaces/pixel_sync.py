@@ -36,6 +36,9 @@ class PixelSynchronizedSpace(CanonicalSpace):
     def build_scaled(self, factor: int) -> CanonicalSpace:
         return self.latent.scaled(factor)
 
+    def begin_run(self) -> None:
+        self.latent.begin_run()
+
     def begin_step(self, step: int, total: int) -> None:
         self.latent.begin_step(step, total)
 
