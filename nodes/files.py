@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import folder_paths
+from comfy_api.latest import io, ui
 
 
 def input_root() -> Path:
@@ -46,3 +47,13 @@ def output_file(filename_prefix: str, suffix: str, width: int = 1, height: int =
         filename_prefix, folder_paths.get_output_directory(), width, height)
     file = f"{name}_{counter:05}_{suffix}"
     return Path(os.path.join(folder, file)), os.path.join(subfolder, file).replace(os.sep, "/")
+
+
+def saved_files_ui(paths: list[Path]) -> dict:
+    """The UI output of a node that saved ``paths`` in the output folder: each file as a saved result (under
+    ``3d``, where the queue command and API clients find meshes and splats) and a line saying what was saved."""
+    root = Path(folder_paths.get_output_directory()).resolve()
+    names = [path.resolve().relative_to(root) for path in paths]
+    return {"3d": [ui.SavedResult(name.name, name.parent.as_posix().removeprefix("."), io.FolderType.output)
+                   for name in names],
+            "text": (f"Saved {', '.join(name.as_posix() for name in names)}",)}

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import comfy.model_management
 import torch
-from comfy_api.latest import io, ui
+from comfy_api.latest import io
 
 from ..synctweedies.gaussians import (GaussianColours, blender_cameras, colmap_cameras, load_gaussians,
                                       orbit_view_cameras, render, save_gaussians)
 from ..synctweedies.gaussians.space import COLOUR_ASSIGN
 from .animation import save_animation, turntable_inputs
 from .canvas import to_latent
-from .files import input_files, input_path, output_file
+from .files import input_files, input_path, output_file, saved_files_ui
 from .mesh import depth_hints
 from .types import CATEGORY, LATENT_SCALE, SyncSpace
 from .validation import file_problem, option_problem
@@ -144,9 +144,9 @@ class SaveGaussiansNode(io.ComfyNode):
     @classmethod
     def execute(cls, colours, space, filename_prefix) -> io.NodeOutput:
         require_gaussians(space, "Saving Gaussians")
-        path, name = output_file(filename_prefix, ".ply")
+        path, _ = output_file(filename_prefix, ".ply")
         path = save_gaussians(space.gaussians, colours_of(colours, space), path)
-        return io.NodeOutput(str(path), ui=ui.PreviewText(f"Saved {name}"))
+        return io.NodeOutput(str(path), ui=saved_files_ui([path]))
 
 
 class GaussiansTurntableNode(io.ComfyNode):

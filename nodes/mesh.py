@@ -5,14 +5,14 @@ from __future__ import annotations
 import comfy.model_management
 import numpy as np
 import torch
-from comfy_api.latest import io, ui
+from comfy_api.latest import io
 from PIL import Image
 
 from ..synctweedies.mesh import MESH_SUFFIXES, MeshTexture, load_mesh, orbit_cameras, turntable, write_glb, write_obj
 from ..synctweedies.mesh.background import BackgroundSchedule, colour_images
 from .animation import save_animation, turntable_inputs
 from .canvas import to_latent
-from .files import input_files, input_path, output_file
+from .files import input_files, input_path, output_file, saved_files_ui
 from .types import CATEGORY, LATENT_SCALE, SyncSpace
 from .validation import file_problem, option_problem
 
@@ -202,7 +202,8 @@ class SaveTexturedMeshNode(io.ComfyNode):
         pixels = (texture[0].detach().cpu().numpy().clip(0, 1) * 255).round().astype(np.uint8)
         writer = write_glb if format == "glb" else write_obj
         path = writer(space.mesh, path, Image.fromarray(pixels))
-        return io.NodeOutput(str(path), model_file, ui=ui.PreviewText(f"Saved {model_file}"))
+        files = [path] if format == "glb" else [path.with_suffix(suffix) for suffix in (".obj", ".mtl", ".png")]
+        return io.NodeOutput(str(path), model_file, ui=saved_files_ui(files))
 
 
 class TurntableNode(io.ComfyNode):

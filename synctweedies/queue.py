@@ -1,8 +1,10 @@
-"""Queue an API-format workflow on a running ComfyUI, show its progress and save its images.
+"""Queue an API-format workflow on a running ComfyUI, show its progress and save every file it writes.
 
-    python -m synctweedies.queue workflows/wide_image_api.json --set "Load Checkpoint.ckpt_name=my.safetensors"
+    python path/to/ComfyUI-SyncTweedies/synctweedies/queue.py workflows/api/wide_image.json \\
+        --set "Load Checkpoint.ckpt_name=my.safetensors"
 
-Talks to the host over HTTP and its websocket only (needs ``aiohttp``, which ComfyUI itself needs).
+This file stands alone (standard library and aiohttp, which ComfyUI itself needs), so it runs from any folder.
+It talks to the host over HTTP and its websocket only; everything it writes goes under ``--out``.
 """
 from __future__ import annotations
 
@@ -11,12 +13,32 @@ import asyncio
 import json
 import sys
 import uuid
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import urlencode
+
+EXIT_CODES = {"done": 0, "failed": 1, "bad input": 2, "no server": 3}
+"""What the command's exit status means."""
 
 
 class WorkflowError(RuntimeError):
-    """The host rejected the workflow or failed while running it."""
+    """The host rejected the workflow, failed while running it, or lost it."""
+
+
+def load_workflow(path: Path) -> dict:
+    """An API-format workflow (``{node id: {"class_type", "inputs"}}``) from ``path``; a ValueError otherwise."""
+    try:
+        workflow = json.loads(path.read_text())
+    except OSError as error:
+        raise ValueError(f"cannot read {path}: {error.strerror}") from None
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path} is not JSON: {error}") from None
+    if isinstance(workflow, dict) and "nodes" in workflow:
+        raise ValueError(f"{path} is in the editor's format; queue its API twin (workflows/api/).")
+    if not isinstance(workflow, dict) or not workflow or not all(
+            isinstance(node, dict) and isinstance(node.get("class_type"), str) for node in workflow.values()):
+        raise ValueError(f"{path} is not an API-format workflow: a JSON object of nodes, each with a class_type "
+                         "(export one with the editor's 'Export (API)').")
+    return workflow
 
 
 def apply_overrides(workflow: dict, overrides: list[str]) -> dict:
@@ -28,7 +50,7 @@ def apply_overrides(workflow: dict, overrides: list[str]) -> dict:
     for override in overrides:
         target, sep, value = override.partition("=")
         node, dot, name = target.rpartition(".")
-        if not sep or not dot:
+        if not sep or not dot or not name:
             raise ValueError(f"--set {override!r}: write NODE.INPUT=VALUE, e.g. 'Wide canvas.width=1024'.")
         matches = [key for key, entry in workflow.items()
                    if key == node or entry.get("_meta", {}).get("title") == node]
@@ -38,7 +60,7 @@ def apply_overrides(workflow: dict, overrides: list[str]) -> dict:
             parsed = json.loads(value)
         except json.JSONDecodeError:
             parsed = value
-        workflow[matches[0]]["inputs"][name] = parsed
+        workflow[matches[0]].setdefault("inputs", {})[name] = parsed
     return workflow
 
 
@@ -51,6 +73,33 @@ def unique_path(path: Path) -> Path:
     return candidate
 
 
+def output_target(out_dir: Path, entry: dict) -> Path:
+    """Where a file the host reports (``filename``, ``subfolder``) goes under ``out_dir``: a ValueError for any
+    name that would lead elsewhere (an absolute or ``..`` subfolder, a file name with a folder in it)."""
+    filename, subfolder = str(entry.get("filename", "")), str(entry.get("subfolder", ""))
+    parts = PurePosixPath(subfolder.replace("\\", "/")).parts
+    if not filename or PurePosixPath(filename.replace("\\", "/")).name != filename or filename in (".", "..") \
+            or PurePosixPath(subfolder).is_absolute() or any(part in ("..", "/") or ":" in part for part in parts):
+        raise ValueError(f"the host reported the file {subfolder!r}/{filename!r}, which is not a plain name under "
+                         "its output folder; it was not saved")
+    return out_dir.joinpath(*parts, filename)
+
+
+def rejection(answer) -> str:
+    """The host's answer to a rejected prompt, each node's error first."""
+    if not isinstance(answer, dict):
+        return str(answer)
+    lines = []
+    for node, report in (answer.get("node_errors") or {}).items():
+        for error in report.get("errors", []):
+            lines.append(f"node {node} ({report.get('class_type', '?')}): {error.get('message', '')}"
+                         + (f": {error['details']}" if error.get("details") else ""))
+    overall = answer.get("error")
+    if isinstance(overall, dict) and not lines:
+        lines.append(f"{overall.get('message', '')}" + (f": {overall['details']}" if overall.get("details") else ""))
+    return "\n".join(lines) or json.dumps(answer)
+
+
 def show_progress(value: int, maximum: int, node: str) -> None:
     width = 30
     filled = int(width * value / max(maximum, 1))
@@ -58,19 +107,69 @@ def show_progress(value: int, maximum: int, node: str) -> None:
           flush=True)
 
 
+async def prompt_is_known(session, prompt_id: str) -> bool:
+    """Whether the host still has the prompt: queued, running or finished."""
+    async with session.get("/queue") as response:
+        queue = await response.json()
+    entries = queue.get("queue_running", []) + queue.get("queue_pending", [])
+    if any(len(entry) > 1 and entry[1] == prompt_id for entry in entries):
+        return True
+    async with session.get(f"/history/{prompt_id}") as response:
+        return prompt_id in await response.json()
+
+
+async def wait_for(session, socket, prompt_id: str, progress: bool, check_every: float) -> None:
+    """Follow the websocket until the prompt ends; a WorkflowError if it fails, is interrupted or vanishes."""
+    import aiohttp
+
+    while True:
+        try:
+            message = await socket.receive(timeout=check_every)
+        except asyncio.TimeoutError:
+            if not await prompt_is_known(session, prompt_id):
+                raise WorkflowError("the prompt is no longer on the host (removed from its queue?)") from None
+            continue
+        if message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+            raise WorkflowError("the host closed the connection")
+        if message.type != aiohttp.WSMsgType.TEXT:
+            continue
+        event = json.loads(message.data)
+        data = event.get("data", {})
+        if data.get("prompt_id") not in (None, prompt_id):
+            continue
+        if event["type"] == "progress" and progress:
+            show_progress(data["value"], data["max"], data.get("node", "?"))
+        elif event["type"] == "execution_error":
+            raise WorkflowError(f"node {data.get('node_id')} ({data.get('node_type')}) failed: "
+                                f"{data.get('exception_message', '').strip()}")
+        elif event["type"] == "execution_interrupted":
+            raise WorkflowError("the run was interrupted")
+        elif event["type"] == "execution_success" or (event["type"] == "executing" and data.get("node") is None):
+            return
+
+
 async def finished_outputs(session, prompt_id: str, poll_s: float = 0.1) -> dict:
     """The run's outputs from the host's history, which the host writes just after announcing success."""
-    while True:
+    for _ in range(600):
         async with session.get(f"/history/{prompt_id}") as response:
             history = await response.json()
         if prompt_id in history:
             return history[prompt_id]["outputs"]
         await asyncio.sleep(poll_s)
+    raise WorkflowError("the run finished but the host kept no history of it")
+
+
+def saved_files(outputs: dict) -> list[dict]:
+    """Every file entry (``filename``, ``subfolder``, ``type`` "output") in a run's outputs: images, animations,
+    meshes (``3d``), Gaussians..."""
+    return [entry for node_outputs in outputs.values() for values in node_outputs.values() if isinstance(values, list)
+            for entry in values if isinstance(entry, dict) and entry.get("type") == "output" and "filename" in entry]
 
 
 async def run_workflow(workflow: dict, server: str = "127.0.0.1:8188", out_dir: Path | None = None,
-                       progress: bool = True, timeout: float = 3600.0) -> list[Path]:
-    """Queue ``workflow`` on ``server``, wait for it, and save its images under ``out_dir``; their paths."""
+                       progress: bool = True, timeout: float = 3600.0, check_every: float = 5.0) -> list[Path]:
+    """Queue ``workflow`` on ``server``, wait at most ``timeout`` seconds for it (checking every ``check_every``
+    seconds that the host still has it), and save the files it wrote under ``out_dir``; their paths."""
     import aiohttp
 
     client_id = uuid.uuid4().hex
@@ -78,67 +177,71 @@ async def run_workflow(workflow: dict, server: str = "127.0.0.1:8188", out_dir: 
     async with aiohttp.ClientSession(f"http://{server}", timeout=aiohttp.ClientTimeout(total=timeout)) as session:
         async with session.ws_connect(f"/ws?clientId={client_id}") as socket:
             async with session.post("/prompt", json={"prompt": workflow, "client_id": client_id}) as response:
-                answer = await response.json()
+                answer = await response.json(content_type=None)
                 if response.status != 200:
-                    raise WorkflowError(f"the host rejected the workflow: {json.dumps(answer, indent=1)}")
+                    raise WorkflowError(f"the host rejected the workflow:\n{rejection(answer)}")
             prompt_id = answer["prompt_id"]
-            async for message in socket:
-                if message.type != aiohttp.WSMsgType.TEXT:
-                    continue
-                event = json.loads(message.data)
-                data = event.get("data", {})
-                if data.get("prompt_id") not in (None, prompt_id):
-                    continue
-                if event["type"] == "progress" and progress:
-                    show_progress(data["value"], data["max"], data.get("node", "?"))
-                elif event["type"] == "execution_error":
-                    raise WorkflowError(f"node {data.get('node_id')} ({data.get('node_type')}) failed: "
-                                        f"{data.get('exception_message', '').strip()}")
-                elif event["type"] == "execution_interrupted":
-                    raise WorkflowError("the run was interrupted")
-                elif event["type"] == "execution_success" or (
-                        event["type"] == "executing" and data.get("node") is None):
-                    break
+            await wait_for(session, socket, prompt_id, progress, check_every)
         if progress:
             print(file=sys.stderr)
-        outputs = await finished_outputs(session, prompt_id)
-        for node_outputs in outputs.values():
-            for image in node_outputs.get("images", []):
-                if out_dir is None or image.get("type") != "output":
+        for entry in saved_files(await finished_outputs(session, prompt_id)):
+            if out_dir is None:
+                continue
+            try:
+                target = unique_path(output_target(out_dir, entry))
+            except ValueError as error:
+                print(f"warning: {error}", file=sys.stderr)
+                continue
+            query = urlencode({k: entry.get(k, "") for k in ("filename", "subfolder", "type")})
+            async with session.get(f"/view?{query}") as response:
+                if response.status != 200:
+                    print(f"warning: the host could not send {entry['filename']} (HTTP {response.status}); "
+                          "it was not saved", file=sys.stderr)
                     continue
-                query = urlencode({k: image[k] for k in ("filename", "subfolder", "type")})
-                async with session.get(f"/view?{query}") as response:
-                    content = await response.read()
-                target = unique_path(out_dir / image["subfolder"] / image["filename"])
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(content)
-                saved.append(target)
+                content = await response.read()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+            saved.append(target)
     return saved
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m synctweedies.queue", description=__doc__.splitlines()[0])
-    parser.add_argument("workflow", type=Path, help="an API-format workflow JSON (workflows/*_api.json)")
+    parser = argparse.ArgumentParser(
+        prog="queue.py", description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        epilog="Exit status: " + ", ".join(f"{code} {meaning}" for meaning, code in EXIT_CODES.items()) + ".")
+    parser.add_argument("workflow", type=Path, help="an API-format workflow JSON (workflows/api/*.json)")
     parser.add_argument("--server", default="127.0.0.1:8188", help="host:port of the running ComfyUI")
-    parser.add_argument("--out", type=Path, default=Path("outputs"), help="folder for the saved images")
+    parser.add_argument("--out", type=Path, default=Path("outputs"), help="folder for every file the run writes")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="NODE.INPUT=VALUE",
                         help="set an input of a node (by id or title); repeatable")
+    parser.add_argument("--timeout", type=float, default=3600.0, help="seconds to wait for the run")
     args = parser.parse_args(argv)
     try:
-        workflow = json.loads(args.workflow.read_text())
-        if "nodes" in workflow:
-            raise ValueError(f"{args.workflow} is in the editor's format; queue its *_api.json twin.")
-        workflow = apply_overrides(workflow, args.overrides)
-        paths = asyncio.run(run_workflow(workflow, args.server, args.out))
+        workflow = apply_overrides(load_workflow(args.workflow), args.overrides)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_CODES["bad input"]
+    try:
+        paths = asyncio.run(run_workflow(workflow, args.server, args.out, timeout=args.timeout))
     except ImportError:
         print("This command needs aiohttp: pip install aiohttp", file=sys.stderr)
-        return 2
-    except (OSError, ValueError, WorkflowError) as error:
+        return EXIT_CODES["bad input"]
+    except WorkflowError as error:
         print(f"error: {error}", file=sys.stderr)
-        return 1
+        return EXIT_CODES["failed"]
+    except asyncio.TimeoutError:
+        print(f"error: the run took longer than --timeout {args.timeout:g} s", file=sys.stderr)
+        return EXIT_CODES["failed"]
+    except ValueError as error:
+        print(f"error: the host's answer is not what ComfyUI sends ({error}); is --server a ComfyUI?", file=sys.stderr)
+        return EXIT_CODES["failed"]
+    except OSError as error:
+        print(f"error: cannot reach ComfyUI at {args.server} ({error}); is it running there? (--server HOST:PORT)",
+              file=sys.stderr)
+        return EXIT_CODES["no server"]
     for path in paths:
         print(path)
-    return 0
+    return EXIT_CODES["done"]
 
 
 if __name__ == "__main__":

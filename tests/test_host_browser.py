@@ -25,7 +25,7 @@ def page(server):
         browser.close()
 
 
-@pytest.mark.parametrize("path", sorted(p for p in WORKFLOWS.glob("*.json") if not p.name.endswith("_api.json")),
+@pytest.mark.parametrize("path", sorted(p for p in WORKFLOWS.glob("*.json")),
                          ids=lambda p: p.stem)
 def test_ui_workflow_loads_with_its_widget_values(page, path):
     workflow = json.loads(path.read_text())
@@ -70,7 +70,7 @@ def test_panorama_workflow_queued_from_the_page_draws_in_the_360_viewer(page, tm
     from test_host_server import PANORAMA_CPU
 
     workflow = json.loads((WORKFLOWS / "panorama.json").read_text())
-    prompt = apply_overrides(json.loads((WORKFLOWS / "panorama_api.json").read_text()), PANORAMA_CPU)
+    prompt = apply_overrides(json.loads((WORKFLOWS / "api" / "panorama.json").read_text()), PANORAMA_CPU)
     assert queue_from_page(page, workflow, prompt) == 200
     viewer = page.locator("canvas.synctweedies-panorama-viewer")
     viewer.wait_for(state="attached", timeout=300_000)
@@ -101,7 +101,7 @@ def test_mesh_workflow_queued_from_the_page_opens_the_glb_in_the_hosts_3d_previe
     from test_host_server import TINY
 
     workflow = json.loads((WORKFLOWS / "mesh_texturing.json").read_text())
-    prompt = apply_overrides(json.loads((WORKFLOWS / "mesh_texturing_api.json").read_text()), [
+    prompt = apply_overrides(json.loads((WORKFLOWS / "api" / "mesh_texturing.json").read_text()), [
         TINY, "Mesh.mesh=cube.obj", "Mesh.distance=4", "Mesh.fov=40", "Mesh.view_size=64", "Mesh.latent_texture=16",
         "Mesh.rgb_texture=64", "SyncTweedies Sampler.steps=2", "Turntable.frames=4", "Turntable.size=32",
         "Load ControlNet.control_net_name=tiny_controlnet.safetensors"])

@@ -25,7 +25,7 @@ def object_info(server) -> dict:
 
 
 def ui_workflows() -> list[Path]:
-    return sorted(path for path in WORKFLOWS.glob("*.json") if not path.name.endswith("_api.json"))
+    return sorted(path for path in WORKFLOWS.glob("*.json"))
 
 
 def test_bundled_workflows_are_the_generated_ones():
@@ -73,7 +73,7 @@ def test_every_node_and_link_type_exists_in_the_host(object_info, path):
 
 @pytest.mark.parametrize("name", sorted(STEPS))
 def test_api_workflow_runs_and_the_canvas_agrees_with_the_views(server, tmp_path, name):
-    workflow = json.loads((WORKFLOWS / f"{name}_api.json").read_text())
+    workflow = json.loads((WORKFLOWS / "api" / f"{name}.json").read_text())
     workflow = apply_overrides(workflow, CPU_SIZE + STEPS[name])
     saved = asyncio.run(run_workflow(workflow, server.removeprefix("http://"), tmp_path, progress=False,
                                      timeout=600))
@@ -90,7 +90,7 @@ def test_api_workflow_runs_and_the_canvas_agrees_with_the_views(server, tmp_path
 
 
 def test_ambiguous_image_workflow_writes_the_image_its_views_and_the_animation(server, tmp_path):
-    workflow = json.loads((WORKFLOWS / "ambiguous_image_api.json").read_text())
+    workflow = json.loads((WORKFLOWS / "api" / "ambiguous_image.json").read_text())
     workflow = apply_overrides(workflow, [TINY, "Anagram views.size=64", "SyncTweedies Sampler.steps=3",
                                           "Animation.frames_per_turn=4", "Animation.hold=1"])
     saved = asyncio.run(run_workflow(workflow, server.removeprefix("http://"), tmp_path, progress=False,
@@ -113,7 +113,7 @@ DEPTH_CPU = ["Depth views.depth_map=room_depth.dpt", "Load ControlNet.control_ne
 
 @pytest.mark.parametrize("name, overrides", [("panorama", PANORAMA_CPU), ("panorama_depth", PANORAMA_CPU + DEPTH_CPU)])
 def test_panorama_workflows_write_a_360_file_and_the_views(server, tmp_path, name, overrides):
-    workflow = apply_overrides(json.loads((WORKFLOWS / f"{name}_api.json").read_text()), overrides)
+    workflow = apply_overrides(json.loads((WORKFLOWS / "api" / f"{name}.json").read_text()), overrides)
     saved = asyncio.run(run_workflow(workflow, server.removeprefix("http://"), tmp_path, progress=False,
                                      timeout=600))
     panoramas = [p for p in saved if re.fullmatch(f"{name}_\\d+_", p.stem)]
@@ -129,7 +129,7 @@ def test_mesh_workflows_write_the_texture_a_glb_and_a_turntable(server, models_d
     import pygltflib
 
     file = "mesh_texture_editing" if name == "mesh_edit" else "mesh_texturing"
-    workflow = apply_overrides(json.loads((WORKFLOWS / f"{file}_api.json").read_text()), [
+    workflow = apply_overrides(json.loads((WORKFLOWS / "api" / f"{file}.json").read_text()), [
         TINY, "Mesh.mesh=cube.obj", "Mesh.distance=4", "Mesh.fov=40", "Mesh.view_size=64", "Mesh.latent_texture=16",
         "Mesh.rgb_texture=64", "SyncTweedies Sampler.steps=2", "Turntable.frames=4", "Turntable.size=32",
         "Load ControlNet.control_net_name=tiny_controlnet.safetensors"])
@@ -139,16 +139,16 @@ def test_mesh_workflows_write_the_texture_a_glb_and_a_turntable(server, models_d
     assert len(textures) == 1 and Image.open(textures[0]).size == (64, 64)
     turntables = [p for p in saved if re.fullmatch(f"{name}_turntable_\\d+_", p.stem)]
     assert len(turntables) == 1 and Image.open(turntables[0]).is_animated
-    glbs = sorted((models_dir / "output" / "SyncTweedies").glob(f"{name}_0*.glb"))
-    assert glbs, "the .glb is in the host's output folder"
-    document = pygltflib.GLTF2.load(str(glbs[-1]))
+    glbs = [p for p in saved if p.suffix == ".glb"]
+    assert len(glbs) == 1 and glbs[0].parent == tmp_path / "SyncTweedies", "the queue command saves the .glb too"
+    document = pygltflib.GLTF2.load(str(glbs[0]))
     assert len(document.materials) == 1 and document.images[0].mimeType == "image/png"
 
 
 def test_gaussians_workflow_writes_a_recoloured_ply_the_views_and_a_turntable(server, models_dir, tmp_path):
     from synctweedies.gaussians import load_gaussians
 
-    workflow = apply_overrides(json.loads((WORKFLOWS / "gaussians_api.json").read_text()), [
+    workflow = apply_overrides(json.loads((WORKFLOWS / "api" / "gaussians.json").read_text()), [
         TINY, "3D Gaussians.ply=sphere.ply", "3D Gaussians.cameras=orbit (no camera file)",
         "3D Gaussians.total_image_to_use=4", "3D Gaussians.view_size=64", "3D Gaussians.iterations=5",
         "Load ControlNet.control_net_name=tiny_controlnet.safetensors", "SyncTweedies Sampler.steps=2",
@@ -158,14 +158,14 @@ def test_gaussians_workflow_writes_a_recoloured_ply_the_views_and_a_turntable(se
     assert len([p for p in saved if re.fullmatch("gaussians_views_\\d+_", p.stem)]) == 4
     turntables = [p for p in saved if re.fullmatch("gaussians_turntable_\\d+_", p.stem)]
     assert len(turntables) == 1 and Image.open(turntables[0]).is_animated
-    plys = sorted((models_dir / "output" / "SyncTweedies").glob("gaussians_0*.ply"))
-    assert plys and len(load_gaussians(plys[-1])) == 150
+    plys = [p for p in saved if p.suffix == ".ply"]
+    assert len(plys) == 1 and len(load_gaussians(plys[0])) == 150, "the queue command saves the .ply too"
 
 
 def test_queue_rejects_a_broken_workflow_with_the_hosts_reason(server):
     from synctweedies.queue import WorkflowError
 
-    workflow = apply_overrides(json.loads((WORKFLOWS / "wide_image_api.json").read_text()),
+    workflow = apply_overrides(json.loads((WORKFLOWS / "api" / "wide_image.json").read_text()),
                                CPU_SIZE + ["Wide canvas.width=250"])
     with pytest.raises(WorkflowError, match="not divisible by 8"):
         asyncio.run(run_workflow(workflow, server.removeprefix("http://"), None, progress=False, timeout=300))

@@ -1,22 +1,29 @@
-"""The queue command's pure parts: input overrides and never overwriting saved images."""
+"""The queue command: input overrides, never overwriting, confined downloads and clear failures, against an
+in-process stand-in for the ComfyUI HTTP API (the real server is in test_host_server.py)."""
+import asyncio
 import json
+import socket
+import threading
 
 import pytest
 
-from synctweedies.queue import apply_overrides, main, unique_path
+from synctweedies.queue import (EXIT_CODES, WorkflowError, apply_overrides, main, output_target, rejection,
+                                run_workflow, unique_path)
 
 WORKFLOW = {"1": {"class_type": "A", "inputs": {"steps": 50}, "_meta": {"title": "Sampler"}},
-            "2": {"class_type": "B", "inputs": {"text": "x"}, "_meta": {"title": "Prompt"}}}
+            "2": {"class_type": "B", "inputs": {"text": "x"}, "_meta": {"title": "Prompt"}},
+            "3": {"class_type": "C", "_meta": {"title": "No inputs"}}}
 
 
 def test_overrides_by_id_and_title_parse_json_values():
-    out = apply_overrides(WORKFLOW, ["Sampler.steps=4", "2.text=a city", "1.cfg=7.5", "1.wrap=true"])
+    out = apply_overrides(WORKFLOW, ["Sampler.steps=4", "2.text=a city", "1.cfg=7.5", "1.wrap=true",
+                                     "No inputs.seed=3"])
     assert out["1"]["inputs"] == {"steps": 4, "cfg": 7.5, "wrap": True}
-    assert out["2"]["inputs"]["text"] == "a city"
+    assert out["2"]["inputs"]["text"] == "a city" and out["3"]["inputs"] == {"seed": 3}
     assert WORKFLOW["1"]["inputs"]["steps"] == 50, "the given workflow is not modified"
 
 
-@pytest.mark.parametrize("override, message", [("Sampler.steps", "NODE.INPUT=VALUE"),
+@pytest.mark.parametrize("override, message", [("Sampler.steps", "NODE.INPUT=VALUE"), ("Sampler.=3", "NODE.INPUT"),
                                                ("Nope.steps=1", "0 nodes have the id or title 'Nope'")])
 def test_bad_overrides_are_clear_errors(override, message):
     with pytest.raises(ValueError, match=message):
@@ -31,8 +38,130 @@ def test_unique_path_never_overwrites(tmp_path):
     assert unique_path(first) == tmp_path / "canvas_2.png"
 
 
-def test_editor_format_is_refused_with_a_hint(tmp_path, capsys):
-    path = tmp_path / "ui.json"
-    path.write_text(json.dumps({"nodes": [], "links": []}))
-    assert main([str(path)]) == 1
-    assert "queue its *_api.json twin" in capsys.readouterr().err
+@pytest.mark.parametrize("entry", [{"filename": "../x.png", "subfolder": ""}, {"filename": "a.png", "subfolder": "../.."},
+                                   {"filename": "a.png", "subfolder": "/etc"}, {"filename": "/etc/passwd"},
+                                   {"filename": "..", "subfolder": ""}, {"filename": "a.png", "subfolder": "x/../../y"},
+                                   {"filename": "a.png", "subfolder": "C:\\\\temp"}, {"filename": ""}])
+def test_files_named_outside_out_are_refused(tmp_path, entry):
+    with pytest.raises(ValueError, match="not a plain name"):
+        output_target(tmp_path, entry)
+
+
+def test_plain_names_land_under_out(tmp_path):
+    assert output_target(tmp_path, {"filename": "a.png", "subfolder": "SyncTweedies/x"}) == tmp_path / "SyncTweedies/x/a.png"
+
+
+@pytest.mark.parametrize("content, message", [({"nodes": [], "links": []}, "editor's format; queue its API twin"),
+                                              ([1, 2], "not an API-format workflow"), (7, "not an API-format workflow"),
+                                              ({"1": {"inputs": {}}}, "not an API-format workflow")])
+def test_files_that_are_not_api_workflows_are_refused(tmp_path, capsys, content, message):
+    path = tmp_path / "workflow.json"
+    path.write_text(json.dumps(content))
+    assert main([str(path)]) == EXIT_CODES["bad input"]
+    assert message in capsys.readouterr().err
+
+
+def test_missing_and_broken_files_are_named(tmp_path, capsys):
+    assert main([str(tmp_path / "none.json")]) == EXIT_CODES["bad input"]
+    assert "cannot read" in capsys.readouterr().err
+    (tmp_path / "bad.json").write_text("{")
+    assert main([str(tmp_path / "bad.json")]) == EXIT_CODES["bad input"]
+    assert "is not JSON" in capsys.readouterr().err
+
+
+def test_help_shows_the_defaults(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = capsys.readouterr().out
+    assert "127.0.0.1:8188" in text and "outputs" in text and "Exit status" in text
+
+
+def test_a_rejection_shows_each_nodes_error_first():
+    answer = {"error": {"type": "prompt_outputs_failed_validation", "message": "Prompt outputs failed validation"},
+              "node_errors": {"5": {"class_type": "SyncTweediesMesh", "errors": [
+                  {"message": "Custom validation failed for node", "details": "mesh - Mesh 'x' is not a file"}]}}}
+    assert rejection(answer).splitlines()[0] == ("node 5 (SyncTweediesMesh): Custom validation failed for node: "
+                                                 "mesh - Mesh 'x' is not a file")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def fake_host():
+    """A stand-in for ComfyUI's /ws, /prompt, /queue, /history and /view; ``state`` says how it behaves."""
+    web = pytest.importorskip("aiohttp.web", reason="the queue command needs aiohttp (ComfyUI installs it)")
+    state = {"keep": True, "finish": True, "outputs": {}, "files": {}}
+
+    async def ws(request):
+        socket_ = web.WebSocketResponse()
+        await socket_.prepare(request)
+        state["socket"] = socket_
+        async for _ in socket_:
+            pass
+        return socket_
+
+    async def prompt(request):
+        if state["finish"]:
+            async def later():
+                await asyncio.sleep(0.2)
+                await state["socket"].send_str(json.dumps({"type": "execution_success", "data": {"prompt_id": "p1"}}))
+            asyncio.get_running_loop().create_task(later())
+        return web.json_response({"prompt_id": "p1", "number": 0, "node_errors": {}})
+
+    async def queue(request):
+        return web.json_response({"queue_running": [[0, "p1"]] if state["keep"] else [], "queue_pending": []})
+
+    async def history(request):
+        return web.json_response({"p1": {"outputs": state["outputs"]}} if state["finish"] else {})
+
+    async def view(request):
+        data = state["files"].get(request.query["filename"])
+        return web.Response(body=data) if data is not None else web.Response(status=404, text="404: Not Found")
+
+    app = web.Application()
+    app.add_routes([web.get("/ws", ws), web.post("/prompt", prompt), web.get("/queue", queue),
+                    web.get(r"/history/{id}", history), web.get("/view", view)])
+    port, loop = free_port(), asyncio.new_event_loop()
+    runner = web.AppRunner(app)
+    loop.run_until_complete(runner.setup())
+    loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    yield f"127.0.0.1:{port}", state
+    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
+
+
+def test_every_output_file_is_saved_under_out_and_nothing_else(fake_host, tmp_path):
+    server, state = fake_host
+    state["outputs"] = {
+        "7": {"images": [{"filename": "canvas_00001_.png", "subfolder": "SyncTweedies", "type": "output"},
+                         {"filename": "preview.png", "subfolder": "", "type": "temp"}]},
+        "9": {"3d": [{"filename": "mesh_00001_.glb", "subfolder": "SyncTweedies", "type": "output"},
+                     {"filename": "../../escape.glb", "subfolder": "", "type": "output"},
+                     {"filename": "gone.glb", "subfolder": "", "type": "output"}]},
+        "10": {"text": ["Saved mesh"]}}
+    state["files"] = {"canvas_00001_.png": b"png", "mesh_00001_.glb": b"glb", "../../escape.glb": b"x"}
+    saved = asyncio.run(run_workflow(WORKFLOW, server, tmp_path / "out", progress=False, timeout=30))
+    assert saved == [tmp_path / "out/SyncTweedies/canvas_00001_.png", tmp_path / "out/SyncTweedies/mesh_00001_.glb"]
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["canvas_00001_.png", "mesh_00001_.glb"], \
+        "no temp preview, nothing outside --out, no 404 body saved as gone.glb"
+
+
+def test_a_prompt_that_leaves_the_queue_ends_the_wait(fake_host, tmp_path):
+    server, state = fake_host
+    state["finish"], state["keep"] = False, False
+    with pytest.raises(WorkflowError, match="no longer on the host"):
+        asyncio.run(run_workflow(WORKFLOW, server, tmp_path, progress=False, timeout=30, check_every=0.2))
+
+
+def test_no_server_is_a_clear_error_with_its_own_exit_code(tmp_path, capsys):
+    path = tmp_path / "workflow.json"
+    path.write_text(json.dumps(WORKFLOW))
+    assert main([str(path), "--server", f"127.0.0.1:{free_port()}"]) == EXIT_CODES["no server"]
+    assert "cannot reach ComfyUI at" in capsys.readouterr().err

@@ -336,7 +336,7 @@ def render() -> dict[str, str]:
     for name, build in WORKFLOWS.items():
         graph = build()
         files[f"{name}.json"] = json.dumps(graph.ui(), indent=2) + "\n"
-        files[f"{name}_api.json"] = json.dumps(graph.api(), indent=2) + "\n"
+        files[f"api/{name}.json"] = json.dumps(graph.api(), indent=2) + "\n"
     return files
 
 
