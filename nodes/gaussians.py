@@ -31,7 +31,8 @@ def load_cameras(source: str, gaussians, size: int, up: str):
     """Cameras from a camera file or folder in the input folder, or the orbit rig around ``gaussians``."""
     if source == ORBIT:
         centre = gaussians.means.mean(0)
-        radius = float(torch.quantile((gaussians.means - centre).norm(dim=1)[:100000], 0.95))
+        reach = (gaussians.means - centre).norm(dim=1) + 3 * gaussians.scales.exp().amax(1)  # a Gaussian's 3 sigma
+        radius = float(torch.quantile(reach[:100000], 0.95))
         distance = 1.2 * radius / math.sin(math.radians(50.0) / 2)  # the scene fills most of a 50° view
         azimuths = [45.0 * k for k in range(8)]
         return orbit_view_cameras(centre, distance, azimuths + [0.0, 180.0], [15.0] * 8 + [60.0, 60.0], 50.0, size, up)

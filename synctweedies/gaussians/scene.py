@@ -53,10 +53,19 @@ def load_gaussians(path: str | Path) -> Gaussians:
                          "scene from a 3DGS trainer (the original 3DGS, gsplat, nerfstudio's splatfacto).")
     if len(vertex) == 0:
         raise ValueError(f"{path.name} has no Gaussians.")
-    column = lambda *names: torch.from_numpy(np.stack([vertex[n].astype(np.float32) for n in names], 1))  # noqa: E731
-    return Gaussians(column("x", "y", "z"), column("rot_0", "rot_1", "rot_2", "rot_3"),
-                     column("scale_0", "scale_1", "scale_2"), column("opacity")[:, 0],
-                     (0.5 + SH_C0 * column("f_dc_0", "f_dc_1", "f_dc_2")).clamp(0, 1), ply)
+    listed = [name for name in REQUIRED if vertex.dtype[name].kind not in "fiu"]
+    if listed:
+        raise ValueError(f"{path.name}: {', '.join(listed)} must be numbers, not lists; it is not a 3DGS PLY.")
+    columns = torch.from_numpy(np.stack([vertex[name].astype(np.float32) for name in REQUIRED], 1))
+    bad = ~torch.isfinite(columns).all(1)
+    if bad.any():
+        raise ValueError(f"{path.name}: Gaussian {int(bad.nonzero()[0])} has values that are not finite numbers "
+                         "(NaN or inf); repair the scene.")
+    means, scales, quats, opacities, dc = columns.split([3, 3, 4, 1, 3], 1)
+    if (quats.norm(dim=1) == 0).any():
+        raise ValueError(f"{path.name}: Gaussian {int((quats.norm(dim=1) == 0).nonzero()[0])} has a rotation "
+                         "quaternion of length 0; repair the scene.")
+    return Gaussians(means, quats, scales, opacities[:, 0], (0.5 + SH_C0 * dc).clamp(0, 1), ply)
 
 
 def save_gaussians(gaussians: Gaussians, colours: Tensor, path: str | Path) -> Path:

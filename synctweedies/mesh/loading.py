@@ -8,6 +8,7 @@ not hold (read through plyfile first, :func:`~synctweedies.ply.read_ply`).
 from __future__ import annotations
 
 import base64
+import io
 from pathlib import Path
 
 import numpy as np
@@ -36,27 +37,40 @@ def load_mesh(path: str | Path, auto_uv: bool = False) -> tuple[Mesh, Image.Imag
     if suffix in (".glb", ".gltf"):
         check_gltf(path)
     elif suffix == ".ply":
-        read_ply(path)
+        check_ply_mesh(path)
     mesh, texture = to_mesh(read_with_trimesh(path), path.name)
     if not torch.isfinite(mesh.vertices).all():
         raise ValueError(f"{path.name} has vertices that are not finite numbers (NaN or inf); repair the mesh.")
+    if (mesh.vertices.amax(0) - mesh.vertices.amin(0)).max() <= 0:
+        raise ValueError(f"{path.name} has no extent: all its vertices coincide.")
     if auto_uv:
         return unwrap(mesh), None
     check_uvs(mesh, path.name)
     return mesh, texture
 
 
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tga", ".tif", ".tiff", ".webp")
+
+
 class _FolderResolver:
-    """What trimesh reads beside a mesh: regular files in its folder only; refusals are kept to report."""
+    """What trimesh reads beside a mesh: regular files in its folder only, images only if they decode. trimesh
+    skips an OBJ material it cannot read, so the problems are kept, to refuse the mesh after loading."""
 
     def __init__(self, path: Path):
-        self.path, self.refused = path, []
+        self.path, self.problems = path, []
 
     def get(self, name: str) -> bytes:
         try:
-            return referenced_file(self.path, name).read_bytes()
+            data = referenced_file(self.path, name).read_bytes()
+            if Path(name).suffix.lower() in IMAGE_SUFFIXES:
+                try:
+                    Image.open(io.BytesIO(data)).verify()
+                except Exception as error:  # PIL's decode errors have no common type
+                    raise ValueError(f"The texture image {name.strip()} of {self.path.name} cannot be decoded "
+                                     f"({error}); repair or replace it.") from None
+            return data
         except ValueError as error:
-            self.refused.append(str(error))
+            self.problems.append(str(error))
             raise
 
     __getitem__ = get
@@ -72,12 +86,12 @@ def read_with_trimesh(path: Path):
     except FileNotFoundError as error:
         raise ValueError(str(error)) from None
     except Exception as error:  # trimesh's parse errors have no common type
-        if resolver.refused:
-            raise ValueError(resolver.refused[0]) from None
+        if resolver.problems:
+            raise ValueError(resolver.problems[0]) from None
         raise ValueError(f"{path.name} could not be read as a mesh ({error}); "
                          "the file is damaged. Repair or re-export it.") from None
-    if resolver.refused:  # trimesh skips an OBJ's material library it cannot read; we refuse the mesh
-        raise ValueError(resolver.refused[0])
+    if resolver.problems:
+        raise ValueError(resolver.problems[0])
     return loaded
 
 
@@ -106,6 +120,14 @@ def to_mesh(loaded, name: str) -> tuple[Mesh, Image.Image | None]:
     as_tensor = lambda arrays, kind: torch.from_numpy(np.concatenate(arrays).astype(kind))  # noqa: E731
     return Mesh(as_tensor(vertices, np.float32), as_tensor(faces, np.int64), as_tensor(uvs, np.float32),
                 as_tensor(uv_faces, np.int64)), texture
+
+
+def check_ply_mesh(path: Path) -> None:
+    """A ValueError unless the PLY reads whole (:func:`~synctweedies.ply.read_ply`) and has vertex x, y and z."""
+    ply = read_ply(path)
+    names = ply["vertex"].data.dtype.names if "vertex" in ply else ()
+    if not {"x", "y", "z"} <= set(names or ()):
+        raise ValueError(f"{path.name} has no vertex x, y and z, so it holds no mesh.")
 
 
 def own_texture(visual, name: str) -> Image.Image | None:
@@ -138,6 +160,7 @@ def check_gltf(path: Path) -> None:
         raise ValueError(f"{path.name} is not a glTF 2.0 file ({error}); re-export it.") from None
     if document is None:
         raise ValueError(f"{path.name} is not a glTF 2.0 file; re-export it.")
+    check_gltf_indices(document, path)
     nodes, parent = document.nodes, {}
     for index, node in enumerate(nodes):
         for child in node.children or []:
@@ -165,6 +188,27 @@ def check_gltf(path: Path) -> None:
         end = (accessor.byteOffset or 0) + (accessor.count - 1) * (view.byteStride or item) + item
         if accessor.count and end > view.byteLength:
             raise _past_the_end(path, "accessor")
+
+
+def check_gltf_indices(document, path: Path) -> None:
+    """A ValueError naming the first reference to a scene, node, mesh, accessor, material, texture or image that
+    the document does not have."""
+    references = [("scene", document.scene, document.scenes)]
+    references += [("node", node, document.nodes) for scene in document.scenes for node in scene.nodes or []]
+    references += [("mesh", node.mesh, document.meshes) for node in document.nodes]
+    for mesh in document.meshes:
+        for primitive in mesh.primitives:
+            attributes = [value for value in vars(primitive.attributes).values() if isinstance(value, int)]
+            references += [("accessor", index, document.accessors) for index in [*attributes, primitive.indices]]
+            references.append(("material", primitive.material, document.materials))
+    references += [("texture", getattr(material.pbrMetallicRoughness, "baseColorTexture", None) and
+                    material.pbrMetallicRoughness.baseColorTexture.index, document.textures)
+                   for material in document.materials]
+    references += [("image", texture.source, document.images) for texture in document.textures]
+    references += [("buffer view", image.bufferView, document.bufferViews) for image in document.images]
+    for what, index, items in references:
+        if index is not None and not (isinstance(index, int) and 0 <= index < len(items)):
+            raise ValueError(f"{path.name}: {what} {index} does not exist; the file is damaged. Re-export it.")
 
 
 def _buffer_size(document, buffer, path: Path) -> int:
