@@ -32,7 +32,7 @@ class AnagramViewsNode(io.ComfyNode):
             description="One square image that reads as a different prompt under each view (a visual anagram).",
             inputs=[
                 *views, *prompts,
-                io.Int.Input("size", default=512, min=64, max=4096, step=8,
+                io.Int.Input("size", default=512, min=64, max=2048, step=8,
                              tooltip="Side of the square image in pixels: the model's native resolution."),
                 io.Float.Input("rotate_angle", default=45.0, min=-360.0, max=360.0, step=1.0,
                                tooltip="Degrees clockwise for 'rotate' and 'inner_rotate'."),

@@ -12,7 +12,7 @@ ANIMATION_FORMATS = ["webp", "gif"]
 def turntable_inputs(filename_prefix: str) -> list[io.Input]:
     """The inputs of a turntable node after what it renders: frame count and size, elevation, speed, file."""
     return [io.Int.Input("frames", default=36, min=2, max=720),
-            io.Int.Input("size", default=512, min=16, max=4096, step=8, tooltip="Frame side in pixels."),
+            io.Int.Input("size", default=512, min=16, max=2048, step=8, tooltip="Frame side in pixels."),
             io.Float.Input("elevation", default=20.0, min=-89.0, max=89.0, step=1.0),
             io.Float.Input("fps", default=12.0, min=1.0, max=120.0, step=1.0),
             io.Combo.Input("format", options=ANIMATION_FORMATS, default="webp"),

@@ -1,6 +1,7 @@
 """Mesh texturing: a mesh seen by the orbit rig as a texture space, and export of the textured mesh as GLB."""
 from __future__ import annotations
 
+import math
 
 import comfy.model_management
 import numpy as np
@@ -17,12 +18,20 @@ from .types import CATEGORY, LATENT_SCALE, SyncSpace
 from .validation import file_problem, option_problem
 
 
+MAX_CAMERAS = 100
+"""The most cameras a mesh rig may have (the original uses 10): each is a view in every model call."""
+
+
 def parse_angles(text: str, name: str) -> list[float]:
-    """``"-180, -135, 0"`` → degrees; a ValueError naming the input otherwise."""
+    """``"-180, -135, 0"`` → at most :data:`MAX_CAMERAS` finite angles in degrees; a ValueError naming the input
+    otherwise."""
     try:
-        return [float(part) for part in text.replace(",", " ").split()]
+        angles = [float(part) for part in text.replace(",", " ").split()]
     except ValueError:
         raise ValueError(f"{name} must be numbers separated by commas, e.g. -180, -90, 0, 90; got {text!r}.") from None
+    if not angles or len(angles) > MAX_CAMERAS or not all(map(math.isfinite, angles)):
+        raise ValueError(f"{name} must list 1 to {MAX_CAMERAS} finite angles; got {len(angles)}.")
+    return angles
 
 
 def texture_inputs() -> list[io.Input]:
@@ -63,10 +72,10 @@ class MeshNode(io.ComfyNode):
                 io.Combo.Input("projection", options=["perspective", "orthographic"], default="perspective",
                                tooltip="Orthographic views show the mesh (normalised to mesh_scale) at a fixed "
                                        "half-width of 1.1 × mesh_scale, whatever the distance."),
-                io.Int.Input("view_size", default=768, min=64, max=4096, step=8, tooltip="View side in pixels."),
-                io.Int.Input("latent_texture", default=1536, min=8, max=8192, step=8,
+                io.Int.Input("view_size", default=768, min=64, max=2048, step=8, tooltip="View side in pixels."),
+                io.Int.Input("latent_texture", default=1536, min=8, max=4096, step=8,
                              tooltip="Side of the latent texture."),
-                io.Int.Input("rgb_texture", default=1024, min=8, max=8192, step=8,
+                io.Int.Input("rgb_texture", default=1024, min=8, max=4096, step=8,
                              tooltip="Side of the decoded texture image."),
                 io.Combo.Input("background", options=BACKGROUNDS, default="shuffle",
                                tooltip="What views show behind the mesh. shuffle (the original): random solid "

@@ -23,6 +23,10 @@ from .validation import file_problem, option_problem
 log = logging.getLogger("SyncTweedies")
 
 
+MAX_VIEWS = 256
+"""The most views a panorama may have (the original uses 8 to 26): each is a view in every model call."""
+
+
 class PanoramaNode(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
@@ -44,11 +48,11 @@ class PanoramaNode(io.ComfyNode):
                 io.Float.Input("phi_interval", default=45.0, min=1.0, max=180.0, step=1.0,
                                tooltip="Degrees between camera elevations."),
                 io.Float.Input("fov", default=72.0, min=1.0, max=179.0, step=1.0, tooltip="Field of view of each view."),
-                io.Int.Input("view_size", default=512, min=64, max=4096, step=8,
+                io.Int.Input("view_size", default=512, min=64, max=2048, step=8,
                              tooltip="Side of each perspective view in pixels: the model's native resolution."),
-                io.Int.Input("latent_height", default=256, min=8, max=4096, step=8,
+                io.Int.Input("latent_height", default=256, min=8, max=1024, step=8,
                              tooltip="Height of the latent equirectangular canvas (width is twice this)."),
-                io.Int.Input("rgb_height", default=1024, min=64, max=8192, step=8,
+                io.Int.Input("rgb_height", default=1024, min=64, max=4096, step=8,
                              tooltip="Height of the decoded equirectangular image (width is twice this)."),
                 io.Boolean.Input("feather", default=True,
                                  tooltip="Weigh each view less towards its edges when averaging, so views blend "
@@ -61,6 +65,9 @@ class PanoramaNode(io.ComfyNode):
     def execute(cls, theta_start, theta_end, theta_interval, phi_start, phi_end, phi_interval, fov, view_size,
                 latent_height, rgb_height, feather=True) -> io.NodeOutput:
         cameras = PanoramaCameras((theta_start, theta_end), theta_interval, (phi_start, phi_end), phi_interval, fov)
+        if len(cameras.angles()) > MAX_VIEWS:
+            raise ValueError(f"These angles make {len(cameras.angles())} views; a panorama takes at most {MAX_VIEWS}. "
+                             "Widen theta_interval or phi_interval.")
         space = Panorama(cameras, to_latent(view_size, "view_size"), latent_height, rgb_height, feather)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

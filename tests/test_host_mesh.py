@@ -103,6 +103,9 @@ def test_bad_mesh_input_is_named(nodes, tmp_path, monkeypatch):
         nodes.mesh.MeshNode.execute(**{**MESH, "mesh": "nouv.obj"})
     with pytest.raises(ValueError, match="azimuths must be numbers"):
         nodes.mesh.parse_angles("front, back", "azimuths")
+    for text in ("", "0, nan", ", ".join(["1"] * 101)):
+        with pytest.raises(ValueError, match="azimuths must list 1 to 100 finite angles"):
+            nodes.mesh.parse_angles(text, "azimuths")
     wide = nodes.canvas.WideCanvasNode.execute(width=128, height=64, window=64, stride=32, wrap=False).args[0]
     with pytest.raises(ValueError, match="needs the space from 'SyncTweedies Mesh Texture'"):
         nodes.mesh.SaveTexturedMeshNode.execute(torch.zeros(1, 8, 8, 3), wide, "x")

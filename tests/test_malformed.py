@@ -3,6 +3,7 @@ references outside the file's folder): each is a ValueError that names the file 
 traceback, a hang or an allocation of what a header merely declares."""
 import json
 import struct
+from pathlib import Path
 
 import numpy as np
 import plyfile
@@ -71,7 +72,7 @@ def missing_mesh(document):
     document.nodes[0].mesh = 7
 
 
-def write(tmp_path, name: str, content) -> "Path":
+def write(tmp_path, name: str, content) -> Path:
     path = tmp_path / name
     path.write_bytes(content if isinstance(content, bytes) else content.encode())
     return path
@@ -152,7 +153,7 @@ def test_crlf_and_good_files_still_load(tmp_path):
     assert len(mesh.faces) == 12 and own.getpixel((0, 0)) == (1, 2, 3)
 
 
-def gaussians_ply(tmp_path, change) -> "Path":
+def gaussians_ply(tmp_path, change) -> Path:
     path = sphere_scene(tmp_path / "base.ply", count=20)
     data = plyfile.PlyData.read(str(path))["vertex"].data.copy()
     data = change(data)
@@ -192,7 +193,7 @@ def test_malformed_gaussian_scenes_are_named_errors(tmp_path, case):
         load_gaussians(make(tmp_path))
 
 
-def blender(tmp_path, document) -> "Path":
+def blender(tmp_path, document) -> Path:
     return write(tmp_path, "transforms.json", json.dumps(document) if not isinstance(document, str) else document)
 
 
@@ -218,7 +219,7 @@ def test_malformed_blender_cameras_are_named_errors(tmp_path, case):
         blender_cameras(make(tmp_path), 64)
 
 
-def colmap(tmp_path, cameras: bytes, images: bytes) -> "Path":
+def colmap(tmp_path, cameras: bytes, images: bytes) -> Path:
     folder = tmp_path / "sparse"
     folder.mkdir()
     (folder / "cameras.bin").write_bytes(cameras)
@@ -255,7 +256,7 @@ def test_malformed_colmap_models_are_named_errors(tmp_path, case):
         colmap_cameras(make(tmp_path), 64)
 
 
-def npy_with_header(tmp_path, shape) -> "Path":
+def npy_with_header(tmp_path, shape) -> Path:
     path = tmp_path / "depth.npy"
     np.save(path, np.ones((2, 4), np.float32))
     data = path.read_bytes().replace(b"(2, 4)", str(shape).encode())

@@ -25,11 +25,11 @@ def nearest_seen(seen: Tensor, wrap: bool = True) -> Tensor:
 
     step = 1 << max(height, width).bit_length()
     while step >= 1:
-        checkpoint()
         for dr in (-step, 0, step):
             for dc in (-step, 0, step):
                 if dr == dc == 0:
                     continue
+                checkpoint()
                 r = (rows + dr).clamp(0, height - 1).long()
                 c = ((cols + dc) % width if wrap else (cols + dc).clamp(0, width - 1)).long()
                 cand_r, cand_c, known = best_r[r, c], best_c[r, c], best_d[r, c] < far

@@ -86,12 +86,15 @@ def perspective_taps(cameras: PanoramaCameras, view_size: int, canvas_size: tupl
     pixels = torch.arange(view_size, dtype=torch.float64) + 0.5 - view_size / 2
     rows, cols = torch.meshgrid(pixels, pixels, indexing="ij")
     rays = torch.stack([cols / focal, -rows / focal, torch.ones_like(rows)], -1)
-    world = torch.einsum("nij,hwj->nhwi", _rotations(cameras), rays)
-    lon = torch.atan2(world[..., 0], world[..., 2])
-    lat = torch.asin(world[..., 1] / world.norm(dim=-1))
-    x = (lon / (2 * math.pi) + 0.5) * width - 0.5
-    y = (0.5 - lat / math.pi) * height - 0.5
-    return bilinear_taps(x, y, width, height, wrap=True)
+    taps = []
+    for rotation in steps(_rotations(cameras)):
+        world = rays @ rotation.T
+        lon = torch.atan2(world[..., 0], world[..., 2])
+        lat = torch.asin(world[..., 1] / world.norm(dim=-1))
+        x = (lon / (2 * math.pi) + 0.5) * width - 0.5
+        y = (0.5 - lat / math.pi) * height - 0.5
+        taps.append(bilinear_taps(x, y, width, height, wrap=True))
+    return torch.stack([index for index, _ in taps]), torch.stack([weight for _, weight in taps])
 
 
 def perspective_views(canvas: Tensor, cameras: PanoramaCameras, view_size: int) -> Tensor:
