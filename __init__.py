@@ -7,7 +7,7 @@ WEB_DIRECTORY = "./web"
 
 async def comfy_entrypoint():
     """The V3 extension entry point the host calls to list the pack's nodes."""
-    from comfy_api.latest import ComfyExtension
+    from comfy_api.v0_0_2 import ComfyExtension
 
     from .nodes import NODES
 

@@ -1,7 +1,7 @@
 """Visual anagrams: the views node (one prompt per view) and the animation node."""
 from __future__ import annotations
 
-from comfy_api.latest import io
+from comfy_api.v0_0_2 import io
 
 from ..synctweedies import AnagramSpace
 from ..synctweedies.animation import anagram_animation

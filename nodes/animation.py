@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import folder_paths
 import torch
-from comfy_api.latest import io, ui
+from comfy_api.v0_0_2 import io, ui
 from PIL import Image
 
 ANIMATION_FORMATS = ["webp", "gif"]

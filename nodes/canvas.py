@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import torch
-from comfy_api.latest import io
+from comfy_api.v0_0_2 import io
 
 from ..synctweedies import WideCanvas
 from .types import CATEGORY, LATENT_SCALE, SPACE_TOOLTIP, SyncSpace

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import folder_paths
-from comfy_api.latest import io, ui
+from comfy_api.v0_0_2 import io, ui
 
 
 def input_root() -> Path:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import comfy.model_management
 import torch
-from comfy_api.latest import io
+from comfy_api.v0_0_2 import io
 
 from ..synctweedies.gaussians import (GaussianColours, blender_cameras, colmap_cameras, load_gaussians,
                                       orbit_view_cameras, render, save_gaussians)

@@ -6,7 +6,7 @@ import math
 import comfy.model_management
 import numpy as np
 import torch
-from comfy_api.latest import io
+from comfy_api.v0_0_2 import io
 from PIL import Image
 
 from ..synctweedies.mesh import MESH_SUFFIXES, MeshTexture, load_mesh, orbit_cameras, turntable, write_glb, write_obj

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import folder_paths
 import numpy as np
-from comfy_api.latest import io, ui
+from comfy_api.v0_0_2 import io, ui
 from PIL import Image
 
 from ..synctweedies import Panorama, PanoramaCameras

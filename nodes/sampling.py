@@ -7,7 +7,7 @@ import comfy.samplers
 import comfy.utils
 import latent_preview
 import torch
-from comfy_api.latest import io
+from comfy_api.v0_0_2 import io
 
 from ..synctweedies import MODE_DESCRIPTIONS, SyncMode
 from .guider import SyncTweediesGuider

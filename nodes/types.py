@@ -1,5 +1,5 @@
 """Socket types shared by the pack's nodes."""
-from comfy_api.latest import io
+from comfy_api.v0_0_2 import io
 
 SyncSpace = io.Custom("SYNCTWEEDIES_SPACE")
 """A :class:`synctweedies.CanonicalSpace` in latent units."""

@@ -3,7 +3,7 @@ combos), and a file input must name a file in the input folder. Each returns an 
 node's ``validate_inputs`` reads ``file_problem(...) or option_problem(...) or True``."""
 from __future__ import annotations
 
-from comfy_api.latest import io
+from comfy_api.v0_0_2 import io
 
 from .files import input_path
 
