@@ -35,7 +35,7 @@ def main() -> None:
     model = random_unet(SD15_UNET, dtype)
     seconds_load, (mesh, _) = timed(lambda: load_mesh(options.mesh))
     mesh = mesh.normalized()
-    build_s, space = timed(lambda: MeshTexture(mesh, orbit_cameras(distance=2.0, fov=50.0), 96, 1536, 1024,
+    build_s, space = timed(lambda: MeshTexture(mesh, orbit_cameras(distance=2.0, fov=60.0), 96, 1536, 1024,
                                                schedule=BackgroundSchedule(), device=model.load_device))
     space.palette = torch.randn(14, 4)
     generator = torch.Generator().manual_seed(0)

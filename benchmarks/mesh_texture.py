@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parent)]
-from synctweedies.mesh import Mesh, MeshTexture, load_obj, orbit_cameras, rasterize  # noqa: E402
+from synctweedies.mesh import MeshTexture, load_mesh, orbit_cameras, rasterize  # noqa: E402
 from synctweedies.mesh.cameras import Cameras  # noqa: E402
 from timing import machine, report, timed  # noqa: E402
 
@@ -22,16 +22,15 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     options = parser.parse_args()
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    loaded = load_obj(options.mesh).normalized()
-    mesh = Mesh(*(t.to(device) for t in (loaded.vertices, loaded.faces, loaded.uvs, loaded.uv_faces)))
-    rig = orbit_cameras(distance=2.0, fov=50.0)
+    mesh = load_mesh(options.mesh)[0].normalized().to(device)
+    rig = orbit_cameras(distance=2.0, fov=60.0)
     cameras = Cameras(rig.rotations.to(device), rig.positions.to(device), rig.fov)
     result = {"faces": len(mesh.faces), "views": len(cameras)}
     for size in (96, 768):
         seconds, fragments = timed(lambda: rasterize(mesh, cameras, size))
         result[f"rasterize_{size}px_s"] = round(seconds, 3)
         result[f"covered_{size}px"] = round(fragments.mask.float().mean().item(), 3)
-    seconds, space = timed(lambda: MeshTexture(mesh, cameras, 96, 1536))
+    seconds, space = timed(lambda: MeshTexture(mesh, cameras, 96, 1536, device=device))
     result["latent_space_build_s"] = round(seconds, 3)
     views = torch.randn(len(cameras), 4, 96, 96, device=device)
     space.synchronize(views)

@@ -48,7 +48,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     options = parser.parse_args()
     mesh = load_mesh(options.mesh)[0].normalized()
-    cameras = orbit_cameras(distance=2.0, fov=50.0)
+    cameras = orbit_cameras(distance=2.0, fov=60.0)
     result = {"faces": len(mesh.faces), "views": len(cameras), "size": options.size,
               "cpu_threads": torch.get_num_threads()}
     torch_s, fragments = timed(lambda: rasterize(mesh, cameras, options.size, backend="torch"))

@@ -61,13 +61,15 @@ class MeshNode(io.ComfyNode):
                                  tooltip="Unwrap new UVs with xatlas (pip install xatlas); needed for meshes without "
                                          "UVs. The mesh's own texture is dropped."),
                 io.Float.Input("mesh_scale", default=1.0, min=0.01, max=10.0, step=0.01,
-                               tooltip="Half-size of the mesh after centring (the original's mesh_scale)."),
+                               tooltip="Radius of the mesh's bounding sphere after centring (the original's "
+                                       "mesh_scale)."),
                 io.String.Input("azimuths", default="-180, -135, -90, -45, 0, 45, 90, 135",
                                 tooltip="Camera azimuths in degrees (0 looks at the front)."),
                 io.Float.Input("elevation", default=0.0, min=-89.0, max=89.0, step=1.0),
                 io.Boolean.Input("top_views", default=True, tooltip="Add the original's two top cameras, 30° above the front and the back."),
-                io.Float.Input("distance", default=2.5, min=0.1, max=100.0, step=0.1, tooltip="Camera distance."),
-                io.Float.Input("fov", default=45.0, min=1.0, max=170.0, step=1.0,
+                io.Float.Input("distance", default=2.0, min=0.1, max=100.0, step=0.1,
+                               tooltip="Camera distance; the mesh fits a sphere of radius mesh_scale (the original: 2)."),
+                io.Float.Input("fov", default=60.0, min=1.0, max=170.0, step=1.0,
                                tooltip="Field of view in degrees (perspective)."),
                 io.Combo.Input("projection", options=["perspective", "orthographic"], default="perspective",
                                tooltip="Orthographic views show the mesh (normalised to mesh_scale) at a fixed "

@@ -60,8 +60,9 @@ def test_texturing_a_cube_writes_a_glb_with_one_textured_material(nodes, tiny_sd
 
 def test_shuffled_backgrounds_end_on_each_views_last_colour_in_vae_units(nodes, tiny_sd15, encode, models_dir,
                                                                          monkeypatch):
-    """The background colours are encoded once by the VAE and shown in the model's units while sampling: the
-    sampled views' background is exactly the VAE latent of the colour each view ended on."""
+    """The background colours are encoded once by the VAE and shown in the model's units where views are rendered
+    from the texture: exactly the VAE latent of the colour each view ended on. Synchronized sampling (mode 2)
+    keeps each view's own background, as the original's does."""
     import folder_paths
 
     model, _, vae = tiny_sd15
@@ -72,10 +73,13 @@ def test_shuffled_backgrounds_end_on_each_views_last_colour_in_vae_units(nodes, 
     assert space.vae_palette.shape == (14, 4)
     views = nodes.sampling.SamplerNode.execute(model, encode("a wooden cube"), encode(""), 0, 6, 5.0, "euler",
                                                "normal", 1.0, space, mode_option(nodes, 2), 1.0, 0).args[0]["samples"]
+    rendered = space.project(torch.zeros(4, *space.canonical_size))
     background = ~space.fragments.mask
-    for view, colour, empty in zip(views, space.background_colours, background):
+    for view, shown, colour, empty in zip(views, rendered, space.background_colours, background):
         expected = space.vae_palette[colour][:, None].expand(-1, int(empty.sum()))
-        torch.testing.assert_close(view[:, empty], expected, atol=1e-4, rtol=1e-4)
+        torch.testing.assert_close(shown[:, empty], model.model.process_latent_in(expected[None, :, :, None])[0, :, :, 0],
+                                   atol=1e-4, rtol=1e-4)
+        assert (view[:, empty] - expected).abs().max() > 0.1, "mode 2 keeps the view's own background"
     assert set(space.background_colours.tolist()) <= {0, 1}, "black or white at the end"
     white = nodes.mesh.MeshNode.execute(**{**MESH, "background": "white", "vae": vae}).args[0]
     white.palette = space.vae_palette
@@ -150,25 +154,27 @@ def test_turntable_saves_an_animation(nodes, space, tmp_path, monkeypatch):
     out = nodes.mesh.TurntableNode.execute(texture, space, 6, 32, 20.0, 12.0, "gif", "turntable/cube")
     frames, saved = out.args[0], out.ui.as_dict()
     assert frames.shape == (6, 32, 32, 3) and saved["animated"] == (True,)
-    assert (frames[0] - frames[3]).abs().mean() > 0.05, "the mesh turns"
+    shown = (frames[0] != 1).any(-1) | (frames[3] != 1).any(-1)  # the background is white
+    assert (frames[0] - frames[3]).abs()[shown].mean() > 0.1, "the mesh turns"
     assert (tmp_path / saved["images"][0]["subfolder"] / saved["images"][0]["filename"]).stat().st_size > 0
 
 
 def test_editing_a_texture_starts_from_it(nodes, tiny_sd15, encode, space):
-    """SDEdit: encode the texture into views, denoise a little with a new prompt, and land near the start."""
+    """SDEdit: encode the texture into views and denoise with a new prompt; the original's --sdedit_timestep 0.2
+    (denoise 0.8, the editing workflow's) moves the texture further than denoise 0.2 and less than 1.0. Measured
+    on the latent texture: the random-weight VAE saturates decoded images."""
     model, _, vae = tiny_sd15
     texture = nodes.decode.DecodeNode.execute(vae, {"samples": space.project(torch.randn(4, 16, 16))}, space).args[0]
     assert (nodes.mesh.own_texture(None, 8) == 0.5).all(), "grey when the mesh has no texture"
     start = nodes.decode.EncodeNode.execute(vae, texture, space).args[0]
     assert start["samples"].shape == (6, 4, 8, 8)
 
-    def edit(denoise):
+    def moved(denoise):
         views = nodes.sampling.SamplerNode.execute(model, encode("a chinese style lantern"), encode(""), 0, 5, 5.0,
                                                    "euler", "normal", denoise, space, mode_option(nodes, 2), 1.0, 0,
-                                                   latent_image=start).args[0]
-        return nodes.decode.DecodeNode.execute(vae, views, space).args[0]
+                                                   latent_image=start).args[0]["samples"]
+        return (space.unproject(views)[0] - space.unproject(start["samples"])[0]).abs().mean()
 
-    light, heavy = edit(0.2), edit(1.0)
-    assert (light - texture).abs().mean() < (heavy - texture).abs().mean()
+    assert moved(0.2) < moved(0.8) < moved(1.0)
     with pytest.raises(ValueError, match="resize it"):
         nodes.decode.EncodeNode.execute(vae, texture[:, :32], space)

@@ -130,7 +130,7 @@ def test_mesh_workflows_write_the_texture_a_glb_and_a_turntable(server, models_d
 
     file = "mesh_texture_editing" if name == "mesh_edit" else "mesh_texturing"
     workflow = apply_overrides(json.loads((WORKFLOWS / "api" / f"{file}.json").read_text()), [
-        TINY, "Mesh.mesh=cube.obj", "Mesh.distance=4", "Mesh.fov=40", "Mesh.view_size=64", "Mesh.latent_texture=16",
+        TINY, "Mesh.mesh=cube.obj", "Mesh.view_size=64", "Mesh.latent_texture=16",
         "Mesh.rgb_texture=64", "SyncTweedies Sampler.steps=2", "Turntable.frames=4", "Turntable.size=32",
         "Load ControlNet.control_net_name=tiny_controlnet.safetensors"])
     saved = asyncio.run(run_workflow(workflow, server.removeprefix("http://"), tmp_path, progress=False,

@@ -58,9 +58,10 @@ def test_obj_loading_triangulates_and_rejects_broken_meshes(tmp_path):
     (tmp_path / "quad.obj").write_text("v -1 -1 0\nv 1 -1 0\nv 1 1 0\nv -1 1 0\nvt 0 0\nvt 1 0\nvt 1 1\nvt 0 1\n"
                                        "f 1/1 2/2 3/3 4/4\n")
     mesh, texture = load_mesh(tmp_path / "quad.obj")
-    mesh = mesh.normalized(0.5)
-    assert len(mesh.faces) == 2 and texture is None and mesh.vertices.abs().max() == 0.5
-    torch.testing.assert_close(mesh.uvs[mesh.uv_faces], mesh.vertices[mesh.faces][..., :2] + 0.5)
+    assert len(mesh.faces) == 2 and texture is None
+    torch.testing.assert_close(mesh.uvs[mesh.uv_faces], (mesh.vertices[mesh.faces][..., :2] + 1) / 2)
+    small = Mesh(mesh.vertices + 3, mesh.faces, mesh.uvs, mesh.uv_faces).normalized(0.5)
+    torch.testing.assert_close(small.vertices.norm(dim=1), torch.full((4,), 0.5)), "the bounding sphere about the mean"
     same_surface(load_mesh(write_obj(cube(), tmp_path / "cube.obj"))[0], cube())
     (tmp_path / "points.obj").write_text("v 0 0 0\nv 1 0 0\n")
     with pytest.raises(ValueError, match="has no faces"):

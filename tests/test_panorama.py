@@ -109,8 +109,8 @@ def footprint_borders(space: Panorama) -> torch.Tensor:
     """``[H, W-1]`` bool: the set of views that see a pixel changes between it and its right neighbour."""
     height, width = space.canonical_size
     signature = torch.zeros(height * width, dtype=torch.long)
-    views = torch.div(space.backward_index[:, 0], space.view_size[0] ** 2, rounding_mode="floor")
-    signature.index_add_(0, space.backward_pixel, 1 << views)
+    views = torch.div(space.warp.taps[:, 0], space.view_size[0] ** 2, rounding_mode="floor")
+    signature.index_add_(0, space.warp.target, 1 << views)
     signature = signature.reshape(height, width)
     return signature[:, 1:] != signature[:, :-1]
 

@@ -260,7 +260,7 @@ def mesh_texturing(edit: bool = False) -> Graph:
     space = graph.add("SyncTweediesMesh", "Mesh",
                       {"mesh": "mesh.obj" if edit else "turtle.obj", "mesh_autouv": False, "mesh_scale": 1.0,
                        "azimuths": "-180, -135, -90, -45, 0, 45, 90, 135", "elevation": 0.0, "top_views": True,
-                       "distance": 2.5, "fov": 45.0, "projection": "perspective", "view_size": 768, "latent_texture": 1536, "rgb_texture": 1024,
+                       "distance": 2.0, "fov": 60.0, "projection": "perspective", "view_size": 768, "latent_texture": 1536, "rgb_texture": 1024,
                        "background": "shuffle", "shuffle_bg_change": 0.4, "shuffle_bg_end": 0.8},
                       {"vae": (checkpoint, 2, "VAE")},
                       outputs=[("space", "SYNCTWEEDIES_SPACE"), ("texture", "IMAGE")])

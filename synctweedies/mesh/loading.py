@@ -7,7 +7,6 @@ not hold (read through plyfile first, :func:`~synctweedies.ply.read_ply`).
 """
 from __future__ import annotations
 
-import base64
 import io
 from pathlib import Path
 

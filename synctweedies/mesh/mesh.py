@@ -26,9 +26,10 @@ class Mesh:
         return Mesh(self.vertices.to(device), self.faces.to(device), self.uvs.to(device), self.uv_faces.to(device))
 
     def normalized(self, scale: float = 1.0) -> Mesh:
-        """Centred on its bounding box and scaled so its longest half-extent is ``scale`` (``mesh_scale``)."""
-        low, high = self.vertices.min(0).values, self.vertices.max(0).values
-        half = (high - low).max() / 2
-        if half <= 0:
+        """Centred on the mean of its vertices and scaled so its farthest vertex is ``scale`` (``mesh_scale``) away:
+        the original's bounding sphere, which a 60° view from distance 2 just frames."""
+        centre = self.vertices.mean(0)
+        radius = (self.vertices - centre).norm(dim=1).max()
+        if radius <= 0:
             raise ValueError("The mesh has no extent (all vertices coincide).")
-        return Mesh((self.vertices - (low + high) / 2) * (scale / half), self.faces, self.uvs, self.uv_faces)
+        return Mesh((self.vertices - centre) * (scale / radius), self.faces, self.uvs, self.uv_faces)

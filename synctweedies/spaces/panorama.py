@@ -12,6 +12,7 @@ from ..progress import steps
 from .base import CanonicalSpace
 from .fill import nearest_seen
 from .taps import bilinear_taps, gather_taps, unit_variance
+from .warp import BackwardWarp
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ class Panorama(CanonicalSpace):
         lon = ((torch.arange(width, dtype=torch.float64) + 0.5) / width - 0.5) * 2 * math.pi
         lat, lon = torch.meshgrid(lat, lon, indexing="ij")
         world = torch.stack([lat.cos() * lon.sin(), lat.sin(), lat.cos() * lon.cos()], -1).reshape(-1, 3)
-        pixels, taps, weights, feathers = [], [], [], []
+        parts = []
         for view, rotation in steps(list(enumerate(self.rotations))):
             camera = world @ rotation
             ahead = camera[:, 2] > 1e-6
@@ -149,25 +150,19 @@ class Panorama(CanonicalSpace):
             v = -camera[:, 1] / camera[:, 2].clamp_min(1e-6) * focal + size / 2 - 0.5
             inside = ahead & (u >= -0.5) & (u <= size - 0.5) & (v >= -0.5) & (v <= size - 0.5)
             index, weight = bilinear_taps(u[inside], v[inside], size, size, wrap=False)
-            pixels.append(inside.nonzero()[:, 0])
-            taps.append(index + view * size * size)
-            weights.append(weight)
-            feathers.append(_feather(u[inside], size) * _feather(v[inside], size) if self.feather
-                            else torch.ones(int(inside.sum()), dtype=torch.float64))
-        self.backward_pixel = torch.cat(pixels)
-        self.backward_index = torch.cat(taps)
-        self.backward_weight = torch.cat(weights)
-        self.backward_feather = torch.cat(feathers).float()
-        seen = torch.zeros(height * width, dtype=torch.bool)
-        seen[self.backward_pixel] = True
-        self.seen = seen.reshape(height, width)
+            feather = _feather(u[inside], size) * _feather(v[inside], size) if self.feather \
+                else torch.ones(int(inside.sum()), dtype=torch.float64)
+            parts.append(BackwardWarp(inside.nonzero()[:, 0], index + view * size * size, weight, feather.float(),
+                                      (height, width)))
+        self.warp = BackwardWarp.join(parts)
+        self.seen = self.warp.seen()
         self.fill_index = nearest_seen(self.seen)
 
-    def _buffers(self, device: torch.device) -> tuple[Tensor, ...]:
+    def _buffers(self, device: torch.device) -> tuple[Tensor, Tensor, BackwardWarp, Tensor]:
+        """(forward index, forward weight, the backward warp, the fill index), on ``device``, copied once."""
         if device not in self._on_device:
-            self._on_device[device] = tuple(t.to(device) for t in (
-                self.forward_index, self.forward_weight, self.backward_pixel,
-                self.backward_index.flatten(), self.backward_weight, self.fill_index.flatten(), self.backward_feather))
+            self._on_device[device] = (self.forward_index.to(device), self.forward_weight.to(device),
+                                       self.warp.to(device), self.fill_index.flatten().to(device))
         return self._on_device[device]
 
     def project(self, canonical: Tensor) -> Tensor:
@@ -175,19 +170,9 @@ class Panorama(CanonicalSpace):
         return gather_taps(canonical, index, weight)
 
     def unproject(self, views: Tensor, weights: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        _, _, pixel, index, tap_weight, fill, feather = self._buffers(views.device)
-        c = views.shape[1]
-        height, width = self.canonical_size
-        flat = views.float().transpose(0, 1).reshape(c, -1)
-        values = (flat[:, index].reshape(c, -1, 4) * tap_weight).sum(-1)
-        if weights is None:
-            view_weight = feather.clone()
-        else:
-            view_weight = feather * (weights.float().reshape(-1)[index].reshape(-1, 4) * tap_weight).sum(-1)
-        total = torch.zeros(c, height * width, device=views.device).index_add_(1, pixel, values * view_weight)
-        coverage = torch.zeros(height * width, device=views.device).index_add_(0, pixel, view_weight)
-        canonical = (total / coverage.clamp_min(1e-12))[:, fill]
-        return canonical.reshape(c, height, width).to(views.dtype), coverage.reshape(1, height, width)
+        *_, warp, fill = self._buffers(views.device)
+        canonical, coverage = warp.unproject(views, view_weights=weights)
+        return canonical.flatten(1)[:, fill].reshape(canonical.shape), coverage
 
     def initial_noise(self, channels: int, generator: torch.Generator | None = None,
                       dtype: torch.dtype = torch.float32) -> Tensor:
