@@ -10,11 +10,11 @@ from comfy_api.v0_0_2 import io
 
 from ..synctweedies.gaussians import (GaussianColours, blender_cameras, colmap_cameras, load_gaussians,
                                       orbit_view_cameras, render, save_gaussians)
+from ..synctweedies.depth import view_depth_hints
 from ..synctweedies.gaussians.space import COLOUR_ASSIGN
 from .animation import save_animation, turntable_inputs
 from .canvas import to_latent
 from .files import input_files, input_path, output_file, saved_files_ui
-from .mesh import depth_hints
 from .types import CATEGORY, LATENT_SCALE, SyncSpace
 from .validation import file_problem, option_problem
 
@@ -106,7 +106,7 @@ class GaussiansNode(io.ComfyNode):
                                 color_assign_method, antialiased, pixel_background=rgb, zt_init=zt_init,
                                 rgb_domain=canonical_domain == "rgb", final_iterations=final_iterations)
         rendered = space.scaled(LATENT_SCALE).render(torch.zeros(len(gaussians), 1, device=device), depth=True)
-        depth = depth_hints(rendered.depth[:, 0].cpu(), rendered.alpha[:, 0].cpu() > 0.5)
+        depth = view_depth_hints(rendered.depth[:, 0].cpu(), rendered.alpha[:, 0].cpu() > 0.01, per_view=False)
         return io.NodeOutput(space, depth[..., None].expand(-1, -1, -1, 3).contiguous())
 
 

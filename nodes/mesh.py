@@ -10,6 +10,7 @@ from comfy_api.v0_0_2 import io
 from PIL import Image
 
 from ..synctweedies.mesh import MESH_SUFFIXES, MeshTexture, load_mesh, orbit_cameras, turntable, write_glb, write_obj
+from ..synctweedies.depth import view_depth_hints
 from ..synctweedies.mesh.background import BackgroundSchedule, colour_images
 from .animation import save_animation, turntable_inputs
 from .canvas import to_latent
@@ -142,18 +143,6 @@ def own_texture(image: Image.Image | None, size: int) -> torch.Tensor:
     return torch.from_numpy(pixels / 255)[None]
 
 
-def depth_hints(depth: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Per-view inverse ``depth`` ``[N, S, S]`` scaled to [0, 1] per view where ``mask`` (near is bright,
-    elsewhere black), ``[N, S, S]``."""
-    inverse = torch.where(mask, 1 / depth.clamp_min(1e-6), torch.zeros_like(depth))
-    flat = inverse.flatten(1)
-    seen = mask.flatten(1)
-    low = torch.where(seen, flat, torch.full_like(flat, float("inf"))).min(1).values[:, None, None]
-    high = flat.max(1).values[:, None, None]
-    hint = (inverse - low) / (high - low).clamp_min(1e-3 * high) * 0.8 + 0.2
-    return torch.where(mask, hint, torch.zeros_like(hint))
-
-
 def normal_hints(fragments, cameras) -> torch.Tensor:
     """Per-view normals in camera space as colours (x right → red, y up → green, towards the camera → blue),
     background black, ``[N, S, S, 3]``."""
@@ -179,7 +168,7 @@ class MeshHintsNode(io.ComfyNode):
     def execute(cls, space) -> io.NodeOutput:
         require_mesh(space, "Depth and normal views")
         pixels = space.scaled(LATENT_SCALE)
-        depth = depth_hints(pixels.fragments.depth, pixels.fragments.mask)[..., None]
+        depth = view_depth_hints(pixels.fragments.depth, pixels.fragments.mask)[..., None]
         depth = depth.expand(-1, -1, -1, 3).contiguous()
         return io.NodeOutput(depth, normal_hints(pixels.fragments, pixels.cameras))
 

@@ -100,3 +100,23 @@ def depth_hint(depth: Tensor) -> Tensor:
     inverse = torch.where(valid, 1 / depth.clamp_min(1e-6), torch.zeros_like(depth))
     low, high = inverse[valid].min(), inverse[valid].max()
     return torch.where(valid, (inverse - low) / (high - low).clamp_min(1e-12), torch.zeros_like(depth))
+
+
+def view_depth_hints(depth: Tensor, mask: Tensor, per_view: bool = True, blur: int = 5) -> Tensor:
+    """The original's ControlNet depth hints of rendered views: inverse depth ``[N, S, S]`` scaled to [0, 1] where
+    ``mask`` shows the object (nearest 1, farthest 0; the background 0), per view (meshes) or over all views
+    together (Gaussians, ``per_view=False``), then a Gaussian blur of ``blur`` px, sigma ``blur // 3 + 1``. Where
+    the depths span less than 0.1 % (a flat side seen straight on), the object is all nearest (1)."""
+    from kornia.filters import gaussian_blur2d
+
+    inverse = torch.where(mask, 1 / depth.clamp_min(1e-6), torch.zeros_like(depth))
+    dims = (1, 2) if per_view else (0, 1, 2)
+    high = inverse.amax(dims, keepdim=True)
+    low = torch.where(mask, inverse, torch.full_like(inverse, float("inf"))).amin(dims, keepdim=True)
+    span = high - low
+    hint = torch.where(span > 1e-3 * high, (inverse - low) / span.clamp_min(1e-12), torch.ones_like(inverse))
+    hint = hint.clamp(0, 1) * mask
+    if blur <= 1:
+        return hint
+    sigma = float(blur // 3 + 1)
+    return gaussian_blur2d(hint[:, None], (blur, blur), (sigma, sigma), border_type="reflect")[:, 0]

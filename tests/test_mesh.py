@@ -326,3 +326,18 @@ def test_pytorch3d_and_the_torch_backend_agree():
         both = same & ours.mask
         for name in ("barycentric", "uv", "depth", "normal", "cosine"):
             torch.testing.assert_close(getattr(ours, name)[both], getattr(theirs, name)[both], atol=1e-4, rtol=1e-4)
+
+
+def test_depth_hints_span_nearest_to_farthest_per_view_or_over_all_views():
+    from synctweedies.depth import view_depth_hints
+
+    position = torch.tensor([[3.0, 3.0, 3.0], [6.0, 6.0, 6.0]])
+    fragments = rasterize(cube(), Cameras(torch.stack([look_at(p) for p in position]), position, fov=50.0), 33)
+    sharp = view_depth_hints(fragments.depth, fragments.mask, blur=1)
+    for hint, mask in zip(sharp, fragments.mask):
+        assert hint[16, 16] == hint.max() == 1, "the corner (1, 1, 1) points at the camera"
+        assert hint[mask].min() == 0 and (hint[~mask] == 0).all(), "the farthest point is as dark as the background"
+    together = view_depth_hints(fragments.depth, fragments.mask, per_view=False, blur=1)
+    assert together[0].max() == 1 and together[1].max() < 0.5, "over all views, the farther camera sees darker"
+    blurred = view_depth_hints(fragments.depth, fragments.mask)
+    assert blurred.max() < 1 and (blurred[:, :3] == 0).all(), "a 5 px blur softens the edges, not the far corners"

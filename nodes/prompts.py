@@ -1,0 +1,48 @@
+"""Per-view prompts for meshes: the prompt with the direction each camera sees (the original's directional
+prompts), encoded once per distinct text and handed to the sampler as one prompt per view."""
+from __future__ import annotations
+
+from comfy_api.v0_0_2 import io
+
+from ..synctweedies.mesh.directions import camera_angles, negative_direction, view_direction, with_direction
+from .guider import merge_view_conditionings
+from .mesh import require_mesh
+from .types import CATEGORY, SyncSpace
+
+NEGATIVE = "oversmoothed, blurry, depth of field, out of focus, low quality, bloom, glowing effect."
+"""The original's negative prompt for meshes."""
+
+
+def encode_per_view(clip, texts: list[str]) -> list:
+    """One CONDITIONING per view for ``texts``, each distinct text encoded once, merged for the sampler."""
+    encoded = {text: clip.encode_from_tokens_scheduled(clip.tokenize(text)) for text in dict.fromkeys(texts)}
+    return merge_view_conditionings([encoded[text] for text in texts])
+
+
+class MeshViewPromptsNode(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="SyncTweediesMeshViewPrompts",
+            display_name="SyncTweedies Mesh View Prompts",
+            category=CATEGORY,
+            description="Encodes the prompt once per view with the side that view sees (', front view.', "
+                        "', side view.', ', back view.', ', top view.'), and the negative with ', front view.' "
+                        "on every view but the front ones, as the original does against many-faced results.",
+            inputs=[io.Clip.Input("clip"),
+                    SyncSpace.Input("space", tooltip="The space from 'SyncTweedies Mesh Texture'."),
+                    io.String.Input("text", multiline=True, dynamic_prompts=True,
+                                    default="Best quality, extremely detailed A hand carved wood turtle",
+                                    tooltip="What the texture shows; each view gets its direction appended."),
+                    io.String.Input("negative", multiline=True, dynamic_prompts=True, default=NEGATIVE)],
+            outputs=[io.Conditioning.Output(display_name="positive", tooltip="One prompt per view."),
+                     io.Conditioning.Output(display_name="negative", tooltip="One negative prompt per view.")],
+        )
+
+    @classmethod
+    def execute(cls, clip, space, text: str, negative: str) -> io.NodeOutput:
+        require_mesh(space, "View prompts")
+        angles = camera_angles(space.cameras.positions)
+        positive = [with_direction(text, view_direction(*angle)) for angle in angles]
+        negatives = [with_direction(negative, negative_direction(azimuth)) for _, azimuth in angles]
+        return io.NodeOutput(encode_per_view(clip, positive), encode_per_view(clip, negatives))
