@@ -5,6 +5,7 @@ import comfy.utils
 from ..synctweedies import progress
 from .anagram import AnagramAnimationNode, AnagramViewsNode
 from .canvas import EmptyLatentNode, WideCanvasNode
+from .control import ControlNetRampNode
 from .decode import DecodeNode, EncodeNode
 from .gaussians import GaussiansNode, GaussiansTurntableNode, SaveGaussiansNode
 from .mesh import MeshHintsNode, MeshNode, SaveTexturedMeshNode, TurntableNode
@@ -16,7 +17,7 @@ from .sampling import GuiderNode, SamplerNode
 NODES = [WideCanvasNode, AnagramViewsNode, PanoramaNode, PanoramaDepthNode, MeshNode, MeshHintsNode,
          MeshViewPromptsNode, EmptyLatentNode, NoiseNode, GuiderNode, SamplerNode, DecodeNode, EncodeNode,
          AnagramAnimationNode, SavePanoramaNode, SaveTexturedMeshNode, TurntableNode, GaussiansNode, SaveGaussiansNode,
-         GaussiansTurntableNode]
+         GaussiansTurntableNode, ControlNetRampNode]
 
 progress.install(comfy.model_management.throw_exception_if_processing_interrupted,
                  lambda done, total: comfy.utils.ProgressBar(total).update_absolute(done, total))

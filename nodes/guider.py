@@ -8,9 +8,14 @@ from functools import partial
 import comfy.model_management
 import comfy.samplers
 import torch
+from comfy.ldm.modules.attention import optimized_attention
 from torch import Tensor
 
 from ..synctweedies import CanonicalSpace, PixelSynchronizedSpace, SyncMode, Synchronizer, sample_synchronized
+from ..synctweedies.attention import cross_view_attention, neighbour_table
+
+RAMP = "synctweedies_strength_ramp"
+"""The attribute of a ControlNet that carries its :class:`~synctweedies.control.StrengthRamp`."""
 
 
 def merge_view_conditionings(per_view: list[list]) -> list:
@@ -45,17 +50,22 @@ def slice_views(conds: list[dict] | None, views: Tensor, num_views: int) -> list
     return sliced
 
 
-def per_view_controls(conds: list[dict] | None, num_views: int) -> list:
-    """The ControlNets in ``conds`` (and their chains) whose hint images are one per view."""
+def controls_in(conds: list[dict] | None) -> list:
+    """Every ControlNet in ``conds``, chains included, once each."""
     found = {}
     for cond in conds or []:
         control = cond.get("control")
         while control is not None:
-            hint = getattr(control, "cond_hint_original", None)
-            if torch.is_tensor(hint) and hint.shape[0] == num_views and num_views > 1:
-                found[id(control)] = control
+            found[id(control)] = control
             control = getattr(control, "previous_controlnet", None)
     return list(found.values())
+
+
+def per_view_controls(conds: list[dict] | None, num_views: int) -> list:
+    """The ControlNets in ``conds`` (and their chains) whose hint images are one per view."""
+    return [control for control in controls_in(conds) if num_views > 1
+            and torch.is_tensor(getattr(control, "cond_hint_original", None))
+            and control.cond_hint_original.shape[0] == num_views]
 
 
 @contextmanager
@@ -71,31 +81,41 @@ def control_hints_of(controls: list, views: Tensor):
             control.cond_hint_original, control.cond_hint = hint, None
 
 
-class ReferenceAttention:
-    """An ``attn1_patch``: every view's self-attention also attends to the reference view's tokens.
+class CrossViewAttention:
+    """An ``attn1`` replacement running :func:`~synctweedies.attention.cross_view_attention` on the views of a
+    model call (chunks of ``len(neighbours)`` views: the CFG halves)."""
 
-    The model's batch is chunks (cond, uncond) of ``views`` views each, the reference view at ``reference``
-    in every chunk. Keys and values become ``[own tokens, reference tokens]`` (one softmax over both).
-    """
+    def __init__(self, neighbours: list[list[int]], reference: int | None, reference_weight: float):
+        self.table, self.reference, self.reference_weight = neighbour_table(neighbours), reference, reference_weight
 
-    def __init__(self, views: int, reference: int):
-        self.views, self.reference = views, reference
-
-    def __call__(self, n: Tensor, context: Tensor, value: Tensor, extra_options: dict) -> tuple[Tensor, Tensor, Tensor]:
-        batch, tokens, channels = n.shape
-        if batch % self.views or context.shape[1] != tokens:
-            return n, context, value
-        reference = n.reshape(-1, self.views, tokens, channels)[:, self.reference]
-        reference = reference.repeat_interleave(self.views, 0)
-        return n, torch.cat([context, reference], 1), torch.cat([value, reference], 1)
+    def __call__(self, q: Tensor, k: Tensor, v: Tensor, extra_options: dict) -> Tensor:
+        heads = extra_options["n_heads"]
+        if q.shape[0] % len(self.table[0]) or k.shape[1] != q.shape[1]:
+            return optimized_attention(q, k, v, heads)
+        return cross_view_attention(q, k, v, heads, self.table, self.reference, self.reference_weight)
 
 
-def with_attention_patch(model_options: dict, patch) -> dict:
-    """A copy of ``model_options`` with ``patch`` added to its ``attn1_patch`` list."""
+def self_attention_blocks(model_patcher) -> list[tuple[str, int, int]]:
+    """The (block, number, transformer index) of every self-attention of a UNet, as the host names them for
+    ``attn1`` replacements; a ValueError for other models."""
+    unet = model_patcher.get_model_object("diffusion_model")
+    if not all(hasattr(unet, name) for name in ("input_blocks", "middle_block", "output_blocks")):
+        raise ValueError("Cross-view attention (ref_attention_end, neighbour_attention) needs a UNet model (SD1.x, "
+                         "SD2.x, SDXL); set ref_attention_end to 0 and turn neighbour_attention off for this model.")
+    keys = []
+    for name, blocks in (("input", unet.input_blocks), ("middle", [unet.middle_block]), ("output", unet.output_blocks)):
+        for number, block in enumerate(blocks):
+            for layer in block:
+                keys += [(name, number, index) for index in range(len(getattr(layer, "transformer_blocks", [])))]
+    return keys
+
+
+def with_attention(model_options: dict, blocks: list[tuple[str, int, int]], attention: CrossViewAttention) -> dict:
+    """A copy of ``model_options`` whose ``attn1`` at every one of ``blocks`` is ``attention``."""
     options = model_options.copy()
     transformer = options["transformer_options"] = options.get("transformer_options", {}).copy()
-    patches = transformer["patches"] = transformer.get("patches", {}).copy()
-    patches["attn1_patch"] = patches.get("attn1_patch", []) + [patch]
+    replace = transformer["patches_replace"] = transformer.get("patches_replace", {}).copy()
+    replace["attn1"] = {**replace.get("attn1", {}), **{key: attention for key in blocks}}
     return options
 
 
@@ -105,12 +125,15 @@ class SyncTweediesGuider(comfy.samplers.CFGGuider):
     The LATENT it samples is the views ``[N, C, h, w]``. Views run through the model in batches of
     ``views_per_batch`` (0: as many as free memory allows). With a ``vae``, x0 is averaged in pixel
     space: each synchronized step decodes the views' x0 in one batch and encodes the average back.
-    For the first ``ref_attention_end`` of the steps, every view's self-attention also attends to the
-    space's reference view (the original's cross-view attention; UNet models), in every sub-batch.
+    Cross-view attention (UNet models; :mod:`synctweedies.attention`): for the first ``ref_attention_end`` of
+    the steps every view's self-attention also attends to the space's reference view, which joins every
+    sub-batch; with ``neighbour_attention`` every view attends to its neighbour views at every step (the
+    original's always-on attention), which puts all views in each model call.
     """
 
     def __init__(self, model_patcher, space: CanonicalSpace, mode: SyncMode | int = SyncMode.TWEEDIE,
-                 sync_end: float = 1.0, views_per_batch: int = 0, vae=None, ref_attention_end: float = 0.0):
+                 sync_end: float = 1.0, views_per_batch: int = 0, vae=None, ref_attention_end: float = 0.0,
+                 neighbour_attention: bool = False):
         super().__init__(model_patcher)
         self.space = space
         self.mode = SyncMode(mode)
@@ -118,6 +141,7 @@ class SyncTweediesGuider(comfy.samplers.CFGGuider):
         self.views_per_batch = views_per_batch
         self.vae = vae
         self.ref_attention_end = ref_attention_end
+        self.neighbour_attention = neighbour_attention
         self.synchronizer = Synchronizer(space, SyncMode.NONE)
         self.schedule = torch.zeros(1)
         self.step = 0
@@ -178,16 +202,31 @@ class SyncTweediesGuider(comfy.samplers.CFGGuider):
         """The synchronized x0 for the sampler's state ``x`` (the host's samplers take x0)."""
         self.step = int((self.schedule > timestep.max().cpu() * (1 + 1e-5)).sum())
         self.synchronizer.space.begin_step(self.step, len(self.schedule) - 1)
+        self.ramp_control_strengths()
         views = partial(self.denoise_views, model_options=model_options, seed=seed)
         return self.synchronizer.denoise(views, x, timestep)
+
+    def ramp_control_strengths(self) -> None:
+        """Give each ControlNet applied by 'SyncTweedies ControlNet Ramp' its strength for this step, from the
+        previous step's timestep (the original's schedule)."""
+        previous = None
+        if self.step > 0:
+            sampling = self.model_patcher.get_model_object("model_sampling")
+            previous = float(sampling.timestep(self.schedule[self.step - 1 : self.step]).item())
+        for control in controls_in(self.conds.get("positive", []) + self.conds.get("negative", [])):
+            ramp = getattr(control, RAMP, None)
+            if ramp is not None:
+                control.strength = ramp.strength(self.step, previous)
 
     def denoise_views(self, views: Tensor, sigma: Tensor, model_options: dict, seed) -> Tensor:
         """CFG x0 of every view, ``[N, C, h, w]``, in as few model calls as memory allows."""
         n = views.shape[0]
         timestep = sigma.reshape(1).expand(n)
-        batch = self.views_per_batch or self.auto_views_per_batch(views)
         reference = self.space.reference_view \
             if n > 1 and self.step < self.ref_attention_end * (len(self.schedule) - 1) else None
+        neighbours = self.space.attention_neighbours if self.neighbour_attention and n > 1 else None
+        blocks = self_attention_blocks(self.model_patcher) if reference is not None or neighbours else []
+        batch = n if neighbours else self.views_per_batch or self.auto_views_per_batch(views)
         controls = per_view_controls(self.conds.get("positive", []) + self.conds.get("negative", []), n) \
             if batch < n or reference is not None else []
         out = []
@@ -195,11 +234,13 @@ class SyncTweediesGuider(comfy.samplers.CFGGuider):
             comfy.model_management.throw_exception_if_processing_interrupted()
             part = torch.arange(start, min(n, start + batch))
             options, extra = model_options, 0
-            if reference is not None:  # the reference view joins every sub-batch; its extra output is dropped
-                extra = int(not (part == reference).any())
-                part = torch.cat([torch.full((extra,), reference), part])
-                position = int((part == reference).nonzero()[0])
-                options = with_attention_patch(model_options, ReferenceAttention(len(part), position))
+            if blocks:  # the reference view joins every sub-batch; its extra output is dropped
+                extra = int(reference is not None and not (part == reference).any())
+                part = torch.cat([torch.full((extra,), reference or 0), part])
+                position = None if reference is None else int((part == reference).nonzero()[0])
+                attention = CrossViewAttention(neighbours or [[i] for i in range(len(part))], position,
+                                               float(reference is not None))
+                options = with_attention(model_options, blocks, attention)
             positive = slice_views(self.conds.get("positive"), part, n)
             negative = slice_views(self.conds.get("negative"), part, n)
             with control_hints_of(controls, part):

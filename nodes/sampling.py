@@ -39,6 +39,10 @@ def sync_inputs() -> list[io.Input]:
                        tooltip="Fraction of the steps in which every view's self-attention also attends to a "
                                "reference view (the original's cross-view attention; UNet models). Higher "
                                "harmonises views more, lower keeps more detail; 0 turns it off."),
+        io.Boolean.Input("neighbour_attention", default=False,
+                         tooltip="Every view's self-attention also attends to its neighbour views at every step "
+                                 "(the original's, always on there; UNet models). All views then run in each "
+                                 "model call."),
     ]
 
 
@@ -49,9 +53,11 @@ def vae_input() -> io.Input:
 
 
 def make_guider(model, positive, negative, cfg: float, space, mode: str, sync_end: float,
-                views_per_batch: int, ref_attention_end: float = 0.0, vae=None) -> SyncTweediesGuider:
+                views_per_batch: int, ref_attention_end: float = 0.0, vae=None,
+                neighbour_attention: bool = False) -> SyncTweediesGuider:
     palette_in_model_units(space, model)
-    guider = SyncTweediesGuider(model, space, parse_mode(mode), sync_end, views_per_batch, vae, ref_attention_end)
+    guider = SyncTweediesGuider(model, space, parse_mode(mode), sync_end, views_per_batch, vae, ref_attention_end,
+                                neighbour_attention)
     guider.set_conds(positive, negative)
     guider.set_cfg(cfg)
     return guider
@@ -84,9 +90,9 @@ class GuiderNode(io.ComfyNode):
 
     @classmethod
     def execute(cls, model, positive, negative, cfg, space, mode, sync_end, views_per_batch, ref_attention_end=0.0,
-                vae=None) -> io.NodeOutput:
+                vae=None, neighbour_attention=False) -> io.NodeOutput:
         return io.NodeOutput(make_guider(model, positive, negative, cfg, space, mode, sync_end, views_per_batch,
-                                         ref_attention_end, vae))
+                                         ref_attention_end, vae, neighbour_attention))
 
 
 class SamplerNode(io.ComfyNode):
@@ -126,9 +132,10 @@ class SamplerNode(io.ComfyNode):
 
     @classmethod
     def execute(cls, model, positive, negative, seed, steps, cfg, sampler_name, scheduler, denoise, space, mode,
-                sync_end, views_per_batch, ref_attention_end=0.0, latent_image=None, vae=None) -> io.NodeOutput:
+                sync_end, views_per_batch, ref_attention_end=0.0, latent_image=None, vae=None,
+                neighbour_attention=False) -> io.NodeOutput:
         guider = make_guider(model, positive, negative, cfg, space, mode, sync_end, views_per_batch,
-                             ref_attention_end, vae)
+                             ref_attention_end, vae, neighbour_attention)
         if latent_image is None:
             latent = {"samples": torch.zeros(space.num_views, 4, *space.view_size)}
         else:

@@ -1,25 +1,28 @@
-"""Cross-view attention (the original's ref_attention_end) inside the real host, with a random-weight SD1.5."""
+"""Cross-view attention (the original's reference and neighbour attention) inside the real host, with a
+random-weight SD1.5."""
 import torch
 
 from synctweedies import AnagramSpace
 from test_host_nodes import mode_option
 
 
-def sample(nodes, model, space, positive, negative, ref_attention_end, views_per_batch=0, mode=0, steps=3):
+def sample(nodes, model, space, positive, negative, ref_attention_end, views_per_batch=0, mode=0, steps=3,
+           neighbours=False):
     return nodes.sampling.SamplerNode.execute(model, positive, negative, 7, steps, 5.0, "euler", "normal", 1.0, space,
-                                              mode_option(nodes, mode), 1.0, views_per_batch,
-                                              ref_attention_end).args[0]["samples"]
+                                              mode_option(nodes, mode), 1.0, views_per_batch, ref_attention_end,
+                                              neighbour_attention=neighbours).args[0]["samples"]
 
 
-def test_attending_to_an_identical_reference_view_changes_nothing(nodes, tiny_sd15, encode):
-    """Keys and values repeated from an identical view leave softmax attention as it was (up to float
-    rounding, ~1e-3 here, vs ~1 when the views differ): the patch adds the reference view's tokens, nothing else."""
+def test_attending_to_identical_views_changes_nothing(nodes, tiny_sd15, encode):
+    """Attention to identical views, averaged or in one softmax, is attention to the view itself (up to float
+    rounding, ~1e-3 here, vs ~1 when the views differ)."""
     model, _, _ = tiny_sd15
-    space = AnagramSpace(["identity", "identity"], 8)
+    space = AnagramSpace(["identity", "identity", "identity"], 8)
     positive, negative = encode("a photo of a cat"), encode("")
     plain = sample(nodes, model, space, positive, negative, 0.0)
-    attended = sample(nodes, model, space, positive, negative, 1.0)
-    torch.testing.assert_close(attended, plain, atol=5e-3, rtol=2e-3)
+    for reference, neighbours in ((1.0, False), (0.0, True), (1.0, True)):
+        attended = sample(nodes, model, space, positive, negative, reference, neighbours=neighbours)
+        torch.testing.assert_close(attended, plain, atol=5e-3, rtol=2e-3)
 
 
 def test_views_attend_to_the_reference_view_for_the_first_part_of_the_schedule(nodes, tiny_sd15, encode):
@@ -30,15 +33,35 @@ def test_views_attend_to_the_reference_view_for_the_first_part_of_the_schedule(n
 
     def spy(apply_model, args):
         options = args["c"].get("transformer_options", {})
-        patches.append(len(options.get("patches", {}).get("attn1_patch", [])))
+        patches.append(len(options.get("patches_replace", {}).get("attn1", {})))
         return apply_model(args["input"], args["timestep"], **args["c"])
 
     spied = model.clone()
     spied.set_model_unet_function_wrapper(spy)
     plain = sample(nodes, model, space, positive, negative, 0.0, steps=4)
     attended = sample(nodes, spied, space, positive, negative, 0.5, steps=4)
-    assert patches == [1, 1, 0, 0], "patched for the first half of the steps only"
+    assert patches[2:] == [0, 0] and patches[0] == patches[1] > 0, "every self-attention, for the first half only"
     assert (attended - plain).abs().max() > 0.1, "different views change each other's attention"
     one_at_a_time = sample(nodes, model, space, positive, negative, 0.5, views_per_batch=1, steps=4)
     torch.testing.assert_close(one_at_a_time, attended, atol=5e-3, rtol=2e-3)
     assert space.reference_view == 1
+
+
+def test_neighbour_attention_mixes_views_and_runs_them_all_in_one_call(nodes, tiny_sd15, encode):
+    model, _, _ = tiny_sd15
+    space = AnagramSpace(["identity", "rotate_cw", "flip", "rotate_ccw"], 8)
+    positive, negative = encode("a photo of a cat"), encode("")
+    batches = []
+
+    def spy(apply_model, args):
+        batches.append(args["input"].shape[0])
+        return apply_model(args["input"], args["timestep"], **args["c"])
+
+    spied = model.clone()
+    spied.set_model_unet_function_wrapper(spy)
+    plain = sample(nodes, model, space, positive, negative, 0.0)
+    attended = sample(nodes, spied, space, positive, negative, 0.0, views_per_batch=1, neighbours=True)
+    assert set(batches) == {8}, "all four views (both CFG halves) in each call, whatever views_per_batch"
+    assert (attended - plain).abs().max() > 0.1, "views attend to their neighbours"
+    both = sample(nodes, model, space, positive, negative, 0.5, neighbours=True)
+    assert (both - attended).abs().max() > 0.1, "and to the reference view early on"

@@ -114,3 +114,36 @@ def test_bad_depth_input_is_named(nodes, panorama, tmp_path, monkeypatch):
     wide = nodes.canvas.WideCanvasNode.execute(width=128, height=64, window=64, stride=32, wrap=False).args[0]
     with pytest.raises(ValueError, match="need the space from 'SyncTweedies 360° Panorama'"):
         nodes.panorama.PanoramaDepthNode.execute("square.npy", wide)
+
+
+def test_a_ramped_controlnet_follows_the_originals_strength_schedule(nodes, tiny_sd15, prompts, panorama, models_dir,
+                                                                     monkeypatch):
+    import comfy.controlnet
+    import folder_paths
+
+    from synctweedies.control import StrengthRamp
+
+    model, _, _ = tiny_sd15
+    monkeypatch.setattr(folder_paths, "input_directory", str(models_dir / "input"))
+    hints, _ = nodes.panorama.PanoramaDepthNode.execute("room_depth.dpt", panorama).args
+    control = comfy.controlnet.load_controlnet(str(models_dir / "models" / "controlnet" / "tiny_controlnet.safetensors"))
+    positive, negative = nodes.control.ControlNetRampNode.execute(*prompts, control, hints, 0.7, 0.9, 0.0,
+                                                                  0.99).args
+    ramped = positive[0][1]["control"]
+    assert ramped is negative[0][1]["control"] and vars(getattr(ramped, nodes.guider.RAMP)) == vars(StrengthRamp())
+    seen, get_control = [], ramped.get_control
+
+    def recording(x_noisy, t, *args, **kwargs):
+        seen.append((float(t[0]), ramped.strength))
+        return get_control(x_noisy, t, *args, **kwargs)
+
+    monkeypatch.setattr(ramped, "get_control", recording)
+    sample(nodes, model, panorama, positive, negative, steps=6)
+    sampling = model.get_model_object("model_sampling")
+    sigmas = [sigma for sigma, _ in dict.fromkeys(seen)]
+    strengths = [strength for _, strength in dict.fromkeys(seen)]
+    expected = [StrengthRamp().strength(step, None if step == 0 else float(sampling.timestep(
+        torch.tensor([sigmas[step - 1]])))) for step in range(len(sigmas))]
+    assert len(sigmas) == 6
+    assert strengths[0] == 0.7 and strengths[1] > 0.85 and strengths == pytest.approx(expected)
+    assert all(a > b for a, b in zip(strengths[1:], strengths[2:])), "after the first step it falls towards 0.7"

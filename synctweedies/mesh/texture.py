@@ -13,6 +13,7 @@ from ..spaces.taps import bilinear_taps, gather_taps, unit_variance
 from ..spaces.warp import BackwardWarp
 from .background import COLOURS, BackgroundSchedule
 from .cameras import Cameras, look_at
+from .directions import camera_angles
 from .mesh import Mesh
 from .rasterize import Fragments, rasterize
 
@@ -108,6 +109,20 @@ class MeshTexture(CanonicalSpace):
         if colours is None:
             colours = torch.full((self.num_views,), list(COLOURS).index(self.schedule.fixed))
         return self.palette.to(views)[colours.to(views.device)][..., None, None]
+
+    @property
+    def attention_neighbours(self) -> list[list[int]]:
+        """The original's mask for meshes: the cameras at the first camera's elevation form a ring (views i-1, i,
+        i+1 of it); every other camera (the top views) attends to the ring camera nearest its azimuth and itself."""
+        angles = camera_angles(self.cameras.positions)
+        ring = [i for i, (elevation, _) in enumerate(angles) if abs(elevation - angles[0][0]) < 1e-3]
+        neighbours = [[] for _ in angles]
+        for k, i in enumerate(ring):
+            neighbours[i] = sorted({ring[k - 1], i, ring[(k + 1) % len(ring)]})
+        for i in set(range(len(angles))) - set(ring):
+            turn = lambda j: abs((angles[j][1] - angles[i][1] + 180) % 360 - 180)  # noqa: E731
+            neighbours[i] = sorted({min(ring, key=turn), i})
+        return neighbours
 
     @property
     def reference_view(self) -> int:

@@ -6,6 +6,8 @@ from abc import ABC, abstractmethod
 import torch
 from torch import Tensor
 
+from ..attention import cyclic_neighbours
+
 
 class CanonicalSpace(ABC):
     """One canonical space seen through ``num_views`` views (instance spaces).
@@ -48,6 +50,12 @@ class CanonicalSpace(ABC):
     @abstractmethod
     def build_scaled(self, factor: int) -> CanonicalSpace:
         """Build the space :meth:`scaled` returns."""
+
+    @property
+    def attention_neighbours(self) -> list[list[int]]:
+        """The views each view attends to in cross-view attention: views i-1, i and i+1, wrapping around (the
+        original's mask for every application but meshes)."""
+        return cyclic_neighbours(self.num_views)
 
     @property
     def reference_view(self) -> int:

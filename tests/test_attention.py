@@ -1,0 +1,47 @@
+"""Cross-view attention against a plain loop over views, and what it leaves unchanged."""
+import torch
+
+from synctweedies.attention import cross_view_attention, cyclic_neighbours, neighbour_table
+
+
+def softmax_attention(q, k, v):
+    """One head: ``q`` ``[T, d]`` over ``k``, ``v`` ``[S, d]``."""
+    return torch.softmax(q @ k.T / q.shape[-1] ** 0.5, -1) @ v
+
+
+def by_loop(q, k, v, heads, neighbours, reference, weight):
+    chunks_views, tokens, channels = q.shape
+    views, head = len(neighbours), channels // heads
+    out = torch.zeros_like(q)
+    for b in range(chunks_views):
+        chunk, view = divmod(b, views)
+        for h in range(heads):
+            part = slice(h * head, (h + 1) * head)
+            rows = [chunk * views + j for j in neighbours[view]]
+            keys = torch.cat([k[r, :, part] for r in rows])
+            values = torch.cat([v[r, :, part] for r in rows])
+            result = softmax_attention(q[b, :, part], keys, values)
+            if reference is not None and weight > 0:
+                r = chunk * views + reference
+                result = (result + weight * softmax_attention(q[b, :, part], k[r, :, part], v[r, :, part])) / (1 + weight)
+            out[b, :, part] = result
+    return out
+
+
+def test_neighbour_and_reference_attention_match_a_loop_over_views():
+    generator = torch.Generator().manual_seed(0)
+    q, k, v = (torch.randn(2 * 5, 7, 12, generator=generator, dtype=torch.float64) for _ in range(3))
+    neighbours = cyclic_neighbours(5)[:3] + [[1, 3], [4]]  # ragged lists, as a mesh's top views have
+    for reference, weight in ((None, 0.0), (2, 1.0), (2, 0.0)):
+        expected = by_loop(q, k, v, 3, neighbours, reference, weight)
+        got = cross_view_attention(q, k, v, 3, neighbour_table(neighbours), reference, weight)
+        torch.testing.assert_close(got, expected)
+
+
+def test_identical_views_attend_as_each_alone():
+    generator = torch.Generator().manual_seed(1)
+    one = [torch.randn(1, 9, 8, generator=generator) for _ in range(3)]
+    q, k, v = (x.expand(4, -1, -1) for x in one)
+    plain = softmax_attention(q[0].reshape(9, 2, 4)[:, 0], k[0].reshape(9, 2, 4)[:, 0], v[0].reshape(9, 2, 4)[:, 0])
+    out = cross_view_attention(q, k, v, 2, neighbour_table(cyclic_neighbours(4)), reference=1)
+    torch.testing.assert_close(out[:, :, :4], plain.expand(4, -1, -1), atol=1e-6, rtol=1e-5)
