@@ -96,34 +96,33 @@ def decode_and_save(graph: Graph, checkpoint: int, latent: tuple[int, int], spac
     return decode
 
 
-def depth_control(graph: Graph, positive: int, negative: int, hints: tuple[int, int],
-                  stages: tuple[tuple[float, float, float], ...] = ((0.7, 0.0, 0.99),)) -> tuple[tuple, tuple]:
-    """Depth ControlNet on both prompts from per-view ``hints``: one apply node per ``(strength, start, end)``
-    stage (two stages step the strength up, as the original's 0.7 rising to 0.9); returns the conditionings."""
+def depth_control(graph: Graph, positive: tuple[int, int], negative: tuple[int, int], hints: tuple[int, int],
+                  ramp: bool = False) -> tuple[tuple, tuple]:
+    """Depth ControlNet on both prompts from per-view ``hints``: constant strength 0.7 (the original's panorama),
+    or with ``ramp`` the original's mesh and Gaussian schedule (0.7, then 0.9 falling to 0.7); returns the
+    conditionings."""
     control = graph.add("ControlNetLoader", "Load ControlNet", {"control_net_name": "control_v11f1p_sd15_depth.pth"},
                         outputs=[("CONTROL_NET", "CONTROL_NET")])
-    conditioning = (positive, 0), (negative, 0)
-    for number, (strength, start, end) in enumerate(stages, 1):
-        title = "Apply depth ControlNet" + (f" {number}" if len(stages) > 1 else "")
-        apply = graph.add("ControlNetApplyAdvanced", title, {"strength": strength, "start_percent": start,
-                                                             "end_percent": end},
-                          {"positive": (*conditioning[0], "CONDITIONING"), "negative": (*conditioning[1], "CONDITIONING"),
-                           "control_net": (control, 0, "CONTROL_NET"), "image": (*hints, "IMAGE")},
-                          outputs=[("positive", "CONDITIONING"), ("negative", "CONDITIONING")])
-        conditioning = (apply, 0), (apply, 1)
-    return conditioning
-
-
-RAMP = ((0.7, 0.0, 0.5), (0.9, 0.5, 0.99))
-"""The original's ControlNet strength for meshes and Gaussians, 0.7 rising to 0.9, in two stages."""
+    inputs = {"positive": (*positive, "CONDITIONING"), "negative": (*negative, "CONDITIONING"),
+              "control_net": (control, 0, "CONTROL_NET"), "image": (*hints, "IMAGE")}
+    outputs = [("positive", "CONDITIONING"), ("negative", "CONDITIONING")]
+    if ramp:
+        apply = graph.add("SyncTweediesControlNetRamp", "Depth ControlNet (ramped)",
+                          {"scale": 0.7, "end_scale": 0.9, "guidance_start": 0.0, "guidance_end": 0.99}, inputs,
+                          outputs=outputs)
+    else:
+        apply = graph.add("ControlNetApplyAdvanced", "Apply depth ControlNet",
+                          {"strength": 0.7, "start_percent": 0.0, "end_percent": 0.99}, inputs, outputs=outputs)
+    return (apply, 0), (apply, 1)
 
 
 def sync_sampler(graph: Graph, checkpoint: int, positive: tuple[int, int], negative: tuple[int, int], space: int,
                  steps: int, seed: int = 0, rgb: bool = False, denoise: float = 1.0,
                  latent: tuple[int, int] | None = None, cfg: float = 7.5, sync_end: float = 1.0,
-                 ref_attention_end: float = 0.0) -> int:
-    """The one-node SyncTweedies Sampler (mode 2, euler/normal); ``rgb`` averages x0 through the VAE;
-    ``latent`` (with ``denoise`` < 1) is the start for editing."""
+                 ref_attention_end: float = 0.0, neighbours: bool = False) -> int:
+    """The one-node SyncTweedies Sampler (mode 2; euler, the DDIM step, on the ddim_uniform schedule, the
+    original's timesteps); ``rgb`` averages x0 through the VAE; ``latent`` (with ``denoise`` < 1) is the start
+    for editing; ``neighbours`` turns on the original's neighbour-view attention."""
     inputs = {"model": (checkpoint, 0, "MODEL"), "positive": (*positive, "CONDITIONING"),
               "negative": (*negative, "CONDITIONING"), "space": (space, 0, "SYNCTWEEDIES_SPACE")}
     if latent is not None:
@@ -132,8 +131,9 @@ def sync_sampler(graph: Graph, checkpoint: int, positive: tuple[int, int], negat
         inputs["vae"] = (checkpoint, 2, "VAE")
     return graph.add(
         "SyncTweediesSampler", "SyncTweedies Sampler",
-        {"seed": seed, "steps": steps, "cfg": cfg, "sampler_name": "euler", "scheduler": "normal", "denoise": denoise,
-         "mode": MODE, "sync_end": sync_end, "views_per_batch": 0, "ref_attention_end": ref_attention_end},
+        {"seed": seed, "steps": steps, "cfg": cfg, "sampler_name": "euler", "scheduler": "ddim_uniform",
+         "denoise": denoise, "mode": MODE, "sync_end": sync_end, "views_per_batch": 0,
+         "ref_attention_end": ref_attention_end, "neighbour_attention": neighbours},
         inputs, outputs=[("views", "LATENT")], seeded="seed")
 
 
@@ -151,7 +151,8 @@ def wide_image_advanced() -> Graph:
     graph = Graph()
     checkpoint, positive, negative, space = text_to_canvas_inputs(graph)
     guider = graph.add("SyncTweediesGuider", "SyncTweedies Guider",
-                       {"cfg": 7.5, "mode": MODE, "sync_end": 1.0, "views_per_batch": 0, "ref_attention_end": 0.0},
+                       {"cfg": 7.5, "mode": MODE, "sync_end": 1.0, "views_per_batch": 0, "ref_attention_end": 0.0,
+                        "neighbour_attention": False},
                        {"model": (checkpoint, 0, "MODEL"), "positive": (positive, 0, "CONDITIONING"),
                         "negative": (negative, 0, "CONDITIONING"), "space": (space, 0, "SYNCTWEEDIES_SPACE")},
                        outputs=[("GUIDER", "GUIDER")])
@@ -160,7 +161,7 @@ def wide_image_advanced() -> Graph:
     latent = graph.add("SyncTweediesEmptyLatent", "Empty views", {"channels": 4},
                        {"space": (space, 0, "SYNCTWEEDIES_SPACE")}, outputs=[("LATENT", "LATENT")])
     sampler = graph.add("KSamplerSelect", "Sampler", {"sampler_name": "euler"}, outputs=[("SAMPLER", "SAMPLER")])
-    sigmas = graph.add("BasicScheduler", "Scheduler", {"scheduler": "normal", "steps": 50, "denoise": 1.0},
+    sigmas = graph.add("BasicScheduler", "Scheduler", {"scheduler": "ddim_uniform", "steps": 50, "denoise": 1.0},
                        {"model": (checkpoint, 0, "MODEL")}, outputs=[("SIGMAS", "SIGMAS")])
     sample = graph.add("SamplerCustomAdvanced", "SamplerCustomAdvanced", {},
                        {"noise": (noise, 0, "NOISE"), "guider": (guider, 0, "GUIDER"),
@@ -222,7 +223,7 @@ def panorama(depth: bool = False) -> Graph:
         hints = graph.add("SyncTweediesPanoramaDepth", "Depth views", {"depth_map": "cf726b6c0144425282245b34fc4efdca_depth.dpt"},
                           {"space": (space, 0, "SYNCTWEEDIES_SPACE")},
                           outputs=[("view_hints", "IMAGE"), ("equirect", "IMAGE")])
-        conditioning = depth_control(graph, positive, negative, (hints, 0))
+        conditioning = depth_control(graph, (positive, 0), (negative, 0), (hints, 0))
     sampler = sync_sampler(graph, checkpoint, *conditioning, space, steps=30, rgb=True)
     name = "panorama_depth" if depth else "panorama"
     decode = graph.add("SyncTweediesDecode", "Decode and stitch", {},
@@ -238,40 +239,43 @@ def panorama(depth: bool = False) -> Graph:
 
 
 MESH_NEGATIVE = "oversmoothed, blurry, depth of field, out of focus, low quality, bloom, glowing effect."
-MESH_SAMPLING = {"cfg": 15.5, "sync_end": 0.8, "ref_attention_end": 0.2}
-"""The original's mesh defaults: guidance 15.5, mvd_end 0.8, ref_attention_end 0.2."""
+MESH_SAMPLING = {"cfg": 15.5, "sync_end": 0.8, "ref_attention_end": 0.2, "neighbours": True}
+"""The original's mesh defaults: guidance 15.5, mvd_end 0.8, ref_attention_end 0.2, neighbour attention."""
+PREFIX = "Best quality, extremely detailed "
+"""The original puts this before every prompt (but the texture editing one)."""
 
 
 def mesh_texturing(edit: bool = False) -> Graph:
-    """A mesh's texture from a prompt: the orbit rig, depth ControlNet, SyncTweedies Sampler, the texture, a .glb
-    and a turntable.
+    """A mesh's texture from a prompt: the orbit rig, per-view prompts, depth ControlNet on the original's ramp,
+    SyncTweedies Sampler, the texture, a .glb and a turntable.
 
-    With ``edit``, the mesh's own texture is encoded into the views and denoised from 20 % (SDEdit).
+    With ``edit``, the mesh's own texture is encoded into the views and denoised from the original's
+    ``--sdedit_timestep 0.2`` (which counts from pure noise): denoise 0.8.
     """
     graph = Graph()
     checkpoint = graph.add("CheckpointLoaderSimple", "Load Checkpoint",
                            {"ckpt_name": "v1-5-pruned-emaonly.safetensors"},
                            outputs=[("MODEL", "MODEL"), ("CLIP", "CLIP"), ("VAE", "VAE")])
-    prompt = "A Chinese style lantern" if edit else "A hand carved wood turtle"
-    positive = graph.add("CLIPTextEncode", "Prompt", {"text": prompt},
-                         {"clip": (checkpoint, 1, "CLIP")}, outputs=[("CONDITIONING", "CONDITIONING")])
-    negative = graph.add("CLIPTextEncode", "Negative prompt", {"text": MESH_NEGATIVE}, {"clip": (checkpoint, 1, "CLIP")},
-                         outputs=[("CONDITIONING", "CONDITIONING")])
     space = graph.add("SyncTweediesMesh", "Mesh",
                       {"mesh": "mesh.obj" if edit else "turtle.obj", "mesh_autouv": False, "mesh_scale": 1.0,
                        "azimuths": "-180, -135, -90, -45, 0, 45, 90, 135", "elevation": 0.0, "top_views": True,
-                       "distance": 2.0, "fov": 60.0, "projection": "perspective", "view_size": 768, "latent_texture": 1536, "rgb_texture": 1024,
-                       "background": "shuffle", "shuffle_bg_change": 0.4, "shuffle_bg_end": 0.8},
+                       "distance": 2.0, "fov": 60.0, "projection": "perspective", "view_size": 768,
+                       "latent_texture": 1536, "rgb_texture": 1024, "background": "shuffle", "shuffle_bg_change": 0.4,
+                       "shuffle_bg_end": 0.8},
                       {"vae": (checkpoint, 2, "VAE")},
                       outputs=[("space", "SYNCTWEEDIES_SPACE"), ("texture", "IMAGE")])
+    prompt = "A Chinese style lantern" if edit else PREFIX + "A hand carved wood turtle"
+    prompts = graph.add("SyncTweediesMeshViewPrompts", "View prompts", {"text": prompt, "negative": MESH_NEGATIVE},
+                        {"clip": (checkpoint, 1, "CLIP"), "space": (space, 0, "SYNCTWEEDIES_SPACE")},
+                        outputs=[("positive", "CONDITIONING"), ("negative", "CONDITIONING")])
     hints = graph.add("SyncTweediesMeshHints", "Depth and normal views", {},
                       {"space": (space, 0, "SYNCTWEEDIES_SPACE")}, outputs=[("depth", "IMAGE"), ("normal", "IMAGE")])
-    conditioning = depth_control(graph, positive, negative, (hints, 0), RAMP)
+    conditioning = depth_control(graph, (prompts, 0), (prompts, 1), (hints, 0), ramp=True)
     if edit:
         start = graph.add("SyncTweediesEncode", "Encode texture", {},
                           {"vae": (checkpoint, 2, "VAE"), "image": (space, 1, "IMAGE"),
                            "space": (space, 0, "SYNCTWEEDIES_SPACE")}, outputs=[("views", "LATENT")])
-        sampler = sync_sampler(graph, checkpoint, *conditioning, space, steps=30, denoise=0.2,
+        sampler = sync_sampler(graph, checkpoint, *conditioning, space, steps=30, denoise=0.8,
                                latent=(start, 0), **MESH_SAMPLING)
     else:
         sampler = sync_sampler(graph, checkpoint, *conditioning, space, steps=30, **MESH_SAMPLING)
@@ -307,7 +311,7 @@ def gaussians() -> Graph:
                        "canonical_domain": "rgb", "iterations": 1000, "final_iterations": 4000, "lr": 0.025, "color_assign_method": "instance",
                        "zt_init": True},
                       outputs=[("space", "SYNCTWEEDIES_SPACE"), ("depth", "IMAGE")])
-    conditioning = depth_control(graph, positive, negative, (space, 1), RAMP)
+    conditioning = depth_control(graph, (positive, 0), (negative, 0), (space, 1), ramp=True)
     sampler = sync_sampler(graph, checkpoint, *conditioning, space, steps=30, rgb=True, cfg=35.0,
                            sync_end=0.8, ref_attention_end=0.2)
     decode = graph.add("SyncTweediesDecode", "Decode and fit colours", {},
