@@ -5,7 +5,9 @@ import torch
 from comfy_api.v0_0_2 import io
 
 from ..synctweedies import WideCanvas
+from ..synctweedies.spaces.wide_canvas import WEIGHTINGS
 from .types import CATEGORY, LATENT_SCALE, SPACE_TOOLTIP, SyncSpace
+from .validation import option_problem
 
 
 def to_latent(pixels: int, name: str) -> int:
@@ -35,14 +37,23 @@ class WideCanvasNode(io.ComfyNode):
                              tooltip="Pixels between neighbouring windows; smaller means more views and overlap."),
                 io.Boolean.Input("wrap", default=False,
                                  tooltip="Make the canvas a horizontal loop that tiles seamlessly left to right."),
+                io.Combo.Input("weighting", options=list(WEIGHTINGS), default="taper",
+                               tooltip="How overlapping windows are averaged: taper (windows enter and leave the "
+                                       "mean over half a stride: no seams), flat (the original's plain mean; "
+                                       "seams at window borders), pyramid (ComfyUI's context windows)."),
             ],
             outputs=[SyncSpace.Output(display_name="space")],
         )
 
     @classmethod
-    def execute(cls, width: int, height: int, window: int, stride: int, wrap: bool) -> io.NodeOutput:
+    def validate_inputs(cls, weighting) -> bool | str:
+        return option_problem(cls, weighting=weighting) or True
+
+    @classmethod
+    def execute(cls, width: int, height: int, window: int, stride: int, wrap: bool,
+                weighting: str = "taper") -> io.NodeOutput:
         return io.NodeOutput(WideCanvas(to_latent(height, "height"), to_latent(width, "width"),
-                                        to_latent(window, "window"), to_latent(stride, "stride"), wrap))
+                                        to_latent(window, "window"), to_latent(stride, "stride"), wrap, weighting))
 
 
 class EmptyLatentNode(io.ComfyNode):

@@ -5,15 +5,20 @@ import torch
 from torch import Tensor
 
 
-def photo_strips(size: int, stride: int, height: int = 64) -> Tensor:
-    """``size`` × ``size`` crops every ``stride`` px along rows of four photos scaled to ``height``.
+FOUR_PHOTOS = ("astronaut", "coffee", "chelsea", "rocket")
+EIGHT_PHOTOS = FOUR_PHOTOS + ("hubble_deep_field", "immunohistochemistry", "retina", "logo")
+
+
+def photo_strips(size: int, stride: int, height: int = 64, photos: tuple[str, ...] = FOUR_PHOTOS) -> Tensor:
+    """``size`` × ``size`` crops every ``stride`` px along rows of scikit-image's sample ``photos`` scaled to
+    ``height``.
 
     Values in [-1, 1], ``[M, 3, size, size]``.
     """
     from skimage import data, transform
 
     patches = []
-    for photo in (data.astronaut(), data.coffee(), data.chelsea(), data.rocket()):
+    for photo in (getattr(data, name)()[..., :3] for name in photos):
         scaled = transform.resize(photo, (height, round(height * photo.shape[1] / photo.shape[0])), anti_aliasing=True)
         image = torch.tensor(scaled, dtype=torch.float32).permute(2, 0, 1) * 2 - 1
         crops = image.unfold(1, size, size).unfold(2, size, stride)

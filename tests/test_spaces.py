@@ -33,10 +33,15 @@ def test_wrap_windows_cross_the_right_edge():
     assert space.num_views == 8
 
 
-def test_coverage_counts_views():
-    space = WideCanvas(8, 24, window=8, stride=4)
+def test_coverage_counts_views_and_tapered_windows_enter_gradually():
+    space = WideCanvas(8, 24, window=8, stride=4, weighting="flat")
     _, coverage = space.unproject(torch.ones(space.num_views, 1, 8, 8))
     assert coverage[0, 0, 0] == 1 and coverage[0, 0, 4] == 2 and coverage[0, 0, 23] == 1
+    tapered = WideCanvas(8, 24, window=8, stride=4)
+    views = torch.tensor([0.0, 0.0, 1.0, 0.0, 0.0]).reshape(5, 1, 1, 1).expand(-1, 1, 8, 8)
+    canvas = tapered.unproject(views)[0][0, 4]  # the middle window, unlike the others, begins at column 8
+    assert canvas[7] == 0 and 0 < canvas[8] < canvas[9] < 0.5, "it enters the mean over half a stride, no jump"
+    assert torch.equal(tapered.weights[0, 4], torch.tensor([0.25, 0.75, 1, 1, 1, 1, 0.75, 0.25]))
 
 
 def test_consistent_views_survive_a_round_trip_and_inconsistent_ones_do_not():
@@ -48,7 +53,7 @@ def test_consistent_views_survive_a_round_trip_and_inconsistent_ones_do_not():
 
 
 def test_weighted_unproject_is_the_weighted_mean():
-    space = WideCanvas(8, 12, window=8, stride=4)
+    space = WideCanvas(8, 12, window=8, stride=4, weighting="flat")
     views = torch.stack([torch.full((1, 8, 8), 1.0), torch.full((1, 8, 8), 4.0)])
     weights = torch.stack([torch.full((1, 8, 8), 3.0), torch.full((1, 8, 8), 1.0)])
     canvas, coverage = space.unproject(views, weights)

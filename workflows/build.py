@@ -78,7 +78,7 @@ def text_to_canvas_inputs(graph: Graph) -> tuple[int, int, int, int]:
     negative = graph.add("CLIPTextEncode", "Negative prompt", {"text": ""}, {"clip": (checkpoint, 1, "CLIP")},
                          outputs=[("CONDITIONING", "CONDITIONING")])
     space = graph.add("SyncTweediesWideCanvas", "Wide canvas",
-                      {"width": 3072, "height": 512, "window": 512, "stride": 64, "wrap": False},
+                      {"width": 3072, "height": 512, "window": 512, "stride": 64, "wrap": False, "weighting": "taper"},
                       outputs=[("space", "SYNCTWEEDIES_SPACE")])
     return checkpoint, positive, negative, space
 

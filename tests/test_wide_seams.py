@@ -1,0 +1,60 @@
+"""Seams of a wide canvas at the bundled workflow's window and stride, on an exact Tweedie denoiser of photo
+patches: tapered window weights leave no seam, at nearly the flat mean's distance to the data."""
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+import torch
+
+from photo_patches import EIGHT_PHOTOS, photo_strips
+from synctweedies import PosteriorMeanDenoiser, WideCanvas, karras_sigmas, sample
+
+WORKFLOW = Path(__file__).resolve().parents[1] / "workflows" / "api" / "wide_image.json"
+LATENT_SCALE = 8
+
+
+def workflow_canvas(weighting: str) -> WideCanvas:
+    """The wide-image workflow's canvas (its size, window and stride, in latent pixels)."""
+    node = next(n["inputs"] for n in json.loads(WORKFLOW.read_text()).values()
+                if n["class_type"] == "SyncTweediesWideCanvas")
+    return WideCanvas(*(node[k] // LATENT_SCALE for k in ("height", "width", "window", "stride")), weighting=weighting)
+
+
+def seam_ratio(canvas: torch.Tensor, stride: int) -> float:
+    """Mean jump between columns where a window begins or ends, over the mean jump between other columns."""
+    jumps = (canvas[:, :, 1:] - canvas[:, :, :-1]).abs().mean((0, 1))
+    border = torch.arange(1, canvas.shape[-1]) % stride == 0
+    return (jumps[border].mean() / jumps[~border].mean()).item()
+
+
+@lru_cache(maxsize=None)
+def measure(weighting: str, seeds: int = 10) -> tuple[float, float]:
+    """(mean seam ratio, mean distance of the windows to the nearest data item over the data's RMS)."""
+    space = workflow_canvas(weighting)
+    data = photo_strips(space.window, 4, space.window, EIGHT_PHOTOS)
+    denoiser = PosteriorMeanDenoiser(data)
+    rms = data.square().mean().sqrt().item()
+    seams, distances = [], []
+    for seed in range(seeds):
+        noise = space.initial_noise(3, torch.Generator().manual_seed(seed))
+        views = sample(denoiser, space, noise, karras_sigmas(50, 0.005, 40.0), 2)
+        canvas = space.unproject(views)[0]
+        seams.append(seam_ratio(canvas, space.stride))
+        distances.append(denoiser.distance_to_data(space.project(canvas)).mean().item() / rms)
+    return sum(seams) / seeds, sum(distances) / seeds
+
+
+def test_the_workflow_canvas_is_the_originals():
+    space = workflow_canvas("taper")
+    assert (space.height, space.width, space.window, space.stride, space.num_views) == (64, 384, 64, 8, 41)
+
+
+def test_tapered_windows_leave_no_seam():
+    assert measure("taper")[0] <= 1.05 < 1.2 <= measure("flat")[0], "the plain mean shows the window borders"
+
+
+def test_tapered_windows_stay_nearly_as_close_to_the_data_as_the_plain_mean():
+    """Measured over 30 seeds (benchmarks/wide_canvas_seams.py): 0.364 both; ComfyUI's pyramid weights: 0.383."""
+    taper, flat, pyramid = (measure(w)[1] for w in ("taper", "flat", "pyramid"))
+    assert taper <= 1.02 * flat and pyramid > taper
