@@ -4,7 +4,6 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-import pytest
 import torch
 
 from photo_patches import EIGHT_PHOTOS, photo_strips
