@@ -11,7 +11,7 @@ from comfy_api.v0_0_2 import io
 from ..synctweedies.gaussians import (GaussianColours, blender_cameras, colmap_cameras, load_gaussians,
                                       orbit_view_cameras, render, save_gaussians)
 from ..synctweedies.depth import view_depth_hints
-from ..synctweedies.gaussians.space import COLOUR_ASSIGN
+from ..synctweedies.gaussians.space import COLOUR_ASSIGN, GEOMETRY_LR
 from .animation import save_animation, turntable_inputs
 from .canvas import to_latent
 from .files import input_files, input_path, output_file, saved_files_ui
@@ -19,6 +19,9 @@ from .types import CATEGORY, LATENT_SCALE, SyncSpace
 from .validation import file_problem, option_problem
 
 ORBIT = "orbit (no camera file)"
+ENABLE = {"enable_xyz": ("means",), "enable_opacity": ("opacities",), "enable_covariance": ("scales", "quats")}
+LR = {"means": "xyz_lr", "opacities": "opacity_lr", "scales": "scale_lr", "quats": "quat_lr"}
+"""The original's geometry options: what each enables, and the learning-rate input of each field."""
 
 
 def camera_sources() -> list[str]:
@@ -78,11 +81,19 @@ class GaussiansNode(io.ComfyNode):
                 io.Int.Input("final_iterations", default=4000, min=0, max=100000,
                              tooltip="Adam steps of the last fit, the colours that are saved (Decode)."),
                 io.Float.Input("lr", default=0.025, min=0.0001, max=10.0, step=0.001, tooltip="Adam's learning rate."),
-                io.Combo.Input("color_assign_method", options=list(COLOUR_ASSIGN), default="instance",
-                               tooltip="Where each fit starts: instance (the views splatted into the Gaussians), "
-                                       "previous (the last fit) or zero."),
+                io.Combo.Input("color_assign_method", options=list(COLOUR_ASSIGN), default="previous",
+                               tooltip="Where each fit starts: previous (the last fit; the original's), zero, or "
+                                       "instance (the views splatted into the Gaussians)."),
                 io.Boolean.Input("zt_init", default=True,
-                                 tooltip="Start from noise rendered from the Gaussians (consistent across views)."),
+                                 tooltip="Start from noise the Gaussians carry as points (consistent across views)."),
+                io.Boolean.Input("force_clean_composition", default=True,
+                                 tooltip="Synchronized views show the background colour behind the Gaussians (the "
+                                         "original's flag, in its example); off: each keeps its own background."),
+                *[io.Boolean.Input(name, default=False, tooltip=f"Also optimise the Gaussians' {', '.join(fields)} in "
+                                   "every fit (the scene changes for the run; the saved .ply keeps it).")
+                  for name, fields in ENABLE.items()],
+                *[io.Float.Input(name, default=GEOMETRY_LR[field], min=0.0, max=1.0, step=0.0001,
+                                 tooltip=f"Adam's learning rate for the {field}.") for field, name in LR.items()],
             ],
             outputs=[SyncSpace.Output(display_name="space"),
                      io.Image.Output(display_name="depth", tooltip="Inverse depth per view, for ControlNet apply.")],
@@ -97,14 +108,18 @@ class GaussiansNode(io.ComfyNode):
 
     @classmethod
     def execute(cls, ply, cameras, total_image_to_use, up_vec, view_size, antialiased, background_color,
-                canonical_domain, iterations, lr, color_assign_method, zt_init, final_iterations=4000) -> io.NodeOutput:
+                canonical_domain, iterations, lr, color_assign_method, zt_init, final_iterations=4000,
+                force_clean_composition=True, **geometry) -> io.NodeOutput:
         device = comfy.model_management.get_torch_device()
         gaussians = load_gaussians(input_path(ply, "Gaussians", (".ply",))).to(device)
         rig = load_cameras(cameras, gaussians, view_size, up_vec).subset(total_image_to_use)
         rgb = torch.full((3,), 1.0 if background_color == "white" else -1.0)
         space = GaussianColours(gaussians, rig, to_latent(view_size, "view_size"), torch.zeros(4), iterations, lr,
                                 color_assign_method, antialiased, pixel_background=rgb, zt_init=zt_init,
-                                rgb_domain=canonical_domain == "rgb", final_iterations=final_iterations)
+                                rgb_domain=canonical_domain == "rgb", final_iterations=final_iterations,
+                                clean_background=force_clean_composition,
+                                optimise={field: geometry.get(LR[field], GEOMETRY_LR[field]) for name, fields in
+                                          ENABLE.items() if geometry.get(name) for field in fields})
         rendered = space.scaled(LATENT_SCALE).render(torch.zeros(len(gaussians), 1, device=device), depth=True)
         depth = view_depth_hints(rendered.depth[:, 0].cpu(), rendered.alpha[:, 0].cpu() > 0.01, per_view=False)
         return io.NodeOutput(space, depth[..., None].expand(-1, -1, -1, 3).contiguous())

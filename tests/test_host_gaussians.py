@@ -85,3 +85,15 @@ def test_a_cached_space_gives_the_same_run_twice(nodes, tiny_sd15, encode, model
     assert space.scaled(8).previous is not None, "the runs did fit from the previous step"
     torch.testing.assert_close(second[0], first[0], atol=0, rtol=0)
     torch.testing.assert_close(second[1], first[1], atol=0, rtol=0)
+
+
+def test_geometry_options_reach_the_fit(nodes, models_dir, monkeypatch):
+    import folder_paths
+
+    monkeypatch.setattr(folder_paths, "input_directory", str(models_dir / "input"))
+    plain = nodes.gaussians.GaussiansNode.execute(**GAUSSIANS).args[0]
+    assert plain.optimise == {} and plain.color_assign == "instance" and plain.clean_background
+    space = nodes.gaussians.GaussiansNode.execute(**{**GAUSSIANS, "enable_xyz": True, "xyz_lr": 0.01,
+                                                     "enable_covariance": True, "force_clean_composition": False}).args[0]
+    assert space.optimise == {"means": 0.01, "scales": 0.005, "quats": 0.001} and not space.clean_background
+    assert space.scaled(8).optimise == space.optimise, "the RGB twin fits the same geometry"

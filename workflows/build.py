@@ -308,12 +308,14 @@ def gaussians() -> Graph:
     space = graph.add("SyncTweediesGaussians", "3D Gaussians",
                       {"ply": "chair.ply", "cameras": "chair/transforms_test.json", "total_image_to_use": 50,
                        "up_vec": "z", "view_size": 512, "antialiased": True, "background_color": "white",
-                       "canonical_domain": "rgb", "iterations": 1000, "final_iterations": 4000, "lr": 0.025, "color_assign_method": "instance",
-                       "zt_init": True},
+                       "canonical_domain": "rgb", "iterations": 1000, "final_iterations": 4000, "lr": 0.025,
+                       "color_assign_method": "previous", "zt_init": True, "force_clean_composition": True,
+                       "enable_xyz": False, "enable_opacity": False, "enable_covariance": False, "xyz_lr": 0.0003,
+                       "opacity_lr": 0.05, "scale_lr": 0.005, "quat_lr": 0.001},
                       outputs=[("space", "SYNCTWEEDIES_SPACE"), ("depth", "IMAGE")])
     conditioning = depth_control(graph, (positive, 0), (negative, 0), (space, 1), ramp=True)
     sampler = sync_sampler(graph, checkpoint, *conditioning, space, steps=30, rgb=True, cfg=35.0,
-                           sync_end=0.8, ref_attention_end=0.2)
+                           sync_end=0.8, ref_attention_end=0.2, neighbours=True)
     decode = graph.add("SyncTweediesDecode", "Decode and fit colours", {},
                        {"vae": (checkpoint, 2, "VAE"), "samples": (sampler, 0, "LATENT"),
                         "space": (space, 0, "SYNCTWEEDIES_SPACE")},

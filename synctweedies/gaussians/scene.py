@@ -12,8 +12,10 @@ from ..ply import read_ply, write_ply
 
 SH_C0 = 0.28209479177387814
 """The degree-0 spherical harmonic: a 3DGS colour is ``0.5 + SH_C0 * f_dc``."""
-REQUIRED = ("x", "y", "z", "scale_0", "scale_1", "scale_2", "rot_0", "rot_1", "rot_2", "rot_3", "opacity",
-            "f_dc_0", "f_dc_1", "f_dc_2")
+GEOMETRY = {"means": ("x", "y", "z"), "scales": ("scale_0", "scale_1", "scale_2"),
+            "quats": ("rot_0", "rot_1", "rot_2", "rot_3"), "opacities": ("opacity",)}
+"""The PLY properties of each geometry field of :class:`Gaussians`."""
+REQUIRED = (*(name for names in GEOMETRY.values() for name in names), "f_dc_0", "f_dc_1", "f_dc_2")
 
 
 @dataclass
@@ -68,9 +70,16 @@ def load_gaussians(path: str | Path) -> Gaussians:
     return Gaussians(means, quats, scales, opacities[:, 0], (0.5 + SH_C0 * dc).clamp(0, 1), ply)
 
 
+def load_columns(vertex: np.ndarray) -> dict[str, Tensor]:
+    """The geometry of a 3DGS vertex array as float32 tensors ``[G, k]``, by :data:`GEOMETRY` field."""
+    return {field: torch.from_numpy(np.stack([vertex[name].astype(np.float32) for name in names], 1))
+            for field, names in GEOMETRY.items()}
+
+
 def save_gaussians(gaussians: Gaussians, colours: Tensor, path: str | Path) -> Path:
     """Write ``gaussians`` to a new PLY with view-independent ``colours`` ``[G, 3]`` in [0, 1]: the SH DC terms
-    say the colours and the higher SH terms (``f_rest_*``) are zero; every other value is written as read."""
+    say the colours and the higher SH terms (``f_rest_*``) are zero; geometry a fit changed is written as it is
+    now, every other value as read."""
     import plyfile
 
     if gaussians.ply is None:
@@ -83,6 +92,12 @@ def save_gaussians(gaussians: Gaussians, colours: Tensor, path: str | Path) -> P
     for name in data.dtype.names:
         if name.startswith("f_rest_"):
             data[name] = 0
+    as_read = load_columns(data)
+    for field, names in GEOMETRY.items():
+        now = getattr(gaussians, field).detach().float().cpu().reshape(len(data), -1)
+        if not torch.equal(now, as_read[field]):
+            for k, name in enumerate(names):
+                data[name] = now[:, k].numpy().astype(data.dtype[name])
     recoloured = plyfile.PlyElement(vertex.name, vertex.properties, len(data), vertex.comments)
     recoloured.data = data
     elements = [recoloured if element.name == "vertex" else element for element in gaussians.ply.elements]

@@ -1,116 +1,168 @@
 """The colours of 3D Gaussians as the canonical space: views render them, and colours are fitted to views."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import torch
 from torch import Tensor
 
 from ..progress import checkpoint
 from ..spaces.base import CanonicalSpace
 from .cameras import ViewCameras
+from .noise import consistent_noise
 from .render import Rendered, render
 from .scene import Gaussians
 
-COLOUR_ASSIGN = ("instance", "previous", "zero")
+COLOUR_ASSIGN = ("previous", "zero", "instance")
+GEOMETRY_LR = {"means": 3e-4, "opacities": 0.05, "scales": 0.005, "quats": 0.001}
+"""The original's learning rates for the Gaussians' geometry (``--xyz_lr``, ``--opacity_lr``, ``--scale_lr``,
+``--quat_lr``), for the parameters a fit may also optimise."""
+TARGET_RANGE = 0.998
+"""RGB targets are clamped to [0.001, 0.999] (in [-1, 1]: ±0.998), as the original clamps them."""
 
 
 class GaussianColours(CanonicalSpace):
     """Colours ``[C, 1, G]`` of ``gaussians`` seen by ``cameras`` in ``view_size``² views ``[N, C, S, S]``.
 
-    ``project`` renders the colours over ``background`` (``[C]``). ``unproject`` fits colours to views: it
-    starts from ``color_assign`` — "instance" (every view pixel's foreground colour, its value less the
-    background's share, splatted into the Gaussians it shows, weighted by their blending weights; one render
-    and its backward pass), "previous" (the last fit) or "zero" — then
-    takes ``iterations`` Adam steps of rate ``lr`` on the L1 error of one view at a time (the original's
-    fitting); :meth:`unproject_final` takes ``final_iterations``. Every fit step is a
+    ``project`` renders the colours over ``background`` (``[C]``). ``unproject`` fits colours to views, as the
+    original does: it starts from ``color_assign`` — "previous" (the last fit; the original's default), "zero",
+    or "instance" (every view pixel's foreground colour, its value less the background's share, splatted into
+    the Gaussians it shows by their blending weights) — then takes ``iterations`` Adam steps of rate ``lr`` on
+    the L1 error of one view at a time. With ``logits`` (RGB views in [-1, 1]) it fits sigmoid logits of the
+    colours against targets clamped to [0.001, 0.999]. :meth:`unproject_final` takes ``final_iterations`` steps
+    from zero (the saved colours). ``optimise`` maps geometry ("means", "opacities", "scales", "quats") the
+    fits also optimise to its learning rate (the original's: :data:`GEOMETRY_LR`); it changes the scene for the rest of the run (every space
+    sharing these Gaussians sees it) and is undone by :meth:`begin_run`. With ``clean_background`` (the
+    original's ``--force_clean_composition``) synchronized views show the background colour; without, each
+    keeps its own background behind the rendered Gaussians. Every fit step is a
     :func:`~synctweedies.progress.checkpoint`. Coverage is each Gaussian's total blending weight over all views.
     """
 
     supported_modes = (0, 1, 2, 3)
 
     def __init__(self, gaussians: Gaussians, cameras: ViewCameras, view_size: int, background: Tensor,
-                 iterations: int = 100, lr: float = 0.025, color_assign: str = "instance", antialiased: bool = False,
+                 iterations: int = 100, lr: float = 0.025, color_assign: str = "previous", antialiased: bool = False,
                  backend: str = "auto", pixel_background: Tensor | None = None, seed: int = 0,
-                 zt_init: bool = True, rgb_domain: bool = False, final_iterations: int | None = None):
+                 zt_init: bool = True, rgb_domain: bool = False, final_iterations: int | None = None,
+                 logits: bool = False, clean_background: bool = True, optimise: dict[str, float] | None = None):
         if color_assign not in COLOUR_ASSIGN:
             raise ValueError(f"color_assign_method must be one of {', '.join(COLOUR_ASSIGN)}; got {color_assign!r}.")
+        unknown = set(optimise or {}) - set(GEOMETRY_LR)
+        if unknown:
+            raise ValueError(f"Only {', '.join(GEOMETRY_LR)} can be optimised; got {', '.join(sorted(unknown))}.")
         self.gaussians, self.cameras = gaussians, cameras.to(gaussians.means.device).resized(view_size)
         self.background = background.float()
         self.pixel_background = torch.zeros(3) if pixel_background is None else pixel_background
         self.iterations, self.lr, self.color_assign, self.seed = iterations, lr, color_assign, seed
         self.antialiased, self.backend, self.zt_init, self.rgb_domain = antialiased, backend, zt_init, rgb_domain
         self.final_iterations = iterations if final_iterations is None else final_iterations
+        self.logits, self.clean_background, self.optimise = logits, clean_background, dict(optimise or {})
         self.num_views, self.view_size, self.canonical_size = len(cameras), (view_size, view_size), (1, len(gaussians))
+        self.initial = gaussians.cloned() if optimise else None
         self.previous: Tensor | None = None
-        self.alpha = self.render(torch.zeros(len(gaussians), 1, device=gaussians.means.device)).alpha
+        self.alpha = self.coverage_alpha()
         if not (self.alpha > 0.01).any():
             raise ValueError("No camera sees any Gaussian: check the cameras (up axis, distance) against the scene.")
 
-    def render(self, colours: Tensor, background: Tensor | None = None, depth: bool = False) -> Rendered:
+    def render(self, colours: Tensor, background: Tensor | None = None, depth: bool = False,
+               gaussians: Gaussians | None = None, cameras: ViewCameras | None = None) -> Rendered:
         """Render ``colours`` ``[G, C]`` into every view (and their expected depth, with ``depth``)."""
-        return render(self.gaussians, colours, self.cameras, background, self.antialiased, self.backend, depth)
+        return render(gaussians or self.gaussians, colours, cameras or self.cameras, background, self.antialiased,
+                      self.backend, depth)
+
+    def coverage_alpha(self) -> Tensor:
+        """Each view's alpha ``[N, 1, S, S]`` (how much of each pixel the Gaussians cover)."""
+        return self.render(torch.zeros(len(self.gaussians), 1, device=self.gaussians.means.device)).alpha
+
+    def colours_of(self, features: Tensor) -> Tensor:
+        """Fitted features ``[G, C]`` → colours in the views' units (sigmoid logits to [-1, 1] with ``logits``)."""
+        return torch.sigmoid(features) * 2 - 1 if self.logits else features
 
     def project(self, canonical: Tensor) -> Tensor:
         colours = canonical[:, 0].T.to(self.gaussians.means.device).float()
         return self.render(colours, self.background).images.to(canonical)
 
-    def unproject(self, views: Tensor, weights: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    def synchronize(self, views: Tensor) -> Tensor:
+        """Render the colours fitted to ``views``; without ``clean_background``, over each view's own background."""
+        canonical = self.unproject(views)[0]
+        if self.clean_background:
+            return self.project(canonical)
+        rendered = self.render(canonical[:, 0].T.to(self.gaussians.means.device).float())
+        return (rendered.images + (1 - rendered.alpha) * views.to(rendered.images)).to(views)
+
+    def unproject(self, views: Tensor, weights: Tensor | None = None,
+                  start: str | None = None, iterations: int | None = None) -> tuple[Tensor, Tensor]:
         device = self.gaussians.means.device
         with torch.inference_mode(False), torch.enable_grad():
             target = views.detach().to(device).float().clone()
+            if self.logits:
+                target = target.clamp(-TARGET_RANGE, TARGET_RANGE)
             mask = torch.ones_like(target[:, :1]) if weights is None else weights.detach().to(target).clone()
             gaussians = self.gaussians.cloned()
-            alpha = self.alpha
+            alpha = self.coverage_alpha() if self.optimise else self.alpha
             foreground = (target - (1 - alpha) * self.background.to(target)[:, None, None]) / alpha.clamp_min(0.05)
             seen = mask * (alpha > 0.05)
             splat, coverage = self.splat(gaussians, foreground * seen, seen)
-            colours = {"instance": splat, "zero": torch.zeros_like(splat)}.get(self.color_assign, self.previous)
-            if colours is None or colours.shape != splat.shape:
-                colours = torch.zeros_like(splat)
-            colours = self.fit(gaussians, colours.clone(), target, mask)
-        self.previous = colours
-        return colours.T[:, None].to(views.dtype), coverage[None, None]
+            features = {"instance": self.features_of(splat), "zero": torch.zeros_like(splat),
+                        "previous": self.previous}[start or self.color_assign]
+            if features is None or features.shape != splat.shape:
+                features = torch.zeros_like(splat)
+            features = self.fit(gaussians, features.clone(), target, mask,
+                                self.iterations if iterations is None else iterations)
+        self.previous = features
+        return self.colours_of(features).T[:, None].to(views.dtype), coverage[None, None]
+
+    def features_of(self, colours: Tensor) -> Tensor:
+        """Colours in the views' units → the features that give them (logits with ``logits``)."""
+        return torch.logit(((colours + 1) / 2).clamp(0.001, 0.999)) if self.logits else colours
 
     def begin_run(self) -> None:
         super().begin_run()
         self.previous = None
+        if self.initial is not None:
+            for name in self.optimise:
+                setattr(self.gaussians, name, getattr(self.initial, name).clone())
 
     def unproject_final(self, views: Tensor) -> tuple[Tensor, Tensor]:
-        """:meth:`unproject` with ``final_iterations`` Adam steps (the original's 4000 for the saved colours)."""
-        iterations, self.iterations = self.iterations, self.final_iterations
-        try:
-            return self.unproject(views)
-        finally:
-            self.iterations = iterations
+        """:meth:`unproject` with ``final_iterations`` Adam steps from zero (the original's 4000 for the saved
+        colours)."""
+        return self.unproject(views, start="zero", iterations=self.final_iterations)
 
     def splat(self, gaussians: Gaussians, views: Tensor, weights: Tensor) -> tuple[Tensor, Tensor]:
         """Weighted mean ``[G, C]`` of the view pixels each Gaussian contributes to, and coverage ``[G]``: the
         gradient of ``<render(colours), views>`` with respect to the colours, one pass for all channels."""
         probe = torch.zeros(len(gaussians), views.shape[1] + 1, device=views.device, requires_grad=True)
-        rendered = render(gaussians, probe, self.cameras, None, self.antialiased, self.backend).images
+        rendered = self.render(probe, gaussians=gaussians).images
         (rendered * torch.cat([views, weights], 1)).sum().backward()
         coverage = probe.grad[:, -1]
         return probe.grad[:, :-1] / coverage.clamp_min(1e-8)[:, None], coverage
 
-    def fit(self, gaussians: Gaussians, colours: Tensor, views: Tensor, weights: Tensor) -> Tensor:
-        """``iterations`` Adam steps on the L1 error of one view at a time, in a seeded random order."""
-        if self.iterations <= 0:
-            return colours.detach()
-        colours.requires_grad_(True)
-        optimizer = torch.optim.Adam([colours], lr=self.lr)
+    def fit(self, gaussians: Gaussians, features: Tensor, views: Tensor, weights: Tensor, iterations: int) -> Tensor:
+        """``iterations`` Adam steps on the L1 error of one view at a time, in a seeded random order; the geometry
+        in ``optimise`` is fitted too and written back to the shared Gaussians."""
+        if iterations <= 0:
+            return features.detach()
+        features.requires_grad_(True)
+        geometry = {name: getattr(gaussians, name).detach().clone().requires_grad_(True) for name in self.optimise}
+        optimizer = torch.optim.Adam([{"params": [features], "lr": self.lr}] +
+                                     [{"params": [p], "lr": self.optimise[name]} for name, p in geometry.items()])
+        fitted = replace(gaussians, **geometry)
         generator = torch.Generator().manual_seed(self.seed)
         order = torch.cat([torch.randperm(self.num_views, generator=generator)
-                           for _ in range(-(-self.iterations // self.num_views))])
+                           for _ in range(-(-iterations // self.num_views))])
         background = self.background.to(views)
-        for view in order[:self.iterations].tolist():
+        for view in order[:iterations].tolist():
             checkpoint()
             camera = ViewCameras(self.cameras.viewmats[view:view + 1], self.cameras.Ks[view:view + 1],
                                  self.cameras.size)
-            image = render(gaussians, colours, camera, background, self.antialiased, self.backend).images
+            image = self.render(self.colours_of(features), background, gaussians=fitted, cameras=camera).images
             loss = ((image - views[view:view + 1]).abs() * weights[view:view + 1]).mean()
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-        return colours.detach()
+        for name, parameter in geometry.items():
+            setattr(self.gaussians, name, parameter.detach())
+        return features.detach()
 
     @property
     def pixel_space_reason(self) -> str:
@@ -119,26 +171,22 @@ class GaussianColours(CanonicalSpace):
 
     def initial_noise(self, channels: int, generator: torch.Generator | None = None,
                       dtype: torch.dtype = torch.float32) -> Tensor:
-        """With ``zt_init`` (the original's flag), consistent noise: rendered Gaussian noise plus independent
-        noise where the background shows, per pixel scaled to unit variance (the variance of the rendered part
-        estimated from 64 renders of independent colours). Without, independent noise per view."""
+        """With ``zt_init`` (the original's flag), :func:`~synctweedies.gaussians.noise.consistent_noise`; without,
+        independent noise per view."""
         if not self.zt_init:
             return torch.randn((self.num_views, channels, *self.view_size), generator=generator, dtype=dtype)
-        device = self.gaussians.means.device
-        g = len(self.gaussians)
-        noise = torch.randn(g, channels, generator=generator).to(device)
-        rendered = self.render(noise)
-        probes = self.render(torch.randn(g, 64, generator=generator).to(device)).images
-        variance = probes.square().mean(1, keepdim=True) + (1 - rendered.alpha).square()
-        background = torch.randn(rendered.images.shape, generator=generator).to(device)
-        return ((rendered.images + (1 - rendered.alpha) * background) / variance.sqrt()).cpu().to(dtype)
+        return consistent_noise(self.gaussians, self.cameras, channels, generator).cpu().to(dtype)
 
     def build_scaled(self, factor: int) -> GaussianColours:
-        """The same cameras at ``factor`` times the view size, RGB colours over ``pixel_background``."""
+        """The same cameras at ``factor`` times the view size: RGB colours (sigmoid logits) over
+        ``pixel_background``, sharing these Gaussians."""
         background = self.pixel_background
-        return GaussianColours(self.gaussians, self.cameras, self.view_size[0] * factor, background, self.iterations,
+        twin = GaussianColours(self.gaussians, self.cameras, self.view_size[0] * factor, background, self.iterations,
                                self.lr, self.color_assign, self.antialiased, self.backend, background, self.seed,
-                               self.zt_init, final_iterations=self.final_iterations)
+                               self.zt_init, final_iterations=self.final_iterations, logits=True,
+                               clean_background=self.clean_background)
+        twin.optimise, twin.initial = self.optimise, self.initial
+        return twin
 
     def __repr__(self) -> str:
         return f"GaussianColours({len(self.gaussians)} Gaussians, {self.num_views} views of {self.view_size[0]} px)"
