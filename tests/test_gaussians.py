@@ -5,7 +5,6 @@ import math
 import struct
 from dataclasses import replace
 
-import numpy as np
 import pytest
 import torch
 
