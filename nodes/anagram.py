@@ -6,6 +6,7 @@ from comfy_api.v0_0_2 import io
 from ..synctweedies import AnagramSpace
 from ..synctweedies.animation import anagram_animation
 from ..synctweedies.spaces import ANAGRAM_VIEWS, ViewOptions
+from ..synctweedies.spaces.anagram import INVERSE_FITS
 from .animation import ANIMATION_FORMATS, save_animation
 from .canvas import to_latent
 from .guider import merge_view_conditionings
@@ -45,19 +46,23 @@ class AnagramViewsNode(io.ComfyNode):
                                          "(n-to-1 views such as 'rotate' by 45°)."),
                 io.Int.Input("iterations", default=10, min=1, max=1000, tooltip="Optimisation steps per unprojection."),
                 io.Float.Input("lr", default=0.1, min=0.0001, max=10.0, step=0.001, tooltip="Adam learning rate."),
+                io.Combo.Input("inverse_fit", options=list(INVERSE_FITS), default="mse",
+                               tooltip="mse: fit the squared error from each step's average (measured closer to "
+                                       "the prompts); original: the original's L1 fit from the previous step's."),
             ],
             outputs=[SyncSpace.Output(display_name="space"),
                      io.Conditioning.Output(display_name="positive", tooltip="One prompt per view, for the sampler.")],
         )
 
     @classmethod
-    def validate_inputs(cls, view_1, view_2, view_3, view_4) -> bool | str:
-        return option_problem(cls, view_1=view_1, view_2=view_2, view_3=view_3, view_4=view_4) or True
+    def validate_inputs(cls, view_1, view_2, view_3, view_4, inverse_fit) -> bool | str:
+        return option_problem(cls, view_1=view_1, view_2=view_2, view_3=view_3, view_4=view_4,
+                              inverse_fit=inverse_fit) or True
 
     @classmethod
     def execute(cls, view_1, view_2, view_3, view_4, positive_1, positive_2, size, rotate_angle, skew_factor,
                 num_patches, permutation_seed, optimize_inverse_mapping, iterations, lr, positive_3=None,
-                positive_4=None) -> io.NodeOutput:
+                positive_4=None, inverse_fit="mse") -> io.NodeOutput:
         names = [v for v in (view_1, view_2, view_3, view_4) if v != "none"]
         prompts = [p for p in (positive_1, positive_2, positive_3, positive_4) if p is not None]
         if len(prompts) != len(names):
@@ -67,7 +72,8 @@ class AnagramViewsNode(io.ComfyNode):
                               seed=permutation_seed)
         try:
             space = AnagramSpace(names, to_latent(size, "size"), options=options,
-                                 inverse_iterations=iterations if optimize_inverse_mapping else 0, inverse_lr=lr)
+                                 inverse_iterations=iterations if optimize_inverse_mapping else 0, inverse_lr=lr,
+                                 inverse_fit=inverse_fit)
         except ValueError as error:
             raise ValueError(f"Anagram of {size} px (latent {size // 8}, cells are latent pixels): {error}") from None
         return io.NodeOutput(space, merge_view_conditionings(prompts))

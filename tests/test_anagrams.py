@@ -146,3 +146,14 @@ def test_animation_visits_every_view():
     space = AnagramSpace(["identity", "rotate_cw", "flip"], 8)
     frames = anagram_animation(torch.rand(3, 64, 64), space, frames_per_turn=6, hold=2)
     assert frames.shape == (2 * (2 + 6 + 2 + 6), 3, 64, 64)
+
+
+def test_the_originals_inverse_fit_starts_from_the_previous_fit():
+    space = AnagramSpace(["identity", "rotate"], 16, inverse_iterations=1, inverse_lr=1e-9, inverse_fit="original")
+    first = space.unproject(space.project(smooth(3, 16)))[0]
+    second = space.unproject(space.project(smooth(3, 16, seed=5)))[0]
+    torch.testing.assert_close(second, first)  # warm-started: a tiny step from the last fit
+    space.begin_run()
+    assert (space.unproject(space.project(smooth(3, 16, seed=5)))[0] - first).abs().max() > 0.1, "a run starts anew"
+    ours = AnagramSpace(["identity", "rotate"], 16, inverse_iterations=1, inverse_lr=1e-9)
+    assert (ours.unproject(ours.project(smooth(3, 16, seed=5)))[0] - first).abs().max() > 0.1, "from each splat"

@@ -89,18 +89,22 @@ def test_api_workflow_runs_and_the_canvas_agrees_with_the_views(server, tmp_path
         assert np.abs(canvas[:, left:left + 64] - view).mean() < 0.03, f"view {index} differs from its canvas crop"
 
 
-def test_ambiguous_image_workflow_writes_the_image_its_views_and_the_animation(server, tmp_path):
-    workflow = json.loads((WORKFLOWS / "api" / "ambiguous_image.json").read_text())
+@pytest.mark.parametrize("name, size", [("ambiguous_image", 64), ("ambiguous_image_1024", 128)])
+def test_ambiguous_image_workflows_write_the_image_its_views_and_the_animation(server, tmp_path, name, size):
+    """The one-stage anagram, and the two-stage one whose second pass refines the enlarged image (CPU sizes: 64 px,
+    then 128 px)."""
+    workflow = json.loads((WORKFLOWS / "api" / f"{name}.json").read_text())
     workflow = apply_overrides(workflow, [TINY, "Anagram views.size=64", "SyncTweedies Sampler.steps=3",
-                                          "Animation.frames_per_turn=4", "Animation.hold=1"])
+                                          "Animation.frames_per_turn=4", "Animation.hold=1"] + (
+        ["Anagram views 1024 px.size=128", "SyncTweedies Sampler 1024 px.steps=2"] if size == 128 else []))
     saved = asyncio.run(run_workflow(workflow, server.removeprefix("http://"), tmp_path, progress=False,
                                      timeout=600))
-    by_kind = {kind: sorted(p for p in saved if re.fullmatch(f"ambiguous_image{kind}_\\d+_", p.stem))
+    by_kind = {kind: sorted(p for p in saved if re.fullmatch(f"{name}{kind}_\\d+_", p.stem))
                for kind in ("", "_views", "_animation")}
     assert [len(paths) for paths in by_kind.values()] == [1, 2, 1]
     canvas = np.asarray(Image.open(by_kind[""][0]), dtype=np.float32) / 255
     upright, turned = (np.asarray(Image.open(p), dtype=np.float32) / 255 for p in by_kind["_views"])
-    assert canvas.shape == (64, 64, 3)
+    assert canvas.shape == (size, size, 3)
     assert np.abs(upright - canvas).mean() < 0.01 and np.abs(turned - np.rot90(canvas, -1)).mean() < 0.01
     with Image.open(by_kind["_animation"][0]) as animation:
         assert animation.format == "WEBP" and animation.is_animated and animation.n_frames > 2

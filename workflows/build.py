@@ -119,7 +119,7 @@ def depth_control(graph: Graph, positive: tuple[int, int], negative: tuple[int, 
 def sync_sampler(graph: Graph, checkpoint: int, positive: tuple[int, int], negative: tuple[int, int], space: int,
                  steps: int, seed: int = 0, rgb: bool = False, denoise: float = 1.0,
                  latent: tuple[int, int] | None = None, cfg: float = 7.5, sync_end: float = 1.0,
-                 ref_attention_end: float = 0.0, neighbours: bool = False) -> int:
+                 ref_attention_end: float = 0.0, neighbours: bool = False, title: str = "SyncTweedies Sampler") -> int:
     """The one-node SyncTweedies Sampler (mode 2; euler, the DDIM step, on the ddim_uniform schedule, the
     original's timesteps); ``rgb`` averages x0 through the VAE; ``latent`` (with ``denoise`` < 1) is the start
     for editing; ``neighbours`` turns on the original's neighbour-view attention."""
@@ -130,7 +130,7 @@ def sync_sampler(graph: Graph, checkpoint: int, positive: tuple[int, int], negat
     if rgb:
         inputs["vae"] = (checkpoint, 2, "VAE")
     return graph.add(
-        "SyncTweediesSampler", "SyncTweedies Sampler",
+        "SyncTweediesSampler", title,
         {"seed": seed, "steps": steps, "cfg": cfg, "sampler_name": "euler", "scheduler": "ddim_uniform",
          "denoise": denoise, "mode": MODE, "sync_end": sync_end, "views_per_batch": 0,
          "ref_attention_end": ref_attention_end, "neighbour_attention": neighbours},
@@ -172,28 +172,50 @@ def wide_image_advanced() -> Graph:
     return graph
 
 
-def ambiguous_image() -> Graph:
-    """A visual anagram: one prompt upright, another turned a quarter clockwise, and the animation."""
+ANAGRAM_VIEWS = {"view_1": "identity", "view_2": "rotate_cw", "view_3": "none", "view_4": "none", "rotate_angle": 45.0,
+                 "skew_factor": 1.5, "num_patches": 8, "permutation_seed": 11, "optimize_inverse_mapping": False,
+                 "iterations": 10, "lr": 0.1, "inverse_fit": "mse"}
+"""The original's anagram: upright and turned a quarter clockwise (its n-to-1 fit: 10 steps of rate 0.1)."""
+
+
+def ambiguous_image(two_stage: bool = False) -> Graph:
+    """A visual anagram, x0 averaged as images (the VAE into the sampler; latents do not turn with their images),
+    at the original's guidance 10: "an oilpainting of a horse" upright, "... a snowy mountain village" turned
+    clockwise, and the animation. With ``two_stage``, the 512 px anagram is enlarged to 1024 px and refined by a
+    second synchronized pass from denoise 0.5 (the original's second, upscaling stage; any model can do it)."""
     graph = Graph()
     checkpoint = graph.add("CheckpointLoaderSimple", "Load Checkpoint",
                            {"ckpt_name": "v1-5-pruned-emaonly.safetensors"},
                            outputs=[("MODEL", "MODEL"), ("CLIP", "CLIP"), ("VAE", "VAE")])
     prompts = [graph.add("CLIPTextEncode", title, {"text": text}, {"clip": (checkpoint, 1, "CLIP")},
                          outputs=[("CONDITIONING", "CONDITIONING")])
-               for title, text in (("Prompt upright", "an oil painting of a horse"),
-                                   ("Prompt turned", "an oil painting of a snowy mountain village"),
+               for title, text in (("Prompt upright", "an oilpainting of a horse"),
+                                   ("Prompt turned", "an oilpainting of a snowy mountain village"),
                                    ("Negative prompt", ""))]
-    space = graph.add("SyncTweediesAnagramViews", "Anagram views",
-                      {"view_1": "identity", "view_2": "rotate_cw", "view_3": "none", "view_4": "none",
-                       "size": 512, "rotate_angle": 45.0, "skew_factor": 1.5, "num_patches": 8,
-                       "permutation_seed": 11, "optimize_inverse_mapping": False, "iterations": 10, "lr": 0.1},
-                      {"positive_1": (prompts[0], 0, "CONDITIONING"), "positive_2": (prompts[1], 0, "CONDITIONING")},
-                      outputs=[("space", "SYNCTWEEDIES_SPACE"), ("positive", "CONDITIONING")])
-    sampler = sync_sampler(graph, checkpoint, (space, 1), (prompts[2], 0), space, steps=30, seed=1)
-    decode = decode_and_save(graph, checkpoint, (sampler, 0), space, "ambiguous_image")
+    per_view = {"positive_1": (prompts[0], 0, "CONDITIONING"), "positive_2": (prompts[1], 0, "CONDITIONING")}
+    anagram_outputs = [("space", "SYNCTWEEDIES_SPACE"), ("positive", "CONDITIONING")]
+    space = graph.add("SyncTweediesAnagramViews", "Anagram views", {**ANAGRAM_VIEWS, "size": 512}, per_view,
+                      outputs=anagram_outputs)
+    sampler = sync_sampler(graph, checkpoint, (space, 1), (prompts[2], 0), space, steps=30, seed=1, rgb=True,
+                           cfg=10.0)
+    name = "ambiguous_image_1024" if two_stage else "ambiguous_image"
+    if two_stage:
+        first = graph.add("SyncTweediesDecode", "Decode 512 px", {},
+                          {"vae": (checkpoint, 2, "VAE"), "samples": (sampler, 0, "LATENT"),
+                           "space": (space, 0, "SYNCTWEEDIES_SPACE")}, outputs=[("canvas", "IMAGE"), ("views", "IMAGE")])
+        larger = graph.add("ImageScaleBy", "Enlarge 2x", {"upscale_method": "lanczos", "scale_by": 2.0},
+                           {"image": (first, 0, "IMAGE")}, outputs=[("IMAGE", "IMAGE")])
+        space = graph.add("SyncTweediesAnagramViews", "Anagram views 1024 px", {**ANAGRAM_VIEWS, "size": 1024},
+                          per_view, outputs=anagram_outputs)
+        start = graph.add("SyncTweediesEncode", "Encode 1024 px", {},
+                          {"vae": (checkpoint, 2, "VAE"), "image": (larger, 0, "IMAGE"),
+                           "space": (space, 0, "SYNCTWEEDIES_SPACE")}, outputs=[("views", "LATENT")])
+        sampler = sync_sampler(graph, checkpoint, (space, 1), (prompts[2], 0), space, steps=30, seed=1, rgb=True,
+                               cfg=10.0, denoise=0.5, latent=(start, 0), title="SyncTweedies Sampler 1024 px")
+    decode = decode_and_save(graph, checkpoint, (sampler, 0), space, name)
     graph.add("SyncTweediesAnagramAnimation", "Animation",
               {"frames_per_turn": 24, "hold": 12, "fps": 24.0, "format": "webp",
-               "filename_prefix": "SyncTweedies/ambiguous_image_animation"},
+               "filename_prefix": f"SyncTweedies/{name}_animation"},
               {"canvas": (decode, 0, "IMAGE"), "space": (space, 0, "SYNCTWEEDIES_SPACE")},
               outputs=[("frames", "IMAGE")])
     return graph
@@ -332,6 +354,7 @@ def gaussians() -> Graph:
 
 
 WORKFLOWS = {"wide_image": wide_image, "wide_image_advanced": wide_image_advanced, "ambiguous_image": ambiguous_image,
+             "ambiguous_image_1024": lambda: ambiguous_image(two_stage=True),
              "panorama": panorama, "panorama_depth": lambda: panorama(depth=True), "mesh_texturing": mesh_texturing,
              "mesh_texture_editing": lambda: mesh_texturing(edit=True), "gaussians": gaussians}
 

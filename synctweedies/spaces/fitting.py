@@ -9,11 +9,12 @@ from .base import CanonicalSpace
 
 
 def fit_canonical(space: CanonicalSpace, views: Tensor, start: Tensor, weights: Tensor,
-                  iterations: int, lr: float) -> Tensor:
+                  iterations: int, lr: float, loss: str = "mse") -> Tensor:
     """The canonical ``[C, H, W]`` whose projection best matches ``views`` (``[N, C, h, w]``).
 
-    Minimises the ``weights``-weighted (``[N, 1, h, w]``) mean squared error of ``space.project``
-    with ``iterations`` Adam steps of learning rate ``lr`` from ``start`` ``[C, H, W]``.
+    Minimises the ``weights``-weighted (``[N, 1, h, w]``) mean squared ("mse") or absolute ("l1", the
+    original's) error of ``space.project`` with ``iterations`` Adam steps of learning rate ``lr`` from
+    ``start`` ``[C, H, W]``.
     """
     target = views.detach().float()
     weights = weights.detach().float().expand(-1, 1, -1, -1)
@@ -24,7 +25,7 @@ def fit_canonical(space: CanonicalSpace, views: Tensor, start: Tensor, weights: 
         for _ in range(iterations):
             checkpoint()
             optimizer.zero_grad()
-            loss = (weights * (space.project(canonical) - target).square()).sum() / total
-            loss.backward()
+            error = space.project(canonical) - target
+            ((weights * (error.abs() if loss == "l1" else error.square())).sum() / total).backward()
             optimizer.step()
     return canonical.detach().to(views.dtype)
