@@ -8,7 +8,11 @@ import json
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-PROMPT = "A photo of a mountain range at twilight"
+PREFIX = "Best quality, extremely detailed "
+"""The original puts this before every prompt (but the anagrams' and the texture editing one)."""
+PROMPT = PREFIX + "A photo of a mountain range at twilight"
+SD2_BASE = "512-base-ema.safetensors"
+"""The original's model for wide images: Stable Diffusion 2 base (512 px), stabilityai/stable-diffusion-2-base."""
 MODE = "2: average the Tweedie estimate x0 in view space (SyncTweedies)"
 
 
@@ -69,9 +73,9 @@ class Graph:
 
 
 def text_to_canvas_inputs(graph: Graph) -> tuple[int, int, int, int]:
-    """Checkpoint, prompts and a 3072×512 wide canvas; returns (checkpoint, positive, negative, space) ids."""
-    checkpoint = graph.add("CheckpointLoaderSimple", "Load Checkpoint",
-                           {"ckpt_name": "v1-5-pruned-emaonly.safetensors"},
+    """Checkpoint (the original's SD2-base), prompts and a 3072×512 wide canvas; returns (checkpoint, positive,
+    negative, space) ids."""
+    checkpoint = graph.add("CheckpointLoaderSimple", "Load Checkpoint", {"ckpt_name": SD2_BASE},
                            outputs=[("MODEL", "MODEL"), ("CLIP", "CLIP"), ("VAE", "VAE")])
     positive = graph.add("CLIPTextEncode", "Prompt", {"text": PROMPT}, {"clip": (checkpoint, 1, "CLIP")},
                          outputs=[("CONDITIONING", "CONDITIONING")])
@@ -137,11 +141,16 @@ def sync_sampler(graph: Graph, checkpoint: int, positive: tuple[int, int], negat
         inputs, outputs=[("views", "LATENT")], seeded="seed")
 
 
+WIDE_SAMPLING = {"cfg": 7.5, "sync_end": 1.0, "ref_attention_end": 0.2, "neighbours": True}
+"""The original's wide image: guidance 7.5, synchronized to the end (its README's --mvd_end 1.0), cross-view
+attention (reference until 0.2, neighbours always)."""
+
+
 def wide_image() -> Graph:
     """The one-node sampler: the simplest wide-image graph."""
     graph = Graph()
     checkpoint, positive, negative, space = text_to_canvas_inputs(graph)
-    sampler = sync_sampler(graph, checkpoint, (positive, 0), (negative, 0), space, steps=50)
+    sampler = sync_sampler(graph, checkpoint, (positive, 0), (negative, 0), space, steps=50, **WIDE_SAMPLING)
     decode_and_save(graph, checkpoint, (sampler, 0), space, "wide_image")
     return graph
 
@@ -151,8 +160,8 @@ def wide_image_advanced() -> Graph:
     graph = Graph()
     checkpoint, positive, negative, space = text_to_canvas_inputs(graph)
     guider = graph.add("SyncTweediesGuider", "SyncTweedies Guider",
-                       {"cfg": 7.5, "mode": MODE, "sync_end": 1.0, "views_per_batch": 0, "ref_attention_end": 0.0,
-                        "neighbour_attention": False},
+                       {"cfg": 7.5, "mode": MODE, "sync_end": 1.0, "views_per_batch": 0, "ref_attention_end": 0.2,
+                        "neighbour_attention": True},
                        {"model": (checkpoint, 0, "MODEL"), "positive": (positive, 0, "CONDITIONING"),
                         "negative": (negative, 0, "CONDITIONING"), "space": (space, 0, "SYNCTWEEDIES_SPACE")},
                        outputs=[("GUIDER", "GUIDER")])
@@ -221,7 +230,9 @@ def ambiguous_image(two_stage: bool = False) -> Graph:
     return graph
 
 
-PANORAMA_PROMPT = "An old looking library"
+PANORAMA_PROMPT = PREFIX + "An old looking library"
+PANORAMA_SAMPLING = {"cfg": 25.0, "sync_end": 0.8, "ref_attention_end": 0.2, "neighbours": True}
+"""The original's panorama config: guidance 25, mvd_end 0.8, ref_attention_end 0.2, neighbour attention."""
 PANORAMA_NEGATIVE = "oversmoothed, blurry, depth of field, out of focus, low quality, bloom, glowing effect."
 PANORAMA_RIG = {"theta_start": 0.0, "theta_end": 360.0, "theta_interval": 45.0, "phi_start": 0.0, "phi_end": 1.0,
                 "phi_interval": 45.0, "fov": 72.0, "view_size": 512, "latent_height": 256, "rgb_height": 1024,
@@ -246,7 +257,7 @@ def panorama(depth: bool = False) -> Graph:
                           {"space": (space, 0, "SYNCTWEEDIES_SPACE")},
                           outputs=[("view_hints", "IMAGE"), ("equirect", "IMAGE")])
         conditioning = depth_control(graph, (positive, 0), (negative, 0), (hints, 0))
-    sampler = sync_sampler(graph, checkpoint, *conditioning, space, steps=30, rgb=True)
+    sampler = sync_sampler(graph, checkpoint, *conditioning, space, steps=30, rgb=True, **PANORAMA_SAMPLING)
     name = "panorama_depth" if depth else "panorama"
     decode = graph.add("SyncTweediesDecode", "Decode and stitch", {},
                        {"vae": (checkpoint, 2, "VAE"), "samples": (sampler, 0, "LATENT"),
@@ -263,8 +274,6 @@ def panorama(depth: bool = False) -> Graph:
 MESH_NEGATIVE = "oversmoothed, blurry, depth of field, out of focus, low quality, bloom, glowing effect."
 MESH_SAMPLING = {"cfg": 15.5, "sync_end": 0.8, "ref_attention_end": 0.2, "neighbours": True}
 """The original's mesh defaults: guidance 15.5, mvd_end 0.8, ref_attention_end 0.2, neighbour attention."""
-PREFIX = "Best quality, extremely detailed "
-"""The original puts this before every prompt (but the texture editing one)."""
 
 
 def mesh_texturing(edit: bool = False) -> Graph:
