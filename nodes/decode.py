@@ -34,7 +34,7 @@ class DecodeNode(io.ComfyNode):
 
     @classmethod
     def execute(cls, vae, samples, space) -> io.NodeOutput:
-        decoded = vae.decode(view_latents(space, samples["samples"]))
+        decoded = vae.decode(view_latents(space, samples["samples"])).float()
         pixels = space.scaled(decoded.shape[1] // space.view_size[0])
         canvas, _ = pixels.unproject_final(decoded.movedim(-1, 1) * 2 - 1)
         to_image = lambda x: ((x.movedim(-3, -1) + 1) / 2).clamp(0, 1)  # noqa: E731
@@ -65,4 +65,4 @@ class EncodeNode(io.ComfyNode):
                              f"{width}x{height}; resize it (e.g. with 'Upscale Image') to that size.")
         canonical = image[0, ..., :3].movedim(-1, 0) * 2 - 1
         views = pixels.project(canonical.to(torch.float32))
-        return io.NodeOutput({"samples": vae.encode(((views + 1) / 2).clamp(0, 1).movedim(1, -1))})
+        return io.NodeOutput({"samples": vae.encode(((views + 1) / 2).clamp(0, 1).movedim(1, -1)).float()})

@@ -68,17 +68,27 @@ def per_view_controls(conds: list[dict] | None, num_views: int) -> list:
             and control.cond_hint_original.shape[0] == num_views]
 
 
+def with_hint(control, hint: Tensor) -> None:
+    """Give ``control`` (and the copies a multi-GPU host keeps of it per device) the hint images ``hint`` and
+    forget every hint the host prepared from the old ones: ``cond_hint`` (ComfyUI 0.3), and the ``cond_hints``
+    and ``control_inputs`` it keeps by latent size since (ComfyUI 0.38)."""
+    for copy in (control, *getattr(control, "multigpu_clones", {}).values()):
+        copy.cond_hint_original, copy.cond_hint = hint, None
+        for cache in ("cond_hints", "control_inputs"):
+            getattr(copy, cache, {}).clear()
+
+
 @contextmanager
 def control_hints_of(controls: list, views: Tensor):
     """Give ``controls`` only the hints of ``views`` while a sub-batch of views runs."""
     originals = [control.cond_hint_original for control in controls]
     try:
         for control, hint in zip(controls, originals):
-            control.cond_hint_original, control.cond_hint = hint[views], None
+            with_hint(control, hint[views])
         yield
     finally:
         for control, hint in zip(controls, originals):
-            control.cond_hint_original, control.cond_hint = hint, None
+            with_hint(control, hint)
 
 
 class CrossViewAttention:
@@ -250,8 +260,12 @@ class SyncTweediesGuider(comfy.samplers.CFGGuider):
         return torch.cat(out)
 
     def auto_views_per_batch(self, views: Tensor) -> int:
-        """The most views whose cond and uncond halves fit in free memory together (at least 1)."""
-        free = comfy.model_management.get_free_memory(views.device)
+        """The most views whose cond and uncond halves fit in free memory together (at least 1). Free memory is
+        the model patcher's where the host has it (ComfyUI 0.38 counts dynamic VRAM there), as the host's own
+        batching asks."""
+        patcher = getattr(self.inner_model, "current_patcher", None) or self.model_patcher
+        free = patcher.get_free_memory(views.device) if hasattr(patcher, "get_free_memory") \
+            else comfy.model_management.get_free_memory(views.device)
         n = views.shape[0]
         while n > 1 and self.inner_model.memory_required([2 * n, *views.shape[1:]]) * 1.5 > free:
             n = (n + 1) // 2

@@ -218,3 +218,56 @@ def test_noise_mask_keeps_unmasked_pixels(nodes, tiny_sd15, prompts, space):
     with pytest.raises(ValueError, match="noise mask works with synchronization modes 0-2"):
         nodes.sampling.SamplerNode.execute(model, prompts[0], prompts[1], 0, 3, 5.0, "euler", "normal", 1.0,
                                            space, mode_option(nodes, 5), 1.0, 0, latent_image=latent)
+
+
+def test_automatic_batching_asks_the_model_patcher_for_free_memory(nodes, tiny_sd15, prompts, space, monkeypatch):
+    """As the host's own batching does since ComfyUI 0.38, where the module-level get_free_memory is marked as not
+    to be used: when the patcher answers, the guider does not call the module function."""
+    import inspect
+
+    import comfy.model_management
+
+    model, _, _ = tiny_sd15
+    original, asked_by_the_guider, asked_the_patcher, batches = comfy.model_management.get_free_memory, [], [], []
+
+    def module_function(*args, **kwargs):
+        if inspect.stack()[1].filename.endswith("guider.py"):
+            asked_by_the_guider.append(args)
+        return original(*args, **kwargs)
+
+    def spy(apply_model, args):
+        batches.append(args["input"].shape[0])
+        return apply_model(args["input"], args["timestep"], **args["c"])
+
+    patched = model.clone()
+    patched.get_free_memory = lambda device: asked_the_patcher.append(device) or 1.0  # room for one view
+    patched.set_model_unet_function_wrapper(spy)
+    monkeypatch.setattr(comfy.model_management, "get_free_memory", module_function)
+    custom_advanced(nodes, patched, prompts[0], prompts[1], space, steps=1)
+    assert asked_the_patcher and not asked_by_the_guider
+    assert set(batches) <= {1, 2}, "one view (with or without its CFG twin) per model call"
+
+
+def test_decode_and_encode_take_any_vae_output_dtype(nodes, tiny_sd15, prompts, space):
+    """With --fp16-intermediates the VAE hands back fp16; Decode and Encode give what they give for fp32."""
+    model, _, vae = tiny_sd15
+    views, _ = custom_advanced(nodes, model, prompts[0], prompts[1], space, 2)
+
+    class HalfVAE:
+        def __getattr__(self, name):
+            return getattr(vae, name)
+
+        def decode(self, latent):
+            return vae.decode(latent).half()
+
+        def encode(self, pixels):
+            return vae.encode(pixels).half()
+
+    canvas, images = nodes.decode.DecodeNode.execute(vae, {"samples": views}, space).args
+    half_canvas, half_images = nodes.decode.DecodeNode.execute(HalfVAE(), {"samples": views}, space).args
+    assert half_canvas.dtype == torch.float32 and half_images.dtype == torch.float32
+    torch.testing.assert_close(half_canvas, canvas, atol=2e-3, rtol=0)
+    encoded = nodes.decode.EncodeNode.execute(HalfVAE(), canvas, space).args[0]["samples"]
+    assert encoded.dtype == torch.float32
+    torch.testing.assert_close(encoded, nodes.decode.EncodeNode.execute(vae, canvas, space).args[0]["samples"],
+                               atol=5e-2, rtol=1e-2)

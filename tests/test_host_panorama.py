@@ -81,12 +81,34 @@ def test_rgb_averaging_makes_one_batched_decode_and_encode_per_step(nodes, tiny_
         sample(nodes, model, panorama, *prompts, vae=Counting(), mode=3)
 
 
+def emulate_the_newer_hint_cache(monkeypatch) -> None:
+    """Make this host's ControlNet keep prepared hints by latent size and reuse them, as ComfyUI 0.38 does
+    (``ControlBase.cond_hints``), instead of rebuilding them when ``cond_hint`` is None."""
+    import comfy.controlnet
+
+    original = comfy.controlnet.ControlNet.get_control
+
+    def get_control(self, x_noisy, *args, **kwargs):
+        cache, size = self.__dict__.setdefault("cond_hints", {}), tuple(x_noisy.shape[2:])
+        if size in cache:
+            self.cond_hint = cache[size]
+        out = original(self, x_noisy, *args, **kwargs)
+        if self.cond_hint is not None:
+            cache[size] = self.cond_hint
+        return out
+
+    monkeypatch.setattr(comfy.controlnet.ControlNet, "get_control", get_control)
+
+
+@pytest.mark.parametrize("host", ["0.3.64", "0.38 hint cache"])
 def test_depth_hints_steer_each_view_and_survive_sub_batching(nodes, tiny_sd15, prompts, panorama, models_dir,
-                                                               monkeypatch):
+                                                               monkeypatch, host):
     import comfy.controlnet
     import folder_paths
     from nodes import ControlNetApplyAdvanced
 
+    if host != "0.3.64":
+        emulate_the_newer_hint_cache(monkeypatch)
     model, _, _ = tiny_sd15
     monkeypatch.setattr(folder_paths, "input_directory", str(models_dir / "input"))
     hints, equirect = nodes.panorama.PanoramaDepthNode.execute("room_depth.dpt", panorama).args
