@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 from contextlib import contextmanager
 from functools import partial
+from typing import Callable, Iterator
 
 import comfy.model_management
 import comfy.samplers
@@ -12,7 +13,7 @@ from comfy.ldm.modules.attention import optimized_attention
 from torch import Tensor
 
 from ..synctweedies import CanonicalSpace, PixelSynchronizedSpace, SyncMode, Synchronizer, sample_synchronized
-from ..synctweedies.attention import cross_view_attention, neighbour_table
+from ..synctweedies.attention import cross_view_attention
 
 RAMP = "synctweedies_strength_ramp"
 """The attribute of a ControlNet that carries its :class:`~synctweedies.control.StrengthRamp`."""
@@ -96,13 +97,13 @@ class CrossViewAttention:
     model call (chunks of ``len(neighbours)`` views: the CFG halves)."""
 
     def __init__(self, neighbours: list[list[int]], reference: int | None, reference_weight: float):
-        self.table, self.reference, self.reference_weight = neighbour_table(neighbours), reference, reference_weight
+        self.neighbours, self.reference, self.reference_weight = neighbours, reference, reference_weight
 
     def __call__(self, q: Tensor, k: Tensor, v: Tensor, extra_options: dict) -> Tensor:
         heads = extra_options["n_heads"]
-        if q.shape[0] % len(self.table[0]) or k.shape[1] != q.shape[1]:
+        if q.shape[0] % len(self.neighbours) or k.shape[1] != q.shape[1]:
             return optimized_attention(q, k, v, heads)
-        return cross_view_attention(q, k, v, heads, self.table, self.reference, self.reference_weight)
+        return cross_view_attention(q, k, v, heads, self.neighbours, self.reference, self.reference_weight)
 
 
 def self_attention_blocks(model_patcher) -> list[tuple[str, int, int]]:
@@ -129,12 +130,41 @@ def with_attention(model_options: dict, blocks: list[tuple[str, int, int]], atte
     return options
 
 
+@contextmanager
+def outputs_on(vae, device: torch.device) -> Iterator[None]:
+    """``vae``'s decode/encode return tensors on ``device`` (not the host's intermediate device, the CPU) inside
+    the block: the views stay where the sampler keeps them."""
+    previous, vae.output_device = vae.output_device, device
+    try:
+        yield
+    finally:
+        vae.output_device = previous
+
+
+def vae_codec(vae, model) -> tuple[Callable[[Tensor], Tensor], Callable[[Tensor], Tensor]]:
+    """(decode, encode) between ``model``'s latent views ``[N, c, h, w]`` and images ``[N, 3, H, W]`` in [-1, 1]
+    through the host's ``vae``, on the views' device."""
+
+    def decode(views: Tensor) -> Tensor:
+        with outputs_on(vae, views.device):
+            images = vae.decode(model.process_latent_out(views))
+        return images.movedim(-1, 1).to(views) * 2 - 1
+
+    def encode(images: Tensor) -> Tensor:
+        pixels = ((images + 1) / 2).clamp(0, 1).movedim(1, -1)
+        with outputs_on(vae, images.device):
+            return model.process_latent_in(vae.encode(pixels).to(images))
+
+    return decode, encode
+
+
 class SyncTweediesGuider(comfy.samplers.CFGGuider):
     """A CFG guider over the views of a canonical space, synchronized per :class:`SyncMode`.
 
     The LATENT it samples is the views ``[N, C, h, w]``. Views run through the model in batches of
     ``views_per_batch`` (0: as many as free memory allows). With a ``vae``, x0 is averaged in pixel
-    space: each synchronized step decodes the views' x0 in one batch and encodes the average back.
+    space: each synchronized step decodes the views' x0 in one batch and encodes the average back; a
+    ``draft_vae`` (e.g. the host's TAESD) does that instead for the first ``draft_vae_end`` of the steps.
     Cross-view attention (UNet models; :mod:`synctweedies.attention`): for the first ``ref_attention_end`` of
     the steps every view's self-attention also attends to the space's reference view, which joins every
     sub-batch; with ``neighbour_attention`` every view attends to its neighbour views at every step (the
@@ -143,13 +173,13 @@ class SyncTweediesGuider(comfy.samplers.CFGGuider):
 
     def __init__(self, model_patcher, space: CanonicalSpace, mode: SyncMode | int = SyncMode.TWEEDIE,
                  sync_end: float = 1.0, views_per_batch: int = 0, vae=None, ref_attention_end: float = 0.0,
-                 neighbour_attention: bool = False):
+                 neighbour_attention: bool = False, draft_vae=None, draft_vae_end: float = 0.5):
         super().__init__(model_patcher)
         self.space = space
         self.mode = SyncMode(mode)
         self.sync_end = sync_end
         self.views_per_batch = views_per_batch
-        self.vae = vae
+        self.vae, self.draft_vae, self.draft_vae_end = vae, draft_vae, draft_vae_end
         self.ref_attention_end = ref_attention_end
         self.neighbour_attention = neighbour_attention
         self.synchronizer = Synchronizer(space, SyncMode.NONE)
@@ -170,21 +200,22 @@ class SyncTweediesGuider(comfy.samplers.CFGGuider):
 
     def sync_space(self) -> CanonicalSpace:
         """The space synchronization runs in: the latent space, or its pixel twin through the VAE."""
+        if self.vae is None and self.draft_vae is not None:
+            raise ValueError("A draft_vae is connected but no vae: connect the full VAE to 'vae' too (the draft one "
+                             "only stands in for it during the first steps).")
+        if self.draft_vae is not None and \
+                self.draft_vae.spacial_compression_decode() != self.vae.spacial_compression_decode():
+            raise ValueError("The draft_vae and the vae scale images differently; use a draft VAE made for this "
+                             "model family (TAESD for SD1.x/SD2.x, TAESDXL for SDXL).")
         if self.vae is None:
             if self.space.pixel_space_reason:
                 raise ValueError(f"{self.space.pixel_space_reason} Connect the VAE to the sampler's or guider's "
                                  "'vae' input to average in pixel space, or pick other views.")
             return self.space
         model = self.model_patcher.model
-
-        def decode(views: Tensor) -> Tensor:
-            return self.vae.decode(model.process_latent_out(views)).movedim(-1, 1).to(views) * 2 - 1
-
-        def encode(images: Tensor) -> Tensor:
-            pixels = ((images + 1) / 2).clamp(0, 1).movedim(1, -1)
-            return model.process_latent_in(self.vae.encode(pixels).to(images))
-
-        return PixelSynchronizedSpace(self.space, decode, encode, self.vae.spacial_compression_decode())
+        draft = None if self.draft_vae is None else vae_codec(self.draft_vae, model)
+        return PixelSynchronizedSpace(self.space, *vae_codec(self.vae, model), self.vae.spacial_compression_decode(),
+                                      draft, self.draft_vae_end)
 
     def sample(self, noise: Tensor, latent_image: Tensor, sampler, sigmas: Tensor, denoise_mask=None,
                callback=None, disable_pbar=False, seed=None) -> Tensor:

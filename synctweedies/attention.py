@@ -17,30 +17,30 @@ def cyclic_neighbours(num_views: int) -> list[list[int]]:
     return [sorted({(i - 1) % num_views, i, (i + 1) % num_views}) for i in range(num_views)]
 
 
-def neighbour_table(neighbours: list[list[int]]) -> tuple[Tensor, Tensor]:
-    """Neighbour lists → (index ``[V, K]``, padded with the view itself, and mask ``[V, K]`` of real entries)."""
-    width = max(map(len, neighbours))
-    index = torch.tensor([row + [i] * (width - len(row)) for i, row in enumerate(neighbours)])
-    mask = torch.tensor([[True] * len(row) + [False] * (width - len(row)) for row in neighbours])
-    return index, mask
-
-
-def cross_view_attention(q: Tensor, k: Tensor, v: Tensor, heads: int, neighbours: tuple[Tensor, Tensor],
+def cross_view_attention(q: Tensor, k: Tensor, v: Tensor, heads: int, neighbours: list[list[int]],
                          reference: int | None = None, reference_weight: float = 1.0) -> Tensor:
     """Self-attention across views. ``q``, ``k``, ``v`` are ``[B, T, C]`` with ``B = chunks * V``: the views of
-    each chunk (a CFG half) consecutive. ``neighbours`` is :func:`neighbour_table`'s (index, mask) over ``V``
-    views; ``reference`` a view every view also attends to, weighted ``reference_weight``. Returns ``[B, T, C]``."""
-    index, mask = (t.to(q.device) for t in neighbours)
-    views, width = index.shape
+    each chunk (a CFG half) consecutive. ``neighbours[i]`` lists the views view ``i`` attends to; ``reference`` a
+    view every view also attends to, weighted ``reference_weight``. Returns ``[B, T, C]``.
+
+    Views with as many neighbours go through one unmasked attention call, so the host's flash or memory-efficient
+    kernels run and no ``[T, K * T]`` weight matrix is ever stored (768 px views have T = 9216 tokens)."""
     batch, tokens, channels = q.shape
+    views = len(neighbours)
     chunks, head = batch // views, channels // heads
-    split = lambda x: x.reshape(chunks, views, -1, heads, head).permute(0, 1, 3, 2, 4)  # noqa: E731
-    query, key, value = split(q), split(k), split(v)  # [chunks, V, heads, T, d]
-    gather = lambda x: x[:, index].permute(0, 1, 3, 2, 4, 5).reshape(chunks, views, heads, width * tokens, head)  # noqa: E731
-    allowed = mask.repeat_interleave(tokens, 1)[None, :, None, None, :]  # [1, V, 1, 1, K * T]
-    out = F.scaled_dot_product_attention(query, gather(key), gather(value), attn_mask=allowed)
+    split = lambda x: x.reshape(chunks, views, tokens, heads, head).transpose(2, 3)  # noqa: E731  [chunks, V, heads, T, d]
+    query, key, value = split(q), split(k), split(v)
+    out = torch.empty_like(query)
+    for width in sorted({len(row) for row in neighbours}):
+        rows = [i for i, row in enumerate(neighbours) if len(row) == width]
+        index = torch.tensor([neighbours[i] for i in rows], device=q.device)  # [R, width]
+        picked = torch.tensor(rows, device=q.device)
+        flat = lambda x, length: x.reshape(chunks * len(rows), heads, length, head)  # noqa: E731
+        gather = lambda x: flat(x[:, index].transpose(2, 3), width * tokens)  # noqa: E731  [chunks, R, heads, K*T, d]
+        attended = F.scaled_dot_product_attention(flat(query[:, picked], tokens), gather(key), gather(value))
+        out[:, picked] = attended.reshape(chunks, len(rows), heads, tokens, head)
     if reference is not None and reference_weight > 0:
-        on_reference = F.scaled_dot_product_attention(query, key[:, reference:reference + 1],
-                                                      value[:, reference:reference + 1])
-        out = (out + reference_weight * on_reference) / (1 + reference_weight)
-    return out.permute(0, 1, 3, 2, 4).reshape(batch, tokens, channels)
+        on = lambda x: x[:, reference:reference + 1].expand_as(x).reshape(batch, heads, tokens, head)  # noqa: E731
+        on_reference = F.scaled_dot_product_attention(query.reshape(batch, heads, tokens, head), on(key), on(value))
+        out = (out + reference_weight * on_reference.reshape(out.shape)) / (1 + reference_weight)
+    return out.transpose(2, 3).reshape(batch, tokens, channels)

@@ -1,7 +1,9 @@
 """Cross-view attention against a plain loop over views, and what it leaves unchanged."""
 import torch
 
-from synctweedies.attention import cross_view_attention, cyclic_neighbours, neighbour_table
+from torch.nn.attention import SDPBackend, sdpa_kernel
+
+from synctweedies.attention import cross_view_attention, cyclic_neighbours
 
 
 def softmax_attention(q, k, v):
@@ -34,7 +36,7 @@ def test_neighbour_and_reference_attention_match_a_loop_over_views():
     neighbours = cyclic_neighbours(5)[:3] + [[1, 3], [4]]  # ragged lists, as a mesh's top views have
     for reference, weight in ((None, 0.0), (2, 1.0), (2, 0.0)):
         expected = by_loop(q, k, v, 3, neighbours, reference, weight)
-        got = cross_view_attention(q, k, v, 3, neighbour_table(neighbours), reference, weight)
+        got = cross_view_attention(q, k, v, 3, neighbours, reference, weight)
         torch.testing.assert_close(got, expected)
 
 
@@ -43,5 +45,16 @@ def test_identical_views_attend_as_each_alone():
     one = [torch.randn(1, 9, 8, generator=generator) for _ in range(3)]
     q, k, v = (x.expand(4, -1, -1) for x in one)
     plain = softmax_attention(q[0].reshape(9, 2, 4)[:, 0], k[0].reshape(9, 2, 4)[:, 0], v[0].reshape(9, 2, 4)[:, 0])
-    out = cross_view_attention(q, k, v, 2, neighbour_table(cyclic_neighbours(4)), reference=1)
+    out = cross_view_attention(q, k, v, 2, cyclic_neighbours(4), reference=1)
     torch.testing.assert_close(out[:, :, :4], plain.expand(4, -1, -1), atol=1e-6, rtol=1e-5)
+
+
+def test_views_attend_through_the_flash_kernel_without_a_weight_matrix():
+    """Masked attention falls back to a kernel that stores ``[T, K * T]`` weights per head and view (75 GiB for the
+    mesh workflow's 10 views of 9216 tokens); only unmasked 4-D calls run on the flash kernel."""
+    generator = torch.Generator().manual_seed(2)
+    q, k, v = (torch.randn(2 * 5, 16, 8, generator=generator) for _ in range(3))
+    neighbours = cyclic_neighbours(5)[:3] + [[1, 3], [4]]
+    with sdpa_kernel([SDPBackend.FLASH_ATTENTION]):
+        got = cross_view_attention(q, k, v, 2, neighbours, reference=2)
+    torch.testing.assert_close(got, by_loop(q, k, v, 2, neighbours, 2, 1.0), atol=1e-5, rtol=1e-4)
