@@ -212,3 +212,20 @@ def test_gsplat_and_the_reference_renderer_agree(scene):
         assert (reference.alpha - fast.alpha).abs().max() < 0.02
         solid = reference.alpha > 0.5
         torch.testing.assert_close(fast.depth[solid], reference.depth[solid], atol=1e-2, rtol=1e-2)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available() or importlib.util.find_spec("gsplat") is None,
+                    reason="gsplat renders on CUDA only (no CUDA device or no gsplat here)")
+def test_fits_that_project_the_views_once_render_as_gsplat_does(scene):
+    from synctweedies.gaussians.render import FixedGeometry
+
+    cuda = scene.to("cuda")
+    colours = torch.rand(len(scene), 3, device="cuda")
+    white = torch.ones(3, device="cuda")
+    fixed = FixedGeometry(cuda, rig(), antialiased=True)
+    full = render(cuda, colours, rig(), white, antialiased=True, backend="gsplat").images
+    for view in range(len(rig())):
+        torch.testing.assert_close(fixed.render(colours, view, white)[0], full[view], atol=1e-5, rtol=1e-5)
+    space = GaussianColours(cuda, rig(), 24, torch.full((3,), -1.0), iterations=200, logits=True, antialiased=True)
+    views = space.project((cuda.colours * 2 - 1).T[:, None])
+    assert (space.project(space.unproject(views)[0]) - views).abs().mean() < 0.05

@@ -29,16 +29,55 @@ def gsplat_available(device: torch.device) -> bool:
     return device.type == "cuda" and importlib.util.find_spec("gsplat") is not None
 
 
+def resolve_backend(backend: str, device: torch.device) -> str:
+    """``backend`` with "auto" made "gsplat" where :func:`gsplat_available`, else "reference"; a ValueError for a
+    gsplat request that cannot be met."""
+    if backend == "auto":
+        backend = "gsplat" if gsplat_available(device) else "reference"
+    if backend == "gsplat" and not gsplat_available(device):
+        raise ValueError("The gsplat backend needs `pip install gsplat` and a CUDA device; use the reference backend.")
+    return backend
+
+
+class FixedGeometry:
+    """gsplat's projection and tile lists of every view of ``gaussians``, computed once, for fits that change only
+    the colours: :meth:`render` then re-runs only one view's per-pixel blending (gsplat's
+    ``rasterize_to_pixels``), the same images as :func:`render` without projecting and sorting every Gaussian
+    again at each fit step."""
+
+    def __init__(self, gaussians: Gaussians, cameras: ViewCameras, antialiased: bool):
+        import gsplat
+
+        self.size, self.views = cameras.size, []
+        device = gaussians.means.device
+        with torch.no_grad():
+            for viewmat, K in zip(cameras.viewmats.to(device), cameras.Ks.to(device)):
+                _, _, meta = gsplat.rasterization(
+                    gaussians.means, gaussians.quats / gaussians.quats.norm(dim=-1, keepdim=True),
+                    gaussians.scales.exp(), torch.sigmoid(gaussians.opacities),
+                    torch.zeros(len(gaussians), 1, device=device), viewmat[None], K[None], self.size, self.size,
+                    packed=False, rasterize_mode="antialiased" if antialiased else "classic")
+                self.views.append({key: meta[key] for key in ("means2d", "conics", "opacities", "isect_offsets",
+                                                              "flatten_ids", "tile_size")})
+
+    def render(self, colours: Tensor, view: int, background: Tensor) -> Tensor:
+        """View ``view`` of ``colours`` ``[G, C]`` over ``background`` ``[C]``: ``[1, C, S, S]``."""
+        import gsplat
+
+        v = self.views[view]
+        images, _ = gsplat.rasterize_to_pixels(v["means2d"], v["conics"], colours[None], v["opacities"], self.size,
+                                               self.size, v["tile_size"], v["isect_offsets"], v["flatten_ids"],
+                                               backgrounds=background.to(colours)[None])
+        return images.movedim(-1, 1)
+
+
 def render(gaussians: Gaussians, colours: Tensor, cameras: ViewCameras, background: Tensor | None = None,
            antialiased: bool = False, backend: str = "auto", depth: bool = False) -> Rendered:
     """Render ``colours`` ``[G, C]`` of ``gaussians`` from every camera. ``background`` ``[C]`` or ``[N, C]``
     (default 0). ``backend``: "gsplat", "reference", or "auto" (gsplat where :func:`gsplat_available`); ``depth``
     also renders the expected depth."""
     device = colours.device
-    if backend == "auto":
-        backend = "gsplat" if gsplat_available(device) else "reference"
-    if backend == "gsplat" and not gsplat_available(device):
-        raise ValueError("The gsplat backend needs `pip install gsplat` and a CUDA device; use the reference backend.")
+    backend = resolve_backend(backend, device)
     opacities = torch.sigmoid(gaussians.opacities)
     viewmats, Ks = cameras.viewmats.to(device), cameras.Ks.to(device)
     if backend == "gsplat":

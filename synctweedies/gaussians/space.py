@@ -10,7 +10,7 @@ from ..progress import checkpoint
 from ..spaces.base import CanonicalSpace
 from .cameras import ViewCameras
 from .noise import consistent_noise
-from .render import Rendered, render
+from .render import FixedGeometry, Rendered, render, resolve_backend
 from .scene import Gaussians
 
 COLOUR_ASSIGN = ("previous", "zero", "instance")
@@ -145,17 +145,22 @@ class GaussianColours(CanonicalSpace):
         features.requires_grad_(True)
         geometry = {name: getattr(gaussians, name).detach().clone().requires_grad_(True) for name in self.optimise}
         optimizer = torch.optim.Adam([{"params": [features], "lr": self.lr}] +
-                                     [{"params": [p], "lr": self.optimise[name]} for name, p in geometry.items()])
+                                     [{"params": [p], "lr": self.optimise[name]} for name, p in geometry.items()],
+                                     fused=views.is_cuda)
         fitted = replace(gaussians, **geometry)
+        fixed = self.fixed_geometry(fitted) if not geometry else None
         generator = torch.Generator().manual_seed(self.seed)
         order = torch.cat([torch.randperm(self.num_views, generator=generator)
                            for _ in range(-(-iterations // self.num_views))])
         background = self.background.to(views)
         for view in order[:iterations].tolist():
             checkpoint()
-            camera = ViewCameras(self.cameras.viewmats[view:view + 1], self.cameras.Ks[view:view + 1],
-                                 self.cameras.size)
-            image = self.render(self.colours_of(features), background, gaussians=fitted, cameras=camera).images
+            if fixed is not None:
+                image = fixed.render(self.colours_of(features), view, background)
+            else:
+                camera = ViewCameras(self.cameras.viewmats[view:view + 1], self.cameras.Ks[view:view + 1],
+                                     self.cameras.size)
+                image = self.render(self.colours_of(features), background, gaussians=fitted, cameras=camera).images
             loss = ((image - views[view:view + 1]).abs() * weights[view:view + 1]).mean()
             optimizer.zero_grad()
             loss.backward()
@@ -163,6 +168,14 @@ class GaussianColours(CanonicalSpace):
         for name, parameter in geometry.items():
             setattr(self.gaussians, name, parameter.detach())
         return features.detach()
+
+    def fixed_geometry(self, gaussians: Gaussians) -> FixedGeometry | None:
+        """The views projected once by gsplat for fits that change only colours (None off gsplat), kept."""
+        if resolve_backend(self.backend, gaussians.means.device) != "gsplat":
+            return None
+        if self.__dict__.get("_fixed") is None:
+            self._fixed = FixedGeometry(gaussians, self.cameras, self.antialiased)
+        return self._fixed
 
     @property
     def pixel_space_reason(self) -> str:
