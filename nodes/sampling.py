@@ -46,18 +46,26 @@ def sync_inputs() -> list[io.Input]:
     ]
 
 
-def vae_input() -> io.Input:
-    return io.Vae.Input("vae", optional=True,
-                        tooltip="Connect to average x0 in pixel space (decode, average, encode every step; mode 2). "
-                                "Slower; needed for views a latent cannot follow, e.g. negate or rotate by 45°.")
+def vae_inputs() -> list[io.Input]:
+    return [
+        io.Vae.Input("vae", optional=True,
+                     tooltip="Connect to average x0 in pixel space (decode, average, encode every step; mode 2). "
+                             "Slower; needed for views a latent cannot follow, e.g. negate or rotate by 45°."),
+        io.Vae.Input("draft_vae", optional=True,
+                     tooltip="A fast approximate VAE (Load VAE → taesd, or taesdxl for SDXL) that stands in for "
+                             "'vae' during the first draft_vae_end of the steps: pixel-space averaging at a "
+                             "fraction of the cost, the full VAE for the last steps."),
+        io.Float.Input("draft_vae_end", default=0.5, min=0.0, max=1.0, step=0.05, optional=True,
+                       tooltip="Fraction of the steps that use draft_vae (when connected)."),
+    ]
 
 
 def make_guider(model, positive, negative, cfg: float, space, mode: str, sync_end: float,
                 views_per_batch: int, ref_attention_end: float = 0.0, vae=None,
-                neighbour_attention: bool = False) -> SyncTweediesGuider:
+                neighbour_attention: bool = False, draft_vae=None, draft_vae_end: float = 0.5) -> SyncTweediesGuider:
     palette_in_model_units(space, model)
     guider = SyncTweediesGuider(model, space, parse_mode(mode), sync_end, views_per_batch, vae, ref_attention_end,
-                                neighbour_attention)
+                                neighbour_attention, draft_vae, draft_vae_end)
     guider.set_conds(positive, negative)
     guider.set_cfg(cfg)
     return guider
@@ -79,7 +87,7 @@ class GuiderNode(io.ComfyNode):
                 io.Float.Input("cfg", default=7.5, min=0.0, max=100.0, step=0.1, round=0.01,
                                tooltip="Classifier-free guidance scale."),
                 *sync_inputs(),
-                vae_input(),
+                *vae_inputs(),
             ],
             outputs=[io.Guider.Output()],
         )
@@ -90,9 +98,9 @@ class GuiderNode(io.ComfyNode):
 
     @classmethod
     def execute(cls, model, positive, negative, cfg, space, mode, sync_end, views_per_batch, ref_attention_end=0.0,
-                vae=None, neighbour_attention=False) -> io.NodeOutput:
+                vae=None, neighbour_attention=False, draft_vae=None, draft_vae_end=0.5) -> io.NodeOutput:
         return io.NodeOutput(make_guider(model, positive, negative, cfg, space, mode, sync_end, views_per_batch,
-                                         ref_attention_end, vae, neighbour_attention))
+                                         ref_attention_end, vae, neighbour_attention, draft_vae, draft_vae_end))
 
 
 class SamplerNode(io.ComfyNode):
@@ -121,7 +129,7 @@ class SamplerNode(io.ComfyNode):
                 *sync_inputs(),
                 io.Latent.Input("latent_image", optional=True,
                                 tooltip="Views to start from when denoise < 1; empty views otherwise."),
-                vae_input(),
+                *vae_inputs(),
             ],
             outputs=[io.Latent.Output(display_name="views", tooltip="The sampled views, one latent per view.")],
         )
@@ -133,9 +141,9 @@ class SamplerNode(io.ComfyNode):
     @classmethod
     def execute(cls, model, positive, negative, seed, steps, cfg, sampler_name, scheduler, denoise, space, mode,
                 sync_end, views_per_batch, ref_attention_end=0.0, latent_image=None, vae=None,
-                neighbour_attention=False) -> io.NodeOutput:
+                neighbour_attention=False, draft_vae=None, draft_vae_end=0.5) -> io.NodeOutput:
         guider = make_guider(model, positive, negative, cfg, space, mode, sync_end, views_per_batch,
-                             ref_attention_end, vae, neighbour_attention)
+                             ref_attention_end, vae, neighbour_attention, draft_vae, draft_vae_end)
         if latent_image is None:
             latent = {"samples": torch.zeros(space.num_views, 4, *space.view_size)}
         else:

@@ -70,6 +70,14 @@ def unit_gain(state: dict[str, torch.Tensor], prefixes: tuple[str, ...] = ("",),
             value.normal_(0, (gain / value[0].numel()) ** 0.5, generator=generator)
 
 
+def taesd_state(seed: int = 0) -> dict[str, torch.Tensor]:
+    """A random-weight TAESD (the host's fast approximate SD VAE) as the host loads one: scale 1, shift 0."""
+    import comfy.taesd.taesd
+
+    state = randomize(comfy.taesd.taesd.TAESD(), seed)
+    return {**state, "vae_scale": torch.tensor(1.0), "vae_shift": torch.tensor(0.0)}
+
+
 def tiny_vae_state() -> dict[str, torch.Tensor]:
     """A random TAESD whose images vary and whose latents stay near unit size, as a checkpoint's VAE."""
     from comfy.taesd.taesd import TAESD

@@ -100,3 +100,43 @@ def test_bad_anagram_input_is_a_clear_error(nodes, tiny_sd15, prompts):
     wide = nodes.canvas.WideCanvasNode.execute(width=128, height=64, window=64, stride=32, wrap=False).args[0]
     with pytest.raises(ValueError, match="needs the space from 'SyncTweedies Anagram Views'"):
         nodes.anagram.AnagramAnimationNode.execute(torch.zeros(1, 64, 128, 3), wide, 4, 1, 12.0, "gif", "x")
+
+
+@pytest.fixture(scope="module")
+def tiny_taesd(comfy):
+    import comfy.sd
+    from host_support import taesd_state
+
+    return comfy.sd.VAE(sd=taesd_state())
+
+
+def test_a_draft_vae_averages_the_first_steps_and_images_stay_on_the_views_device(nodes, tiny_sd15, tiny_taesd,
+                                                                                   prompts, monkeypatch):
+    model, _, vae = tiny_sd15
+    space, per_view = anagram(nodes, prompts, view_2="negate")
+    calls = []
+    for name, codec in (("full", vae), ("draft", tiny_taesd)):
+        monkeypatch.setattr(codec, "output_device", torch.device("meta"))
+        for method in ("decode", "encode"):
+            def spy(*args, _name=name, _codec=codec, _call=getattr(codec, method), _method=method, **kwargs):
+                calls.append((_name, _method, _codec.output_device))
+                return _call(*args, **kwargs)
+            monkeypatch.setattr(codec, method, spy)
+
+    def run(**drafting):
+        calls.clear()
+        return nodes.sampling.SamplerNode.execute(model, per_view, prompts[2], 0, 4, 5.0, "euler", "normal", 1.0,
+                                                  space, mode_option(nodes, 2), 1.0, 0, vae=vae,
+                                                  **drafting).args[0]["samples"]
+
+    drafted = run(draft_vae=tiny_taesd, draft_vae_end=0.5)
+    assert [(name, method) for name, method, _ in calls] == [("draft", "decode"), ("draft", "encode")] * 2 + \
+        [("full", "decode"), ("full", "encode")] * 2
+    assert {device for _, _, device in calls} == {torch.device("cpu")}, "images stay on the sampler's device"
+    assert vae.output_device == tiny_taesd.output_device == torch.device("meta"), "the VAEs are left as found"
+    full = run()
+    assert {name for name, _, _ in calls} == {"full"}
+    assert (drafted - full).abs().max() > 1e-3
+    with pytest.raises(ValueError, match="draft_vae is connected but no vae"):
+        nodes.sampling.make_guider(model, per_view, prompts[2], 5.0, space, mode_option(nodes, 2), 1.0, 0,
+                                   draft_vae=tiny_taesd).sync_space()

@@ -137,7 +137,7 @@ def sync_sampler(graph: Graph, checkpoint: int, positive: tuple[int, int], negat
         "SyncTweediesSampler", title,
         {"seed": seed, "steps": steps, "cfg": cfg, "sampler_name": "euler", "scheduler": "ddim_uniform",
          "denoise": denoise, "mode": MODE, "sync_end": sync_end, "views_per_batch": 0,
-         "ref_attention_end": ref_attention_end, "neighbour_attention": neighbours},
+         "ref_attention_end": ref_attention_end, "neighbour_attention": neighbours, "draft_vae_end": 0.5},
         inputs, outputs=[("views", "LATENT")], seeded="seed")
 
 
@@ -161,7 +161,7 @@ def wide_image_advanced() -> Graph:
     checkpoint, positive, negative, space = text_to_canvas_inputs(graph)
     guider = graph.add("SyncTweediesGuider", "SyncTweedies Guider",
                        {"cfg": 7.5, "mode": MODE, "sync_end": 1.0, "views_per_batch": 0, "ref_attention_end": 0.2,
-                        "neighbour_attention": True},
+                        "neighbour_attention": True, "draft_vae_end": 0.5},
                        {"model": (checkpoint, 0, "MODEL"), "positive": (positive, 0, "CONDITIONING"),
                         "negative": (negative, 0, "CONDITIONING"), "space": (space, 0, "SYNCTWEEDIES_SPACE")},
                        outputs=[("GUIDER", "GUIDER")])

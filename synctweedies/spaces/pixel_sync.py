@@ -17,13 +17,16 @@ class PixelSynchronizedSpace(CanonicalSpace):
     ``decode`` maps latent views ``[N, c, h, w]`` to images ``[N, 3, h*f, w*f]`` in [-1, 1] and
     ``encode`` maps them back. ``project``/``unproject`` stay in latent space (noise, previews), so
     only the modes whose averaged quantity is an image — x0 (mode 2), or nothing (mode 0) — apply.
+    ``draft``, a faster (decode, encode) pair, replaces them for the first ``draft_end`` of the steps.
     """
 
     supported_modes = (0, 2)
 
-    def __init__(self, space: CanonicalSpace, decode: Codec, encode: Codec, factor: int = 8):
+    def __init__(self, space: CanonicalSpace, decode: Codec, encode: Codec, factor: int = 8,
+                 draft: tuple[Codec, Codec] | None = None, draft_end: float = 0.0):
         self.latent = space
         self.pixels = space.scaled(factor)
+        self.full, self.draft, self.draft_end = (decode, encode), draft, draft_end
         self.decode, self.encode = decode, encode
         self.num_views, self.view_size, self.canonical_size = space.num_views, space.view_size, space.canonical_size
 
@@ -41,6 +44,8 @@ class PixelSynchronizedSpace(CanonicalSpace):
 
     def begin_step(self, step: int, total: int) -> None:
         self.latent.begin_step(step, total)
+        drafting = self.draft is not None and step < self.draft_end * total
+        self.decode, self.encode = self.draft if drafting else self.full
 
     def initial_noise(self, channels: int, generator: torch.Generator | None = None,
                       dtype: torch.dtype = torch.float32) -> Tensor:
