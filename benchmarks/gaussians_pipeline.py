@@ -1,8 +1,9 @@
 """A whole 3D Gaussian recolouring run at the original's defaults, with the colour fitting's share.
 
 50 views of 512 px (64 latent) from a Blender transforms file, a synthetic scene of ``--gaussians`` small
-Gaussians, 30 euler steps, CFG 35, mode 2 in RGB through the VAE until 0.8 of the steps, cross-view attention
-until 0.2, 1,000 fitting iterations per synchronized step; random-weight full SD1.5 UNet and VAE, fp16.
+Gaussians, 30 euler steps on ddim_uniform, CFG 35, mode 2 in RGB through the VAE until 0.8 of the steps, neighbour
+attention throughout and reference attention until 0.2, 1,000 fitting iterations per synchronized step and 4,000 for
+the final colours (the gaussians workflow's settings); random-weight full SD1.5 UNet and VAE, fp16.
 Needs a ComfyUI checkout and gsplat (CUDA):
 
     python benchmarks/gaussians_pipeline.py --comfyui /path/to/ComfyUI transforms_test.json [--json out.json]
@@ -46,31 +47,32 @@ def main() -> None:
     cameras = blender_cameras(options.transforms, 512).subset(50)
     build_s, space = timed(lambda: GaussianColours(scene, cameras, 64, torch.zeros(4), options.iterations,
                                                    antialiased=True, pixel_background=torch.ones(3),
-                                                   rgb_domain=True))
+                                                   rgb_domain=True, final_iterations=4000))
     fits = []
     pixels = space.scaled(8)
     unproject = pixels.unproject
 
-    def timed_unproject(views, weights=None):
-        seconds, result = timed(lambda: unproject(views, weights))
+    def timed_unproject(views, weights=None, **options):
+        seconds, result = timed(lambda: unproject(views, weights, **options))
         fits.append(seconds)
         return result
 
     pixels.unproject = timed_unproject
     generator = torch.Generator().manual_seed(0)
     prompt = lambda: [[torch.randn(1, 77, 768, generator=generator), {}]]  # noqa: E731
-    guider = guider_module.SyncTweediesGuider(model, space, 2, 0.8, vae=vae, ref_attention_end=0.2)
+    guider = guider_module.SyncTweediesGuider(model, space, 2, 0.8, vae=vae, ref_attention_end=0.2,
+                                              neighbour_attention=True)
     guider.set_conds(prompt(), prompt())
     guider.set_cfg(35.0)
     noise_s, noise = timed(lambda: space.initial_noise(4, torch.Generator().manual_seed(0)))
-    sigmas = comfy.samplers.calculate_sigmas(model.get_model_object("model_sampling"), "normal", options.steps)
+    sigmas = comfy.samplers.calculate_sigmas(model.get_model_object("model_sampling"), "ddim_uniform", options.steps)
     sample_s, views = timed(lambda: guider.sample(noise, torch.zeros_like(noise), comfy.samplers.sampler_object("euler"),
                                                   sigmas, disable_pbar=True, seed=0))
     fitting_in_sampling = sum(fits)
 
     def finish():
         images = vae.decode(views.to(vae.device)).movedim(-1, 1) * 2 - 1
-        colours, _ = pixels.unproject(images.float())
+        colours, _ = pixels.unproject_final(images.float())
         return save_gaussians(scene, (colours[:, 0].T + 1) / 2, folder / "recoloured.ply")
 
     final_s, _ = timed(finish)

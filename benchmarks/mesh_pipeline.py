@@ -1,7 +1,8 @@
 """A whole mesh texturing run at the original's defaults, with synchronization's share of the sampling time.
 
-10 views at 768 px (96 latent), a 1536² latent texture, 30 euler steps, CFG, mode 2 until 0.8 of the steps,
-cross-view attention until 0.2, shuffled backgrounds; random-weight full SD1.5 UNet. Needs a ComfyUI checkout:
+10 views at 768 px (96 latent), a 1536² latent texture, 30 euler steps on ddim_uniform, CFG, mode 2 until 0.8 of
+the steps, neighbour attention throughout and reference attention until 0.2, shuffled backgrounds; random-weight
+full SD1.5 UNet. Needs a ComfyUI checkout:
 
     python benchmarks/mesh_pipeline.py --comfyui /path/to/ComfyUI path/to/mesh.obj [--json out.json]
 """
@@ -44,10 +45,10 @@ def main() -> None:
     noise = space.initial_noise(4, torch.Generator().manual_seed(0))
     latent = torch.zeros_like(noise)
     sampler = comfy.samplers.sampler_object("euler")
-    sigmas = comfy.samplers.calculate_sigmas(model.get_model_object("model_sampling"), "normal", options.steps)
+    sigmas = comfy.samplers.calculate_sigmas(model.get_model_object("model_sampling"), "ddim_uniform", options.steps)
     plain = comfy.samplers.CFGGuider(model)
     synced = guider_module.SyncTweediesGuider(model, space, 2, 0.8, views_per_batch=space.num_views,
-                                              ref_attention_end=0.2)
+                                              ref_attention_end=0.2, neighbour_attention=True)
     for guider in (plain, synced):
         guider.set_conds(positive, negative)
         guider.set_cfg(15.5)
@@ -72,7 +73,7 @@ def main() -> None:
     sync_s, in_sync_s, calls = min(sync_runs)
     pixels_s, pixel_space = timed(lambda: space.scaled(8))
     images = torch.rand(space.num_views, 3, 768, 768, device=noise.device)
-    texture_s, _ = timed(lambda: pixel_space.unproject(images.to(model.load_device)))
+    texture_s, _ = timed(lambda: pixel_space.unproject_final(images.to(model.load_device)))
     result = {
         **machine(), "dtype": str(dtype), "space": repr(space), "steps": options.steps,
         "mesh_load_s": round(seconds_load, 3), "space_build_s": round(build_s, 3),

@@ -1,7 +1,9 @@
-"""Panorama at the original's defaults (8 views at 45°, FOV 72°, 512 px views, 30 steps): plain batched sampling
-of the 8 views vs SyncTweedies (mode 2) averaging in latent space and in RGB, with the VAE's share.
+"""Panorama at the panorama workflow's defaults (8 views at 45°, FOV 72°, 512 px views, 30 steps, CFG 25, mode 2
+until 0.8 of the steps): plain batched sampling of the 8 views vs SyncTweedies averaging in latent space and in RGB
+(the full VAE every synchronized step; the same through the host's CPU round trip, as before; and a TAESD draft VAE
+for the first half of the steps), with the VAE's share.
 
-Random-weight, full-size SD1.5 UNet and KL VAE; CFG 7.5, euler, normal schedule. Needs a ComfyUI checkout:
+Random-weight, full-size SD1.5 UNet, KL VAE and TAESD; euler, normal schedule. Needs a ComfyUI checkout:
 
     python benchmarks/panorama.py --comfyui /path/to/ComfyUI [--json out.json]
 """
@@ -15,16 +17,26 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sync_overhead import SD15_UNET, import_host, random_unet, random_vae  # noqa: E402
+from host_support import taesd_state  # noqa: E402
 from timing import machine, report, timed  # noqa: E402
 
 class TimedVae:
-    """A VAE whose decode/encode calls are counted and timed (CUDA-synchronized)."""
+    """A VAE whose decode/encode calls are counted and timed (CUDA-synchronized). With ``pinned``, setting its
+    ``output_device`` does nothing: images go through the host's intermediate device (the CPU), as before."""
 
-    def __init__(self, vae):
-        self.vae, self.seconds, self.calls = vae, 0.0, []
+    def __init__(self, vae, pinned: bool = False):
+        object.__setattr__(self, "vae", vae)
+        object.__setattr__(self, "pinned", pinned)
+        self.seconds, self.calls = 0.0, []
 
     def __getattr__(self, name):
         return getattr(self.vae, name)
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in ("seconds", "calls"):
+            object.__setattr__(self, name, value)
+        elif not (self.pinned and name == "output_device"):
+            setattr(self.vae, name, value)
 
     def _timed(self, name: str, batch: torch.Tensor):
         seconds, out = timed(lambda: getattr(self.vae, name)(batch))
@@ -53,7 +65,11 @@ def main() -> None:
 
     dtype = torch.float16 if torch.cuda.is_available() else torch.float32
     model = random_unet(SD15_UNET, dtype)
-    vae = TimedVae(random_vae(dtype))
+    import comfy.sd
+
+    full_vae = random_vae(dtype)
+    vae, cpu_vae = TimedVae(full_vae), TimedVae(full_vae, pinned=True)
+    taesd = TimedVae(comfy.sd.VAE(sd=taesd_state()))
     build_s, space = timed(lambda: Panorama(PanoramaCameras(), view_size=64, canvas_height=256,
                                             pixel_canvas_height=1024))
     build_s += timed(lambda: space.scaled(8))[0]
@@ -65,33 +81,41 @@ def main() -> None:
     sampler = comfy.samplers.sampler_object("euler")
     sigmas = comfy.samplers.calculate_sigmas(model.get_model_object("model_sampling"), "normal", options.steps)
 
-    guiders = {"plain": comfy.samplers.CFGGuider(model),
-               "latent": guider_module.SyncTweediesGuider(model, space, 2, 1.0, space.num_views),
-               "rgb": guider_module.SyncTweediesGuider(model, space, 2, 1.0, space.num_views, vae=vae)}
+    def synced(**options) -> object:
+        return guider_module.SyncTweediesGuider(model, space, 2, 0.8, space.num_views, **options)
+
+    guiders = {"plain": comfy.samplers.CFGGuider(model), "latent": synced(), "rgb": synced(vae=vae),
+               "rgb_via_cpu": synced(vae=cpu_vae), "rgb_draft": synced(vae=vae, draft_vae=taesd, draft_vae_end=0.5)}
     for guider in guiders.values():
         guider.set_conds(positive, negative)
-        guider.set_cfg(7.5)
+        guider.set_cfg(25.0)
         guider.sample(noise, latent, sampler, sigmas[-3:], disable_pbar=True, seed=0)
     times = {name: [] for name in guiders}
-    vae_seconds = []
+    vae_seconds, results = {name: [] for name in guiders}, {}
     for _ in range(options.repeats):
         for name, guider in guiders.items():
-            vae.seconds, vae.calls = 0.0, []
-            times[name].append(timed(lambda: guider.sample(noise, latent, sampler, sigmas, disable_pbar=True,
-                                                           seed=0))[0])
+            for codec in (vae, cpu_vae, taesd):
+                codec.seconds, codec.calls = 0.0, []
+            seconds, results[name] = timed(lambda: guider.sample(noise, latent, sampler, sigmas, disable_pbar=True,
+                                                                 seed=0))
+            times[name].append(seconds)
+            vae_seconds[name].append(vae.seconds + cpu_vae.seconds + taesd.seconds)
             if name == "rgb":
-                vae_seconds.append(vae.seconds)
                 calls = list(vae.calls)
     best = {name: min(values) for name, values in times.items()}
-    rgb_run = times["rgb"].index(best["rgb"])
+    share = {name: vae_seconds[name][times[name].index(best[name])] for name in ("rgb", "rgb_draft")}
     result = {
         **machine(), "dtype": str(dtype),
-        "space": repr(space), "steps": options.steps, "space_build_s": round(build_s, 2),
+        "space": repr(space), "steps": options.steps, "sync_end": 0.8, "space_build_s": round(build_s, 2),
         **{f"{name}_s": round(value, 3) for name, value in best.items()},
         "latent_overhead": round(best["latent"] / best["plain"] - 1, 4),
-        "rgb_overhead": round(best["rgb"] / best["plain"] - 1, 4),
-        "rgb_vae_s": round(vae_seconds[rgb_run], 3),
-        "rgb_vae_share_of_overhead": round(vae_seconds[rgb_run] / max(best["rgb"] - best["plain"], 1e-9), 3),
+        "rgb_vs_plain": round(best["rgb"] / best["plain"], 3),
+        "rgb_via_cpu_vs_plain": round(best["rgb_via_cpu"] / best["plain"], 3),
+        "rgb_draft_vs_plain": round(best["rgb_draft"] / best["plain"], 3),
+        "rgb_vs_via_cpu_max_abs": round((results["rgb"] - results["rgb_via_cpu"].to(results["rgb"])).abs().max()
+                                        .item(), 5),
+        "rgb_vae_s": round(share["rgb"], 3), "rgb_draft_vae_s": round(share["rgb_draft"], 3),
+        "rgb_vae_share_of_overhead": round(share["rgb"] / max(best["rgb"] - best["plain"], 1e-9), 3),
         "vae_calls_per_run": len(calls), "vae_batch_sizes": sorted({batch for _, batch in calls}),
         "runs_s": {name: [round(t, 3) for t in values] for name, values in times.items()},
     }
