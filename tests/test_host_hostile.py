@@ -40,7 +40,10 @@ def gaussians_prompt(ply: str = "sphere.ply", cameras: str = "orbit (no camera f
     return {"1": {"class_type": "SyncTweediesGaussians", "inputs": {
                 "ply": ply, "cameras": cameras, "total_image_to_use": views, "up_vec": "z", "view_size": size,
                 "antialiased": True, "background_color": "white", "canonical_domain": "rgb", "iterations": 5,
-                "final_iterations": 5, "lr": 0.025, "color_assign_method": "instance", "zt_init": True}},
+                "final_iterations": 5, "lr": 0.025, "color_assign_method": "instance", "zt_init": True,
+                "force_clean_composition": True, "enable_xyz": False, "enable_opacity": False,
+                "enable_covariance": False, "xyz_lr": 0.0003, "opacity_lr": 0.05, "scale_lr": 0.005,
+                "quat_lr": 0.001}},
             "2": {"class_type": "PreviewImage", "inputs": {"images": ["1", 1]}}}
 
 
