@@ -10,7 +10,7 @@ from ..synctweedies.spaces.anagram import INVERSE_FITS
 from .animation import ANIMATION_FORMATS, save_animation
 from .canvas import to_latent
 from .guider import merge_view_conditionings
-from .types import CATEGORY, SPACE_TOOLTIP, SyncSpace
+from .types import OUTPUT, SPACES, SPACE_TOOLTIP, SyncSpace
 from .validation import option_problem
 
 VIEW_NAMES = list(ANAGRAM_VIEWS)
@@ -29,7 +29,7 @@ class AnagramViewsNode(io.ComfyNode):
         return io.Schema(
             node_id="SyncTweediesAnagramViews",
             display_name="SyncTweedies Anagram Views",
-            category=CATEGORY,
+            category=SPACES,
             description="One square image that reads as a different prompt under each view (a visual anagram).",
             inputs=[
                 *views, *prompts,
@@ -85,7 +85,7 @@ class AnagramAnimationNode(io.ComfyNode):
         return io.Schema(
             node_id="SyncTweediesAnagramAnimation",
             display_name="SyncTweedies Anagram Animation",
-            category=CATEGORY,
+            category=OUTPUT,
             description="Animates the anagram turning into each of its views, saves it to the output folder "
                         "and previews it.",
             inputs=[

@@ -6,7 +6,7 @@ from comfy_api.v0_0_2 import io
 
 from ..synctweedies import WideCanvas
 from ..synctweedies.spaces.wide_canvas import WEIGHTINGS
-from .types import CATEGORY, LATENT_SCALE, SPACE_TOOLTIP, SyncSpace
+from .types import LATENT_SCALE, SAMPLING, SPACES, SPACE_TOOLTIP, SyncSpace
 from .validation import option_problem
 
 
@@ -24,7 +24,7 @@ class WideCanvasNode(io.ComfyNode):
         return io.Schema(
             node_id="SyncTweediesWideCanvas",
             display_name="SyncTweedies Wide Canvas",
-            category=CATEGORY,
+            category=SPACES,
             description="A canvas larger than the model's image size, painted as overlapping windows.",
             inputs=[
                 io.Int.Input("width", default=3072, min=64, max=16384, step=8,
@@ -62,7 +62,7 @@ class EmptyLatentNode(io.ComfyNode):
         return io.Schema(
             node_id="SyncTweediesEmptyLatent",
             display_name="SyncTweedies Empty Latent",
-            category=CATEGORY,
+            category=SAMPLING,
             description="An empty LATENT holding one image per view of the space.",
             inputs=[io.Int.Input("channels", default=4, min=1, max=128,
                                  tooltip="Latent channels; an empty latent is adapted to the model's own count."),

@@ -6,7 +6,7 @@ from comfy_api.v0_0_2 import io
 
 from ..synctweedies.control import StrengthRamp
 from .guider import RAMP, controls_in
-from .types import CATEGORY
+from .types import GUIDANCE
 
 
 class ControlNetRampNode(io.ComfyNode):
@@ -15,7 +15,7 @@ class ControlNetRampNode(io.ComfyNode):
         return io.Schema(
             node_id="SyncTweediesControlNetRamp",
             display_name="SyncTweedies ControlNet Ramp",
-            category=CATEGORY,
+            category=GUIDANCE,
             description="Applies a ControlNet (as Apply ControlNet does) whose strength changes over the steps as "
                         "the original's code makes it: 'scale' at the first step, then from 'end_scale' falling "
                         "linearly back to 'scale' by 'guidance_end' of the schedule. The SyncTweedies Sampler and "

@@ -5,7 +5,7 @@ import torch
 from comfy_api.v0_0_2 import io
 from torch import Tensor
 
-from .types import CATEGORY, SPACE_TOOLTIP, SyncSpace
+from .types import OUTPUT, SPACE_TOOLTIP, SyncSpace
 
 
 def view_latents(space, latent: Tensor) -> Tensor:
@@ -22,7 +22,7 @@ class DecodeNode(io.ComfyNode):
         return io.Schema(
             node_id="SyncTweediesDecode",
             display_name="SyncTweedies Decode",
-            category=CATEGORY,
+            category=OUTPUT,
             description="Decodes every view and stitches them into the canonical image.",
             inputs=[io.Vae.Input("vae"),
                     io.Latent.Input("samples", tooltip="The views from a SyncTweedies sampler (or its canvas)."),
@@ -47,7 +47,7 @@ class EncodeNode(io.ComfyNode):
         return io.Schema(
             node_id="SyncTweediesEncode",
             display_name="SyncTweedies Encode",
-            category=CATEGORY,
+            category=OUTPUT,
             description="Cuts a canonical image (a canvas, a panorama, a mesh texture, an anagram) into the "
                         "space's views and encodes them: the start for editing with the sampler's denoise < 1.",
             inputs=[io.Vae.Input("vae"),

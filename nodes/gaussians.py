@@ -15,7 +15,7 @@ from ..synctweedies.gaussians.space import COLOUR_ASSIGN, GEOMETRY_LR
 from .animation import save_animation, turntable_inputs
 from .canvas import to_latent
 from .files import input_files, input_path, output_file, saved_files_ui
-from .types import CATEGORY, LATENT_SCALE, SyncSpace
+from .types import LATENT_SCALE, OUTPUT, SPACES, SyncSpace
 from .validation import file_problem, option_problem
 
 ORBIT = "orbit (no camera file)"
@@ -59,7 +59,7 @@ class GaussiansNode(io.ComfyNode):
         return io.Schema(
             node_id="SyncTweediesGaussians",
             display_name="SyncTweedies 3D Gaussians",
-            category=CATEGORY,
+            category=SPACES,
             description="The colours of a 3D Gaussian Splatting scene painted through its cameras' views.",
             inputs=[
                 io.Combo.Input("ply", options=input_files("*.ply"), tooltip="A 3DGS .ply in the input folder."),
@@ -150,7 +150,7 @@ class SaveGaussiansNode(io.ComfyNode):
         return io.Schema(
             node_id="SyncTweediesSaveGaussians",
             display_name="SyncTweedies Save 3D Gaussians",
-            category=CATEGORY,
+            category=OUTPUT,
             description="Saves the recoloured scene as a 3DGS .ply (only the colours change) for any 3DGS viewer.",
             inputs=[*colour_inputs(), io.String.Input("filename_prefix", default="SyncTweedies/gaussians")],
             outputs=[io.String.Output(display_name="path")],
@@ -171,7 +171,7 @@ class GaussiansTurntableNode(io.ComfyNode):
         return io.Schema(
             node_id="SyncTweediesGaussiansTurntable",
             display_name="SyncTweedies 3D Gaussians Turntable",
-            category=CATEGORY,
+            category=OUTPUT,
             description="Renders the recoloured scene turning once around, saves the animation and previews it.",
             inputs=[*colour_inputs(), *turntable_inputs("SyncTweedies/gaussians_turntable")],
             outputs=[io.Image.Output(display_name="frames")],

@@ -15,7 +15,7 @@ from ..synctweedies.mesh.background import BackgroundSchedule, colour_images
 from .animation import save_animation, turntable_inputs
 from .canvas import to_latent
 from .files import input_files, input_path, output_file, saved_files_ui
-from .types import CATEGORY, LATENT_SCALE, SyncSpace
+from .types import GUIDANCE, LATENT_SCALE, OUTPUT, SPACES, SyncSpace
 from .validation import file_problem, option_problem
 
 
@@ -53,7 +53,7 @@ class MeshNode(io.ComfyNode):
         return io.Schema(
             node_id="SyncTweediesMesh",
             display_name="SyncTweedies Mesh Texture",
-            category=CATEGORY,
+            category=SPACES,
             description="A mesh's UV texture painted through views around it (the original's camera rig).",
             inputs=[
                 io.Combo.Input("mesh", options=input_files(suffixes=MESH_SUFFIXES),
@@ -157,7 +157,7 @@ class MeshHintsNode(io.ComfyNode):
         return io.Schema(
             node_id="SyncTweediesMeshHints",
             display_name="SyncTweedies Mesh Depth and Normal Views",
-            category=CATEGORY,
+            category=GUIDANCE,
             description="Depth and normal renders of every view, for ControlNet apply nodes (one hint per view).",
             inputs=[SyncSpace.Input("space", tooltip="The space from 'SyncTweedies Mesh Texture'.")],
             outputs=[io.Image.Output(display_name="depth", tooltip="Inverse depth per view (near is bright)."),
@@ -179,7 +179,7 @@ class SaveTexturedMeshNode(io.ComfyNode):
         return io.Schema(
             node_id="SyncTweediesSaveTexturedMesh",
             display_name="SyncTweedies Save Textured Mesh",
-            category=CATEGORY,
+            category=OUTPUT,
             description="Saves the textured mesh as .glb (texture embedded; opens in glTF viewers) or as .obj with "
                         "its .mtl and .png.",
             inputs=[*texture_inputs(),
@@ -212,7 +212,7 @@ class TurntableNode(io.ComfyNode):
         return io.Schema(
             node_id="SyncTweediesMeshTurntable",
             display_name="SyncTweedies Mesh Turntable",
-            category=CATEGORY,
+            category=OUTPUT,
             description="Renders the textured mesh turning once around, saves the animation and previews it.",
             inputs=[*texture_inputs(), *turntable_inputs("SyncTweedies/turntable")],
             outputs=[io.Image.Output(display_name="frames")],

@@ -5,7 +5,7 @@ import torch
 from comfy_api.v0_0_2 import io
 
 from ..synctweedies import CanonicalSpace
-from .types import CATEGORY, SPACE_TOOLTIP, SyncSpace
+from .types import SAMPLING, SPACE_TOOLTIP, SyncSpace
 
 
 class CanonicalNoise:
@@ -29,7 +29,7 @@ class NoiseNode(io.ComfyNode):
         return io.Schema(
             node_id="SyncTweediesNoise",
             display_name="SyncTweedies Noise",
-            category=CATEGORY,
+            category=SAMPLING,
             description="Noise drawn in the canonical space and mapped to the views, so overlaps start equal.",
             inputs=[io.Int.Input("noise_seed", default=0, min=0, max=0xFFFFFFFFFFFFFFFF, control_after_generate=True,
                                  tooltip="Seed of the canonical noise."),

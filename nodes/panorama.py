@@ -17,7 +17,7 @@ from ..synctweedies.equirect_xmp import save_equirectangular
 from ..synctweedies.spaces.panorama import perspective_views
 from .canvas import to_latent
 from .files import input_files, input_path
-from .types import CATEGORY, LATENT_SCALE, SyncSpace
+from .types import GUIDANCE, LATENT_SCALE, OUTPUT, SPACES, SyncSpace
 from .validation import file_problem, option_problem
 
 log = logging.getLogger("SyncTweedies")
@@ -34,7 +34,7 @@ class PanoramaNode(io.ComfyNode):
         return io.Schema(
             node_id="SyncTweediesPanorama",
             display_name="SyncTweedies 360° Panorama",
-            category=CATEGORY,
+            category=SPACES,
             description="A 360° equirectangular panorama painted through perspective views.",
             inputs=[
                 io.Float.Input("theta_start", default=0.0, **angle, tooltip="First camera azimuth (degrees)."),
@@ -83,7 +83,7 @@ class PanoramaDepthNode(io.ComfyNode):
         return io.Schema(
             node_id="SyncTweediesPanoramaDepth",
             display_name="SyncTweedies 360° Depth Views",
-            category=CATEGORY,
+            category=GUIDANCE,
             description="Cuts a 360° depth map into one depth hint per view, for ControlNet (depth) apply nodes.",
             inputs=[
                 io.Combo.Input("depth_map", options=input_files(suffixes=DEPTH_SUFFIXES),
@@ -115,7 +115,7 @@ class SavePanoramaNode(io.ComfyNode):
         return io.Schema(
             node_id="SyncTweediesSavePanorama",
             display_name="SyncTweedies Save 360° Panorama",
-            category=CATEGORY,
+            category=OUTPUT,
             description="Saves equirectangular images with the GPano XMP metadata 360° viewers read, and shows "
                         "them in a 360° viewer (drag to look around).",
             inputs=[io.Image.Input("images", tooltip="Equirectangular images (twice as wide as high)."),
@@ -143,4 +143,4 @@ class SavePanoramaNode(io.ComfyNode):
             pixels = (image.detach().cpu().numpy().clip(0, 1) * 255).round().astype(np.uint8)
             save_equirectangular(Image.fromarray(pixels), Path(os.path.join(folder, file)))
             results.append(ui.SavedResult(file, subfolder, io.FolderType.output))
-        return io.NodeOutput(ui=ui.SavedImages(results))
+        return io.NodeOutput(ui={"panorama": results})  # shown in the 360° viewer (web/), not as a flat preview

@@ -7,7 +7,7 @@ from comfy_api.v0_0_2 import io
 from ..synctweedies.mesh.directions import camera_angles, negative_direction, view_direction, with_direction
 from .guider import merge_view_conditionings
 from .mesh import require_mesh
-from .types import CATEGORY, SyncSpace
+from .types import GUIDANCE, SyncSpace
 
 NEGATIVE = "oversmoothed, blurry, depth of field, out of focus, low quality, bloom, glowing effect."
 """The original's negative prompt for meshes."""
@@ -25,7 +25,7 @@ class MeshViewPromptsNode(io.ComfyNode):
         return io.Schema(
             node_id="SyncTweediesMeshViewPrompts",
             display_name="SyncTweedies Mesh View Prompts",
-            category=CATEGORY,
+            category=GUIDANCE,
             description="Encodes the prompt once per view with the side that view sees (', front view.', "
                         "', side view.', ', back view.', ', top view.'), and the negative with ', front view.' "
                         "on every view but the front ones, as the original does against many-faced results.",

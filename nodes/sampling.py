@@ -12,25 +12,35 @@ from comfy_api.v0_0_2 import io
 from ..synctweedies import MODE_DESCRIPTIONS, SyncMode
 from .guider import SyncTweediesGuider
 from .mesh import palette_in_model_units
-from .types import CATEGORY, SPACE_TOOLTIP, SyncSpace
+from .types import SAMPLING, SPACE_TOOLTIP, SyncSpace
 from .validation import option_problem
 
-MODE_OPTIONS = list(MODE_DESCRIPTIONS.values())
-DEFAULT_MODE = MODE_DESCRIPTIONS[SyncMode.TWEEDIE]
+MODE_LABELS = {SyncMode.NONE: "0: none", SyncMode.NOISE: "1: noise", SyncMode.TWEEDIE: "2: x0 (SyncTweedies)",
+               SyncMode.STATE: "3: x_t-1 (MultiDiffusion)", SyncMode.CANONICAL_NOISE: "4: canonical, noise",
+               SyncMode.CANONICAL_TWEEDIE: "5: canonical, x0"}
+MODE_OPTIONS = list(MODE_LABELS.values())
+DEFAULT_MODE = MODE_LABELS[SyncMode.TWEEDIE]
+MODE_TOOLTIP = "What is averaged across views each step (the paper's cases 0-5):\n" + \
+    "\n".join(MODE_DESCRIPTIONS.values()) + "\n2 (SyncTweedies) is the recommended default."
 
 
 def parse_mode(option: str) -> SyncMode:
-    """A mode combo option (``"2: ..."``) → :class:`SyncMode`."""
+    """A mode combo option (``"2: ..."``, also the longer labels of earlier versions) → :class:`SyncMode`."""
     return SyncMode(int(option.split(":", 1)[0]))
+
+
+def mode_problem(node: type[io.ComfyNode], mode: str | None) -> str | None:
+    """:func:`option_problem` for ``mode``, which also takes the longer labels workflows saved before."""
+    if mode is not None and mode in MODE_DESCRIPTIONS.values():
+        return None
+    return option_problem(node, mode=mode)
 
 
 def sync_inputs() -> list[io.Input]:
     """The inputs every synchronized sampler shares: space, mode, sync_end and view batching."""
     return [
         SyncSpace.Input("space", tooltip=SPACE_TOOLTIP),
-        io.Combo.Input("mode", options=MODE_OPTIONS, default=DEFAULT_MODE,
-                       tooltip="What is averaged across views each step (the paper's cases 0-5); "
-                               "2 (SyncTweedies) is the recommended default."),
+        io.Combo.Input("mode", options=MODE_OPTIONS, default=DEFAULT_MODE, tooltip=MODE_TOOLTIP),
         io.Float.Input("sync_end", default=1.0, min=0.0, max=1.0, step=0.01,
                        tooltip="Fraction of the steps that are synchronized; views denoise independently after it."),
         io.Int.Input("views_per_batch", default=0, min=0, max=1024,
@@ -77,7 +87,7 @@ class GuiderNode(io.ComfyNode):
         return io.Schema(
             node_id="SyncTweediesGuider",
             display_name="SyncTweedies Guider",
-            category=CATEGORY,
+            category=SAMPLING,
             description="A CFG guider that denoises every view of a canonical space together; use it with "
                         "SamplerCustomAdvanced and any sampler and scheduler.",
             inputs=[
@@ -94,7 +104,7 @@ class GuiderNode(io.ComfyNode):
 
     @classmethod
     def validate_inputs(cls, mode) -> bool | str:
-        return option_problem(cls, mode=mode) or True
+        return mode_problem(cls, mode) or True
 
     @classmethod
     def execute(cls, model, positive, negative, cfg, space, mode, sync_end, views_per_batch, ref_attention_end=0.0,
@@ -109,7 +119,7 @@ class SamplerNode(io.ComfyNode):
         return io.Schema(
             node_id="SyncTweediesSampler",
             display_name="SyncTweedies Sampler",
-            category=CATEGORY,
+            category=SAMPLING,
             description="Samples every view of a canonical space together (KSampler for synchronized views).",
             inputs=[
                 io.Model.Input("model"),
@@ -136,7 +146,7 @@ class SamplerNode(io.ComfyNode):
 
     @classmethod
     def validate_inputs(cls, sampler_name, scheduler, mode) -> bool | str:
-        return option_problem(cls, sampler_name=sampler_name, scheduler=scheduler, mode=mode) or True
+        return option_problem(cls, sampler_name=sampler_name, scheduler=scheduler) or mode_problem(cls, mode) or True
 
     @classmethod
     def execute(cls, model, positive, negative, seed, steps, cfg, sampler_name, scheduler, denoise, space, mode,

@@ -4,7 +4,11 @@ from comfy_api.v0_0_2 import io
 SyncSpace = io.Custom("SYNCTWEEDIES_SPACE")
 """A :class:`synctweedies.CanonicalSpace` in latent units."""
 
-CATEGORY = "SyncTweedies"
+SPACES = "SyncTweedies/spaces"
+"""Categories by stage: what is painted (spaces), what guides it, sampling, output."""
+GUIDANCE = "SyncTweedies/guidance"
+SAMPLING = "SyncTweedies/sampling"
+OUTPUT = "SyncTweedies/output"
 LATENT_SCALE = 8
 """Pixels per latent pixel of the SD-family VAEs the canvases are sized for."""
 

@@ -48,6 +48,27 @@ def test_ui_workflow_loads_with_its_widget_values(page, path):
             assert node["widgets"]["mode"].startswith("2:") and node["widgets"]["sampler_name"] == "euler"
 
 
+def overlapping(page) -> list[tuple[str, str]]:
+    """Pairs of node titles whose drawn boxes (title bar included) overlap in the page's current graph."""
+    boxes = page.evaluate("() => window.app.graph._nodes.map((node) => [node.title, ...node.getBounding()])")
+    return [(a[0], b[0]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+            if a[1] < b[1] + b[3] and b[1] < a[1] + a[3] and a[2] < b[2] + b[4] and b[2] < a[2] + a[4]]
+
+
+@pytest.mark.parametrize("path", sorted(p for p in WORKFLOWS.glob("*.json")), ids=lambda p: p.stem)
+def test_template_nodes_do_not_overlap_once_drawn_and_sit_in_their_stage_groups(page, path):
+    workflow = json.loads(path.read_text())
+    page.evaluate("async (workflow) => { await window.app.loadGraphData(workflow); "
+                  "window.app.canvas.draw(true, true); }", workflow)
+    assert overlapping(page) == []
+    outside = page.evaluate("""() => window.app.graph._nodes.filter((node) => node.type !== "MarkdownNote" &&
+        !window.app.graph._groups.some((group) => { const [x, y, w, h] = group._bounding, b = node.getBounding();
+            return b[0] >= x && b[1] >= y && b[0] + b[2] <= x + w && b[1] + b[3] <= y + h; })).map((n) => n.title)""")
+    assert outside == [], "every node sits inside its stage's group"
+    note = next(node for node in workflow["nodes"] if node["type"] == "MarkdownNote")["widgets_values"][0]
+    assert "ComfyUI/models/checkpoints/" in note and "](https://" in note, "the note says what to download and where"
+
+
 def queue_from_page(page, workflow: dict, prompt: dict) -> int:
     """Load ``workflow`` in the page's editor and queue ``prompt`` from the page's own session; the HTTP status."""
     return page.evaluate("""async ([workflow, prompt]) => {
@@ -79,6 +100,15 @@ def test_panorama_workflow_queued_from_the_page_draws_in_the_360_viewer(page, tm
         return max - min;
     }""")
     assert spread > 10, "the viewer shows the panorama, not a blank canvas"
+    page.evaluate("""() => { const node = window.app.graph._nodes.find((n) => n.type === 'SyncTweediesSavePanorama');
+        window.app.canvas.ds.scale = 1; window.app.canvas.centerOnNode(node); window.app.canvas.draw(true, true); }""")
+    page.wait_for_timeout(500)
+    width, height = page.evaluate("""() => {
+        const box = document.querySelector('canvas.synctweedies-panorama-viewer').getBoundingClientRect();
+        return [box.width / window.app.canvas.ds.scale, box.height / window.app.canvas.ds.scale];
+    }""")
+    assert width >= 512 and height >= 256, f"the 360° viewer opens at {width:.0f}×{height:.0f} (graph units)"
+    assert overlapping(page) == [], f"the grown Save node covers no other node: {overlapping(page)}, " + str(page.evaluate("() => window.app.graph._nodes.map((n) => [n.title, n.size])"))
     viewer.scroll_into_view_if_needed()
     viewer.screenshot(path=str(tmp_path / "viewer.png"))
     before = page.evaluate("() => document.querySelector('canvas.synctweedies-panorama-viewer').dataset.yaw")
@@ -107,3 +137,15 @@ def test_mesh_workflow_queued_from_the_page_opens_the_glb_in_the_hosts_3d_previe
         .widgets.find((w) => w.name === "model_file").value""")
     assert model_file.startswith("SyncTweedies/mesh_") and model_file.endswith(".glb")
     assert (models_dir / "output" / model_file).is_file()
+    page.evaluate("""() => { const node = window.app.graph._nodes.find((n) => n.type === 'Preview3D');
+        window.app.canvas.ds.scale = 1; window.app.canvas.centerOnNode(node); window.app.canvas.draw(true, true); }""")
+    page.wait_for_timeout(500)
+    width, height = page.evaluate("""() => {
+        const node = window.app.graph._nodes.find((n) => n.type === 'Preview3D');
+        const viewer = [...document.querySelectorAll('canvas')].filter((c) => c.id !== 'graph-canvas')
+            .map((c) => c.getBoundingClientRect()).filter((b) => b.width > 0).sort((a, b) => b.width - a.width)[0];
+        return viewer ? [viewer.width / window.app.canvas.ds.scale, viewer.height / window.app.canvas.ds.scale]
+                      : [0, 0];
+    }""")
+    assert width >= 400 and height >= 300, f"the 3D preview shows at {width:.0f}×{height:.0f} (graph units)"
+    assert overlapping(page) == []

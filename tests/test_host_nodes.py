@@ -271,3 +271,24 @@ def test_decode_and_encode_take_any_vae_output_dtype(nodes, tiny_sd15, prompts, 
     assert encoded.dtype == torch.float32
     torch.testing.assert_close(encoded, nodes.decode.EncodeNode.execute(vae, canvas, space).args[0]["samples"],
                                atol=5e-2, rtol=1e-2)
+
+
+def test_mode_labels_are_short_and_workflows_saved_with_the_long_ones_still_validate(nodes):
+    from synctweedies import MODE_DESCRIPTIONS
+
+    assert all(len(label) <= 26 for label in nodes.sampling.MODE_OPTIONS)
+    for mode, description in MODE_DESCRIPTIONS.items():
+        assert description in nodes.sampling.MODE_TOOLTIP
+        for label in (description, nodes.sampling.MODE_OPTIONS[mode]):
+            assert nodes.sampling.parse_mode(label) == mode
+            assert nodes.sampling.SamplerNode.validate_inputs("euler", "normal", label) is True
+            assert nodes.sampling.GuiderNode.validate_inputs(label) is True
+    assert "not one of its options" in nodes.sampling.GuiderNode.validate_inputs("7: everything")
+
+
+def test_nodes_are_grouped_by_stage_and_described(nodes):
+    schemas = [cls.define_schema() for cls in nodes.NODES]
+    assert all(len(schema.description or "") > 20 for schema in schemas), "every node says what it does"
+    categories = {schema.category for schema in schemas}
+    assert categories == {"SyncTweedies/spaces", "SyncTweedies/guidance", "SyncTweedies/sampling",
+                          "SyncTweedies/output"}

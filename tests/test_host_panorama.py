@@ -49,7 +49,7 @@ def test_text_to_panorama_saves_an_equirectangular_file_without_overwriting(node
     assert canvas.shape == (1, 64, 128, 3) and images.shape == (8, 64, 64, 3)
     files = []
     for _ in range(2):
-        saved = nodes.panorama.SavePanoramaNode.execute(canvas, "pano/test", "jpg").ui.as_dict()["images"][0]
+        saved = nodes.panorama.SavePanoramaNode.execute(canvas, "pano/test", "jpg").ui["panorama"][0]
         files.append(tmp_path / saved["subfolder"] / saved["filename"])
     assert files[0] != files[1] and all(f.is_file() for f in files)
     with Image.open(files[0]) as image:

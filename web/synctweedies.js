@@ -28,7 +28,10 @@ app.registerExtension({
   },
 });
 
-// The Save 360° Panorama node shows its last image in a 360° viewer (drag to look around).
+// The Save 360° Panorama node shows its last image in a 360° viewer (drag to look around), 512×256 px at 100 %
+// zoom; the bundled workflows leave room for it (workflows/build.py).
+const VIEWER_SIZE = { width: 512, height: 256 };
+const MARGIN = 10; // the frontend's margin around a DOM widget, each side
 app.registerExtension({
   name: "SyncTweedies.PanoramaViewer",
   nodeCreated(node) {
@@ -36,15 +39,18 @@ app.registerExtension({
     const onExecuted = node.onExecuted;
     node.onExecuted = function (message) {
       onExecuted?.apply(this, arguments);
-      const image = message?.images?.[0];
+      const image = message?.panorama?.[0];
       if (!image) return;
       const query = new URLSearchParams({ filename: image.filename, subfolder: image.subfolder, type: image.type });
-      const viewer = createViewer(api.apiURL(`/view?${query}`));
+      const viewer = createViewer(api.apiURL(`/view?${query}`), VIEWER_SIZE);
       viewer.className = "synctweedies-panorama-viewer";
       this.widgets?.find((w) => w.name === "panorama_viewer")?.onRemove?.();
       this.widgets = this.widgets?.filter((w) => w.name !== "panorama_viewer");
-      this.addDOMWidget("panorama_viewer", "panorama", viewer, { serialize: false });
-      this.setSize([Math.max(this.size[0], 400), Math.max(this.size[1], 360)]);
+      this.addDOMWidget("panorama_viewer", "panorama", viewer, {
+        serialize: false, getMinHeight: () => VIEWER_SIZE.height + 2 * MARGIN, getMaxHeight: () => VIEWER_SIZE.height + 2 * MARGIN,
+      });
+      const [width, height] = this.computeSize();
+      this.setSize([Math.max(this.size[0], width, VIEWER_SIZE.width + 2 * MARGIN), Math.max(this.size[1], height)]);
       this.setDirtyCanvas?.(true, true);
     };
   },

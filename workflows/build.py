@@ -13,21 +13,71 @@ PREFIX = "Best quality, extremely detailed "
 PROMPT = PREFIX + "A photo of a mountain range at twilight"
 SD2_BASE = "512-base-ema.safetensors"
 """The original's model for wide images: Stable Diffusion 2 base (512 px), stabilityai/stable-diffusion-2-base."""
-MODE = "2: average the Tweedie estimate x0 in view space (SyncTweedies)"
+MODE = "2: x0 (SyncTweedies)"
+
+
+SD15 = "v1-5-pruned-emaonly.safetensors"
+DEPTH_CONTROLNET = "control_v11f1p_sd15_depth.pth"
+MODELS = {
+    SD15: {"url": "https://huggingface.co/stable-diffusion-v1-5/stable-diffusion-v1-5/resolve/main/"
+                  "v1-5-pruned-emaonly.safetensors", "directory": "checkpoints"},
+    SD2_BASE: {"url": "https://huggingface.co/stabilityai/stable-diffusion-2-base/resolve/main/512-base-ema.safetensors",
+               "directory": "checkpoints"},
+    DEPTH_CONTROLNET: {"url": "https://huggingface.co/lllyasviel/ControlNet-v1-1/resolve/main/"
+                              "control_v11f1p_sd15_depth.pth", "directory": "controlnet"},
+}
+"""The model files the workflows load: where to download each and the models/ folder it goes in."""
+DATA = "https://github.com/KAIST-Visual-AI-Group/SyncTweedies/tree/main/data"
+"""The original's example inputs (meshes, the panorama depth map, the Gaussian chair and its cameras)."""
+
+
+def model_line(name: str) -> str:
+    return f"- [`{name}`]({MODELS[name]['url']}) → `ComfyUI/models/{MODELS[name]['directory']}/`"
+
+
+STAGES = ("Models and prompts", "Space", "Guidance", "Sampling", "Output")
+STAGE_OF = {"CheckpointLoaderSimple": 0, "CLIPTextEncode": 0, "ControlNetLoader": 0,
+            "SyncTweediesWideCanvas": 1, "SyncTweediesAnagramViews": 1, "SyncTweediesPanorama": 1,
+            "SyncTweediesMesh": 1, "SyncTweediesGaussians": 1,
+            "SyncTweediesPanoramaDepth": 2, "SyncTweediesMeshHints": 2, "SyncTweediesMeshViewPrompts": 2,
+            "ControlNetApplyAdvanced": 2, "SyncTweediesControlNetRamp": 2,
+            "SyncTweediesEmptyLatent": 3, "SyncTweediesNoise": 3, "SyncTweediesGuider": 3, "KSamplerSelect": 3,
+            "BasicScheduler": 3, "SamplerCustomAdvanced": 3, "SyncTweediesSampler": 3, "SyncTweediesEncode": 3}
+"""The stage (group) of each node type; any other type is output. A node never sits left of its inputs: one that
+would starts a second pass of the stages to the right (the two-stage anagram)."""
+SIZES = json.loads((HERE / "layout" / "node_sizes.json").read_text())
+"""Each node type's size as the frontend computes it (``refresh_layout.py``)."""
+GROWN = {"SyncTweediesSavePanorama": (560, 300), "CLIPTextEncode": (400, 160), "MarkdownNote": (460, 560),
+         "Preview3D": (512, 512), "SaveImage": (360, 320)}
+"""Room for what grows after a run (the 360° viewer) or is read at length (prompts, the note): (width, extra
+height) for the viewer, (width, height) for the others."""
+TITLE, GAP, GROUP_TITLE, PAD, MAX_HEIGHT = 30, 40, 50, 20, 1100
+
+
+def node_size(kind: str) -> list[int]:
+    width, height = SIZES.get(kind, (320, 120))
+    if kind == "SyncTweediesSavePanorama":
+        return [max(width, GROWN[kind][0]), height + GROWN[kind][1]]
+    if kind in GROWN:
+        return [max(width, GROWN[kind][0]), max(height, GROWN[kind][1])]
+    return [max(width, 300), height]
 
 
 class Graph:
-    """Nodes with widget values (in widget order) and links between output and input slots."""
+    """Nodes with widget values (in widget order) and links between output and input slots, and a note."""
 
-    def __init__(self):
+    def __init__(self, note: str = ""):
         self.nodes: list[dict] = []
+        self.note = note
 
     def add(self, class_type: str, title: str, widgets: dict, inputs: dict | None = None,
             outputs: list[tuple[str, str]] = (), seeded: str | None = None) -> int:
-        """Add a node; ``inputs`` maps socket names to ``(node id, output slot, type)``; returns its id."""
+        """Add a node; ``inputs`` maps socket names to ``(node id, output slot, type)``; returns its id. A model
+        file among the widgets (:data:`MODELS`) is named with its download link, as the host's templates do."""
         node_id = len(self.nodes) + 1
+        models = [{"name": value, **MODELS[value]} for value in widgets.values() if value in MODELS]
         self.nodes.append({"id": node_id, "type": class_type, "title": title, "widgets": widgets,
-                           "inputs": inputs or {}, "outputs": list(outputs), "seeded": seeded})
+                           "inputs": inputs or {}, "outputs": list(outputs), "seeded": seeded, "models": models})
         return node_id
 
     def api(self) -> dict:
@@ -38,7 +88,42 @@ class Graph:
             prompt[str(node["id"])] = {"class_type": node["type"], "inputs": inputs, "_meta": {"title": node["title"]}}
         return prompt
 
+    def layout(self) -> tuple[dict[int, tuple[list[int], list[int]]], list[dict]]:
+        """Node id → (pos, size), and the groups: the note on the left, then a column per stage and pass, left to
+        right, nodes stacked in each; a group around each column."""
+        column_of: dict[int, int] = {}
+        for node in self.nodes:
+            stage = STAGE_OF.get(node["type"], len(STAGES) - 1)
+            before = max((column_of[src] for src, _, _ in node["inputs"].values()), default=0)
+            passes = before // len(STAGES) + (stage < before % len(STAGES))
+            column_of[node["id"]] = passes * len(STAGES) + stage
+        placed, groups = {}, []
+        x = 2 * PAD + node_size("MarkdownNote")[0] + GAP
+        for column in sorted(set(column_of.values())):
+            members = [node for node in self.nodes if column_of[node["id"]] == column]
+            start, bottom = x, 0
+            while members:  # a stage taller than MAX_HEIGHT continues in a second column of its group
+                stack, height = [], GROUP_TITLE
+                while members and (not stack or height + node_size(members[0]["type"])[1] + TITLE <= MAX_HEIGHT):
+                    stack.append(members.pop(0))
+                    height += node_size(stack[-1]["type"])[1] + TITLE + GAP
+                width = max(node_size(node["type"])[0] for node in stack)
+                y = GROUP_TITLE + TITLE
+                for node in stack:
+                    size = node_size(node["type"])
+                    placed[node["id"]] = ([x, y], [width, size[1]])
+                    y += size[1] + TITLE + GAP
+                bottom = max(bottom, y - GAP + PAD)
+                x += width + GAP
+            name = f"Step {len(groups) + 1} - {STAGES[column % len(STAGES)]}" + \
+                ("" if column < len(STAGES) else f" (pass {column // len(STAGES) + 1})")
+            groups.append({"title": name, "bounding": [start - PAD, 0, x - GAP - start + 2 * PAD, bottom],
+                           "color": "#3f5159", "font_size": 24, "flags": {}})
+            x += 2 * PAD
+        return placed, groups
+
     def ui(self) -> dict:
+        placed, groups = self.layout()
         links, nodes = [], []
         outgoing: dict[tuple[int, int], list[int]] = {}
         for node in self.nodes:
@@ -57,7 +142,7 @@ class Graph:
                        for i, name in enumerate(node["inputs"])}
             nodes.append({
                 "id": node["id"], "type": node["type"], "title": node["title"],
-                "pos": [40 + 360 * (order % 4), 60 + 300 * (order // 4)], "size": [320, 200],
+                "pos": placed[node["id"]][0], "size": placed[node["id"]][1],
                 "flags": {}, "order": order, "mode": 0,
                 "inputs": [{"name": name, "type": kind, "link": link_of[name],
                             **({"widget": {"name": name}} if name in node["widgets"] else {})}
@@ -65,11 +150,16 @@ class Graph:
                 "outputs": [{"name": name, "type": kind, "slot_index": slot,
                              "links": outgoing.get((node["id"], slot), [])}
                             for slot, (name, kind) in enumerate(node["outputs"])],
-                "properties": {"Node name for S&R": node["type"]},
+                "properties": {"Node name for S&R": node["type"], **({"models": node["models"]} if node["models"] else {})},
                 "widgets_values": widget_values,
             })
-        return {"last_node_id": len(nodes), "last_link_id": len(links), "nodes": nodes, "links": links,
-                "groups": [], "config": {}, "extra": {}, "version": 0.4}
+        note_id = len(nodes) + 1
+        nodes.append({"id": note_id, "type": "MarkdownNote", "title": "About this workflow", "pos": [PAD, TITLE],
+                      "size": node_size("MarkdownNote"), "flags": {}, "order": len(nodes), "mode": 0, "inputs": [],
+                      "outputs": [], "properties": {}, "widgets_values": [self.note.strip()],
+                      "color": "#432", "bgcolor": "#653"})
+        return {"last_node_id": note_id, "last_link_id": len(links), "nodes": nodes, "links": links,
+                "groups": groups, "config": {}, "extra": {}, "version": 0.4}
 
 
 def text_to_canvas_inputs(graph: Graph) -> tuple[int, int, int, int]:
@@ -105,7 +195,7 @@ def depth_control(graph: Graph, positive: tuple[int, int], negative: tuple[int, 
     """Depth ControlNet on both prompts from per-view ``hints``: constant strength 0.7 (the original's panorama),
     or with ``ramp`` the original's mesh and Gaussian schedule (0.7, then 0.9 falling to 0.7); returns the
     conditionings."""
-    control = graph.add("ControlNetLoader", "Load ControlNet", {"control_net_name": "control_v11f1p_sd15_depth.pth"},
+    control = graph.add("ControlNetLoader", "Load ControlNet", {"control_net_name": DEPTH_CONTROLNET},
                         outputs=[("CONTROL_NET", "CONTROL_NET")])
     inputs = {"positive": (*positive, "CONDITIONING"), "negative": (*negative, "CONDITIONING"),
               "control_net": (control, 0, "CONTROL_NET"), "image": (*hints, "IMAGE")}
@@ -194,7 +284,7 @@ def ambiguous_image(two_stage: bool = False) -> Graph:
     second synchronized pass from denoise 0.5 (the original's second, upscaling stage; any model can do it)."""
     graph = Graph()
     checkpoint = graph.add("CheckpointLoaderSimple", "Load Checkpoint",
-                           {"ckpt_name": "v1-5-pruned-emaonly.safetensors"},
+                           {"ckpt_name": SD15},
                            outputs=[("MODEL", "MODEL"), ("CLIP", "CLIP"), ("VAE", "VAE")])
     prompts = [graph.add("CLIPTextEncode", title, {"text": text}, {"clip": (checkpoint, 1, "CLIP")},
                          outputs=[("CONDITIONING", "CONDITIONING")])
@@ -243,7 +333,7 @@ def panorama(depth: bool = False) -> Graph:
     """A 360° panorama from a prompt, x0 averaged in RGB (the VAE into the sampler); optionally depth-guided."""
     graph = Graph()
     checkpoint = graph.add("CheckpointLoaderSimple", "Load Checkpoint",
-                           {"ckpt_name": "v1-5-pruned-emaonly.safetensors"},
+                           {"ckpt_name": SD15},
                            outputs=[("MODEL", "MODEL"), ("CLIP", "CLIP"), ("VAE", "VAE")])
     positive = graph.add("CLIPTextEncode", "Prompt", {"text": PANORAMA_PROMPT}, {"clip": (checkpoint, 1, "CLIP")},
                          outputs=[("CONDITIONING", "CONDITIONING")])
@@ -285,7 +375,7 @@ def mesh_texturing(edit: bool = False) -> Graph:
     """
     graph = Graph()
     checkpoint = graph.add("CheckpointLoaderSimple", "Load Checkpoint",
-                           {"ckpt_name": "v1-5-pruned-emaonly.safetensors"},
+                           {"ckpt_name": SD15},
                            outputs=[("MODEL", "MODEL"), ("CLIP", "CLIP"), ("VAE", "VAE")])
     space = graph.add("SyncTweediesMesh", "Mesh",
                       {"mesh": "mesh.obj" if edit else "turtle.obj", "mesh_autouv": False, "mesh_scale": 1.0,
@@ -329,7 +419,7 @@ def gaussians() -> Graph:
     """Recolour a 3DGS scene: its cameras' views, depth ControlNet, RGB averaging; saves the .ply, views, turntable."""
     graph = Graph()
     checkpoint = graph.add("CheckpointLoaderSimple", "Load Checkpoint",
-                           {"ckpt_name": "v1-5-pruned-emaonly.safetensors"},
+                           {"ckpt_name": SD15},
                            outputs=[("MODEL", "MODEL"), ("CLIP", "CLIP"), ("VAE", "VAE")])
     positive = graph.add("CLIPTextEncode", "Prompt",
                          {"text": "Best quality, extremely detailed A photo of majestic red throne, adorned with gold "
@@ -368,11 +458,127 @@ WORKFLOWS = {"wide_image": wide_image, "wide_image_advanced": wide_image_advance
              "mesh_texture_editing": lambda: mesh_texturing(edit=True), "gaussians": gaussians}
 
 
+COMMON = """
+**Run:** Queue. Images go to `ComfyUI/output/SyncTweedies/`; nothing is overwritten.
+**Slow or out of memory?** Lower `views_per_batch` on the sampler (0 = as many views per model call as fit).
+"""
+NOTES = {
+    "wide_image": f"""
+## Wide image (SyncTweedies)
+One 3072×512 image from a 512 px model: 41 overlapping 512 px views denoised together, their x0 averaged on the
+canvas each step (mode 2), as the original's wide-image run.
+
+**Model**
+{model_line(SD2_BASE)} (the original's; any SD1.x/SD2.x checkpoint works)
+
+**Time:** about 15 s on a recent GPU (50 steps); hours on a CPU.
+""",
+    "wide_image_advanced": f"""
+## Wide image with the host's sampler nodes
+The wide image of `wide_image`, built from the SyncTweedies Guider, Canonical noise and Empty views with the
+host's SamplerCustomAdvanced, KSamplerSelect and BasicScheduler: any sampler and scheduler.
+
+**Model**
+{model_line(SD2_BASE)}
+
+**Time:** about 15 s on a recent GPU.
+""",
+    "ambiguous_image": f"""
+## Ambiguous image (visual anagram)
+One 512 px image that reads as *a horse* upright and as *a snowy mountain village* turned a quarter clockwise; the
+views' x0 are averaged as images (the VAE goes into the sampler), with an animation of the turn.
+
+**Model**
+{model_line(SD15)} (the original uses DeepFloyd IF; any image model works)
+
+**Time:** a few seconds on a GPU.
+""",
+    "ambiguous_image_1024": f"""
+## Ambiguous image, 1024 px in two passes
+The 512 px anagram, enlarged 2× and refined by a second synchronized pass from denoise 0.5 (the original's
+second, upscaling stage).
+
+**Model**
+{model_line(SD15)}
+
+**Time:** about 20 s on a GPU.
+""",
+    "panorama": f"""
+## 360° panorama
+An equirectangular 2048×1024 panorama from 8 perspective views (45° apart, FOV 72°) averaged on the RGB canvas;
+the Save node shows it in a 360° viewer (drag to look around).
+
+**Model**
+{model_line(SD15)}
+
+**Time:** about 5 s on a GPU (RGB averaging decodes and encodes the views every step; connect a TAESD VAE to
+`draft_vae` for a faster draft).
+""",
+    "panorama_depth": f"""
+## 360° panorama guided by a depth map
+The panorama, each view guided by its cut of a 360° depth map through a depth ControlNet (the original's
+panorama).
+
+**Models**
+{model_line(SD15)}
+{model_line(DEPTH_CONTROLNET)}
+
+**Input:** [`cf726b6c0144425282245b34fc4efdca_depth.dpt`]({DATA}/panorama) (the original's, from
+360MonoDepth) → `ComfyUI/input/`. `.exr`, 16-bit `.png` and `.npy` depth maps work too.
+
+**Time:** about 10 s on a GPU.
+""",
+    "mesh_texturing": f"""
+## Mesh texturing
+A UV texture for a mesh from 10 views around it (8 around, 2 above), synchronized in the texture, with depth
+ControlNet and per-view direction prompts; saves a textured `.glb` (shown in Preview 3D) and a turntable.
+
+**Models**
+{model_line(SD15)}
+{model_line(DEPTH_CONTROLNET)}
+
+**Input:** [`turtle.obj`]({DATA}/mesh) (the original's; any .obj/.glb/.ply with UVs, or tick `mesh_autouv`)
+→ `ComfyUI/input/`.
+
+**Time:** about 30 s on a GPU.
+""",
+    "mesh_texture_editing": f"""
+## Mesh texture editing (SDEdit)
+Repaints a textured mesh from its own texture at denoise 0.8 (the original's `--sdedit_timestep 0.2`).
+
+**Models**
+{model_line(SD15)}
+{model_line(DEPTH_CONTROLNET)}
+
+**Input:** [`mesh.obj`, `mesh.mtl`, `mesh_texture.png`]({DATA}/mesh/sdedit) (the original's lantern) →
+`ComfyUI/input/`.
+
+**Time:** about 30 s on a GPU.
+""",
+    "gaussians": f"""
+## 3D Gaussian colours
+Recolours a 3D Gaussian splatting scene from 50 of its cameras, the colours fitted to the synchronized views at
+every step; saves the `.ply` (any 3DGS viewer) and a turntable.
+
+**Models**
+{model_line(SD15)}
+{model_line(DEPTH_CONTROLNET)}
+
+**Inputs:** [`chair.ply`]({DATA}/gaussians) → `ComfyUI/input/`, and
+[`chair/transforms_test.json`]({DATA}/gaussians/chair) → `ComfyUI/input/chair/`.
+
+**Time:** about 2 minutes on a GPU with `pip install gsplat`; far longer without (the reference renderer).
+""",
+}
+"""The note on each workflow: what it makes, the files it needs and where they go, the time it takes."""
+
+
 def render() -> dict[str, str]:
     """File name → JSON text of every bundled workflow and its API twin."""
     files = {}
     for name, build in WORKFLOWS.items():
         graph = build()
+        graph.note = NOTES[name] + COMMON
         files[f"{name}.json"] = json.dumps(graph.ui(), indent=2) + "\n"
         files[f"api/{name}.json"] = json.dumps(graph.api(), indent=2) + "\n"
     return files
