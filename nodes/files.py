@@ -9,34 +9,58 @@ import folder_paths
 from comfy_api.v0_0_2 import io, ui
 
 
+EXAMPLES = Path(__file__).resolve().parents[1] / "example_inputs"
+"""The pack's own small inputs (``example_inputs/make_examples.py``), offered in every file list as ``example: NAME``."""
+EXAMPLE = "example: "
+EXAMPLE_USES = {"vase.obj": "Mesh", "gaussians.ply": "Gaussians", "room_depth.png": "Depth map"}
+"""What each example is for: a list offers only the examples for its input (a Gaussian .ply is no mesh)."""
+ORIGINAL_DATA = "https://github.com/KAIST-Visual-AI-Group/SyncTweedies/tree/main/data"
+
+
 def input_root() -> Path:
     return Path(folder_paths.get_input_directory()).resolve()
 
 
-def input_files(pattern: str = "*", suffixes: tuple[str, ...] = ()) -> list[str]:
-    """Files in the input folder and its subfolders matching ``pattern`` (and, if given, ending in one of
-    ``suffixes``, any case), relative to it and sorted; links that lead out of the folder are left out."""
-    root = input_root()
+def matching(root: Path, pattern: str, suffixes: tuple[str, ...], recursive: bool = True) -> list[str]:
+    """Files under ``root`` matching ``pattern`` and ``suffixes`` (any case), relative to it; links out left out."""
     if not root.is_dir():
         return []
-    return sorted(str(p.relative_to(root)) for p in root.rglob(pattern)
+    found = root.rglob(pattern) if recursive else root.glob(pattern)
+    return sorted(str(p.relative_to(root)) for p in found
                   if p.is_file() and (not suffixes or p.suffix.lower() in suffixes) and p.resolve().is_relative_to(root))
 
 
-def input_path(name, what: str, suffixes: tuple[str, ...] = (), folder: bool = False, hint: str = "") -> Path:
+def examples_for(what: str, pattern: str = "*", suffixes: tuple[str, ...] = ()) -> list[str]:
+    """The pack's examples for an input named ``what`` ("Mesh", "Gaussians", "Depth map") that match."""
+    return [name for name in matching(EXAMPLES, pattern, suffixes, recursive=False) if EXAMPLE_USES.get(name) == what]
+
+
+def input_files(pattern: str = "*", suffixes: tuple[str, ...] = (), what: str = "") -> list[str]:
+    """Files in the input folder and its subfolders matching ``pattern`` (and, if given, ending in one of
+    ``suffixes``, any case), relative to it and sorted, then the pack's examples for ``what`` that match."""
+    return matching(input_root(), pattern, suffixes) + [EXAMPLE + name for name in examples_for(what, pattern, suffixes)]
+
+
+def input_path(name, what: str, suffixes: tuple[str, ...] = (), folder: bool = False) -> Path:
     """The file (or, with ``folder``, the folder) ``name`` in the input folder; a ValueError otherwise.
 
     ``name`` must be a relative path whose real path, links resolved, lies inside the input folder and ends in
     one of ``suffixes``. Every refusal reads the same, so that nothing is told about paths outside the folder.
     """
     root = input_root()
+    if isinstance(name, str) and name.startswith(EXAMPLE) and not folder:
+        example = name[len(EXAMPLE):]
+        if example in examples_for(what, "*", suffixes):
+            return EXAMPLES / example
     path = (root / name).resolve() if isinstance(name, str) and name and not os.path.isabs(name) else None
     usable = path is not None and path.is_relative_to(root) and (path.is_dir() if folder else path.is_file()) \
         and (not suffixes or path.suffix.lower() in suffixes)
     if not usable:
         kind = f"a {', '.join(suffixes)} file" if suffixes else ("a folder" if folder else "a file")
+        examples = [] if folder else examples_for(what, "*", suffixes)
+        offer = f" or pick the pack's {EXAMPLE}{examples[0]}" if examples else ""
         raise ValueError(f"{what} {name!r} is not {kind} in ComfyUI's input folder ({root}). Put it there and "
-                         f"pick it from the list.{' ' + hint if hint else ''}")
+                         f"pick it from the list{offer}. The original's examples: {ORIGINAL_DATA}.")
     return path
 
 

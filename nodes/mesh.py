@@ -56,7 +56,7 @@ class MeshNode(io.ComfyNode):
             category=SPACES,
             description="A mesh's UV texture painted through views around it (the original's camera rig).",
             inputs=[
-                io.Combo.Input("mesh", options=input_files(suffixes=MESH_SUFFIXES),
+                io.Combo.Input("mesh", options=input_files(suffixes=MESH_SUFFIXES, what="Mesh"),
                                tooltip="A mesh in the input folder: .obj (+ .mtl and texture), .glb/.gltf or .ply."),
                 io.Boolean.Input("mesh_autouv", default=False,
                                  tooltip="Unwrap new UVs with xatlas (pip install xatlas); needed for meshes without "

@@ -86,7 +86,7 @@ class PanoramaDepthNode(io.ComfyNode):
             category=GUIDANCE,
             description="Cuts a 360° depth map into one depth hint per view, for ControlNet (depth) apply nodes.",
             inputs=[
-                io.Combo.Input("depth_map", options=input_files(suffixes=DEPTH_SUFFIXES),
+                io.Combo.Input("depth_map", options=input_files(suffixes=DEPTH_SUFFIXES, what="Depth map"),
                                tooltip=f"A 2:1 equirectangular depth map in the input folder "
                                        f"({', '.join(DEPTH_SUFFIXES)}; 16-bit PNG for integer depth)."),
                 SyncSpace.Input("space", tooltip="The space from 'SyncTweedies 360° Panorama'."),

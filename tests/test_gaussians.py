@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from gaussian_scenes import sphere_scene
+from synctweedies import SyncMode, Synchronizer
 from synctweedies.gaussians import (GaussianColours, Gaussians, ViewCameras, blender_cameras, colmap_cameras,
                                     load_gaussians, orbit_view_cameras, render, save_gaussians)
 from synctweedies.ply import read_ply
@@ -229,3 +230,13 @@ def test_fits_that_project_the_views_once_render_as_gsplat_does(scene):
     space = GaussianColours(cuda, rig(), 24, torch.full((3,), -1.0), iterations=200, logits=True, antialiased=True)
     views = space.project((cuda.colours * 2 - 1).T[:, None])
     assert (space.project(space.unproject(views)[0]) - views).abs().mean() < 0.05
+
+
+def test_previews_show_a_view_without_fitting_or_moving_the_next_fits_start(scene):
+    space = GaussianColours(scene, rig(), 24, torch.full((3,), -1.0), iterations=20, color_assign="previous")
+    views = space.project((scene.colours * 2 - 1).T[:, None])
+    space.unproject(views)
+    previous = space.previous.clone()
+    preview = Synchronizer(space, SyncMode.TWEEDIE).canvas(views)
+    torch.testing.assert_close(preview, views[:1])
+    torch.testing.assert_close(space.previous, previous)

@@ -127,7 +127,7 @@ def test_mesh_workflow_queued_from_the_page_opens_the_glb_in_the_hosts_3d_previe
 
     workflow = json.loads((WORKFLOWS / "mesh_texturing.json").read_text())
     prompt = apply_overrides(json.loads((WORKFLOWS / "api" / "mesh_texturing.json").read_text()), [
-        TINY, "Mesh.mesh=cube.obj", "Mesh.view_size=64", "Mesh.latent_texture=16",
+        TINY, "Mesh.view_size=64", "Mesh.latent_texture=16",
         "Mesh.rgb_texture=64", "SyncTweedies Sampler.steps=2", "Turntable.frames=4", "Turntable.size=32",
         "Load ControlNet.control_net_name=tiny_controlnet.safetensors"])
     with page.expect_response(lambda r: "/view" in r.url and ".glb" in r.url, timeout=300_000) as fetched:

@@ -124,7 +124,8 @@ def test_ambiguous_image_workflows_write_the_image_its_views_and_the_animation(s
 
 PANORAMA_CPU = [TINY, "360 panorama.view_size=64", "360 panorama.latent_height=16", "360 panorama.rgb_height=64",
                 "SyncTweedies Sampler.steps=2"]
-DEPTH_CPU = ["Depth views.depth_map=room_depth.dpt", "Load ControlNet.control_net_name=tiny_controlnet.safetensors"]
+DEPTH_CPU = ["Load ControlNet.control_net_name=tiny_controlnet.safetensors"]
+"""The templates' own inputs (the pack's examples): no file added by hand but the random-weight models."""
 
 
 @pytest.mark.parametrize("name, overrides", [("panorama", PANORAMA_CPU), ("panorama_depth", PANORAMA_CPU + DEPTH_CPU)])
@@ -146,7 +147,7 @@ def test_mesh_workflows_write_the_texture_a_glb_and_a_turntable(server, models_d
 
     file = "mesh_texture_editing" if name == "mesh_edit" else "mesh_texturing"
     workflow = apply_overrides(json.loads((WORKFLOWS / "api" / f"{file}.json").read_text()), [
-        TINY, "Mesh.mesh=cube.obj", "Mesh.view_size=64", "Mesh.latent_texture=16",
+        TINY, "Mesh.view_size=64", "Mesh.latent_texture=16",
         "Mesh.rgb_texture=64", "SyncTweedies Sampler.steps=2", "Turntable.frames=4", "Turntable.size=32",
         "Load ControlNet.control_net_name=tiny_controlnet.safetensors"])
     saved = asyncio.run(run_workflow(workflow, server.removeprefix("http://"), tmp_path, progress=False,
@@ -165,17 +166,17 @@ def test_gaussians_workflow_writes_a_recoloured_ply_the_views_and_a_turntable(se
     from synctweedies.gaussians import load_gaussians
 
     workflow = apply_overrides(json.loads((WORKFLOWS / "api" / "gaussians.json").read_text()), [
-        TINY, "3D Gaussians.ply=sphere.ply", "3D Gaussians.cameras=orbit (no camera file)",
-        "3D Gaussians.total_image_to_use=4", "3D Gaussians.view_size=64", "3D Gaussians.iterations=5",
+        TINY, "3D Gaussians.total_image_to_use=2", "3D Gaussians.view_size=64", "3D Gaussians.iterations=5",
+        "3D Gaussians.final_iterations=20",
         "Load ControlNet.control_net_name=tiny_controlnet.safetensors", "SyncTweedies Sampler.steps=2",
         "Turntable.frames=4", "Turntable.size=32"])
     saved = asyncio.run(run_workflow(workflow, server.removeprefix("http://"), tmp_path, progress=False,
                                      timeout=600))
-    assert len([p for p in saved if re.fullmatch("gaussians_views_\\d+_", p.stem)]) == 4
+    assert len([p for p in saved if re.fullmatch("gaussians_views_\\d+_", p.stem)]) == 2
     turntables = [p for p in saved if re.fullmatch("gaussians_turntable_\\d+_", p.stem)]
     assert len(turntables) == 1 and Image.open(turntables[0]).is_animated
     plys = [p for p in saved if p.suffix == ".ply"]
-    assert len(plys) == 1 and len(load_gaussians(plys[0])) == 150, "the queue command saves the .ply too"
+    assert len(plys) == 1 and len(load_gaussians(plys[0])) == 6000, "the queue command saves the .ply too"
 
 
 def test_queue_rejects_a_broken_workflow_with_the_hosts_reason(server):
@@ -190,3 +191,25 @@ def test_queue_rejects_a_broken_workflow_with_the_hosts_reason(server):
 def test_the_host_serves_the_frontend_extension(server):
     with urllib.request.urlopen(f"{server}/extensions/ComfyUI-SyncTweedies/synctweedies.js", timeout=30) as response:
         assert b"SyncTweedies.WideCanvasViews" in response.read()
+
+
+def combo_options(object_info: dict, node: str, name: str) -> list[str]:
+    """The options of a combo input as /object_info lists them (``[[...], {}]`` or ``["COMBO", {"options"}]``)."""
+    kind, *rest = object_info[node]["input"]["required"][name]
+    return kind if isinstance(kind, list) else rest[0]["options"]
+
+
+def test_file_lists_offer_the_packs_examples_and_a_missing_file_says_where_to_get_one(object_info, nodes):
+    meshes = combo_options(object_info, "SyncTweediesMesh", "mesh")
+    assert "example: vase.obj" in meshes and "example: gaussians.ply" not in meshes, "a Gaussian .ply is no mesh"
+    assert "example: gaussians.ply" in combo_options(object_info, "SyncTweediesGaussians", "ply")
+    assert "example: room_depth.png" in combo_options(object_info, "SyncTweediesPanoramaDepth", "depth_map")
+    with pytest.raises(ValueError, match=r"'turtle.obj' is not a .* file in ComfyUI's input folder \(.*input\)\. "
+                                         r"Put it there and pick it from the list or pick the pack's example: "
+                                         r"vase.obj\. The original's examples: https://github.com/KAIST"):
+        nodes.files.input_path("turtle.obj", "Mesh", (".obj", ".glb", ".gltf", ".ply"))
+    with pytest.raises(ValueError, match="is not a"):
+        nodes.files.input_path("example: gaussians.ply", "Mesh", (".obj", ".glb", ".gltf", ".ply"))
+    for name in ("example: ../README.md", "example: /etc/passwd", "example: vase.mtl"):
+        with pytest.raises(ValueError, match="is not a"):
+            nodes.files.input_path(name, "Mesh", (".obj",))

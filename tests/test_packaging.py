@@ -40,5 +40,12 @@ def test_comfy_cli_validates_and_packs_only_what_comfyui_loads(tmp_path):
     assert packed.returncode == 0, packed.stdout + packed.stderr
     names = zipfile.ZipFile(clone / "node.zip").namelist()
     tops = {name.split("/")[0] for name in names}
-    assert {"__init__.py", "nodes", "synctweedies", "web", "workflows", "LICENSE"} <= tops
+    assert {"__init__.py", "nodes", "synctweedies", "web", "workflows", "example_inputs", "LICENSE"} <= tops
     assert not tops & {"tests", "benchmarks", ".ci", "docs"}
+
+
+def test_no_folder_of_the_pack_shadows_the_template_folder():
+    """The host serves the first of these folders a pack has at /api/workflow_templates/<pack>/ (thumbnails
+    included): only workflows/ may exist."""
+    shadowing = ["example_workflows", "example", "examples", "workflow"]
+    assert [name for name in shadowing if (REPO / name).exists()] == []

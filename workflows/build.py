@@ -343,7 +343,7 @@ def panorama(depth: bool = False) -> Graph:
                       outputs=[("space", "SYNCTWEEDIES_SPACE")])
     conditioning = (positive, 0), (negative, 0)
     if depth:
-        hints = graph.add("SyncTweediesPanoramaDepth", "Depth views", {"depth_map": "cf726b6c0144425282245b34fc4efdca_depth.dpt"},
+        hints = graph.add("SyncTweediesPanoramaDepth", "Depth views", {"depth_map": "example: room_depth.png"},
                           {"space": (space, 0, "SYNCTWEEDIES_SPACE")},
                           outputs=[("view_hints", "IMAGE"), ("equirect", "IMAGE")])
         conditioning = depth_control(graph, (positive, 0), (negative, 0), (hints, 0))
@@ -378,7 +378,7 @@ def mesh_texturing(edit: bool = False) -> Graph:
                            {"ckpt_name": SD15},
                            outputs=[("MODEL", "MODEL"), ("CLIP", "CLIP"), ("VAE", "VAE")])
     space = graph.add("SyncTweediesMesh", "Mesh",
-                      {"mesh": "mesh.obj" if edit else "turtle.obj", "mesh_autouv": False, "mesh_scale": 1.0,
+                      {"mesh": "example: vase.obj", "mesh_autouv": False, "mesh_scale": 1.0,
                        "azimuths": "-180, -135, -90, -45, 0, 45, 90, 135", "elevation": 0.0, "top_views": True,
                        "distance": 2.0, "fov": 60.0, "projection": "perspective", "view_size": 768,
                        "latent_texture": 1536, "rgb_texture": 1024, "background": "shuffle", "shuffle_bg_change": 0.4,
@@ -427,7 +427,7 @@ def gaussians() -> Graph:
     negative = graph.add("CLIPTextEncode", "Negative prompt", {"text": MESH_NEGATIVE}, {"clip": (checkpoint, 1, "CLIP")},
                          outputs=[("CONDITIONING", "CONDITIONING")])
     space = graph.add("SyncTweediesGaussians", "3D Gaussians",
-                      {"ply": "chair.ply", "cameras": "chair/transforms_test.json", "total_image_to_use": 50,
+                      {"ply": "example: gaussians.ply", "cameras": "orbit (no camera file)", "total_image_to_use": 50,
                        "up_vec": "z", "view_size": 512, "antialiased": True, "background_color": "white",
                        "canonical_domain": "rgb", "iterations": 1000, "final_iterations": 4000, "lr": 0.025,
                        "color_assign_method": "previous", "zt_init": True, "force_clean_composition": True,
@@ -523,8 +523,9 @@ panorama).
 {model_line(SD15)}
 {model_line(DEPTH_CONTROLNET)}
 
-**Input:** [`cf726b6c0144425282245b34fc4efdca_depth.dpt`]({DATA}/panorama) (the original's, from
-360MonoDepth) → `ComfyUI/input/`. `.exr`, 16-bit `.png` and `.npy` depth maps work too.
+**Input:** starts from the pack's `example: room_depth.png` (a box-shaped room). The original's
+[`cf726b6c0144425282245b34fc4efdca_depth.dpt`]({DATA}/panorama) (from 360MonoDepth) or any `.dpt`, `.exr`,
+16-bit `.png` or `.npy` 360° depth map → `ComfyUI/input/`, then pick it in *Depth views*.
 
 **Time:** about 10 s on a GPU.
 """,
@@ -537,8 +538,8 @@ ControlNet and per-view direction prompts; saves a textured `.glb` (shown in Pre
 {model_line(SD15)}
 {model_line(DEPTH_CONTROLNET)}
 
-**Input:** [`turtle.obj`]({DATA}/mesh) (the original's; any .obj/.glb/.ply with UVs, or tick `mesh_autouv`)
-→ `ComfyUI/input/`.
+**Input:** starts from the pack's `example: vase.obj`. The original's [`turtle.obj`]({DATA}/mesh) or any
+.obj/.glb/.gltf/.ply with UVs (or tick `mesh_autouv`) → `ComfyUI/input/`, then pick it in *Mesh*.
 
 **Time:** about 30 s on a GPU.
 """,
@@ -550,8 +551,8 @@ Repaints a textured mesh from its own texture at denoise 0.8 (the original's `--
 {model_line(SD15)}
 {model_line(DEPTH_CONTROLNET)}
 
-**Input:** [`mesh.obj`, `mesh.mtl`, `mesh_texture.png`]({DATA}/mesh/sdedit) (the original's lantern) →
-`ComfyUI/input/`.
+**Input:** starts from the pack's textured `example: vase.obj`. The original's lantern,
+[`mesh.obj`, `mesh.mtl`, `mesh_texture.png`]({DATA}/mesh/sdedit) → `ComfyUI/input/`, then pick `mesh.obj`.
 
 **Time:** about 30 s on a GPU.
 """,
@@ -564,8 +565,9 @@ every step; saves the `.ply` (any 3DGS viewer) and a turntable.
 {model_line(SD15)}
 {model_line(DEPTH_CONTROLNET)}
 
-**Inputs:** [`chair.ply`]({DATA}/gaussians) → `ComfyUI/input/`, and
-[`chair/transforms_test.json`]({DATA}/gaussians/chair) → `ComfyUI/input/chair/`.
+**Inputs:** starts from the pack's `example: gaussians.ply` seen by an orbit of cameras. The original's
+[`chair.ply`]({DATA}/gaussians) → `ComfyUI/input/` with its cameras
+[`chair/transforms_test.json`]({DATA}/gaussians/chair) → `ComfyUI/input/chair/`, then pick both.
 
 **Time:** about 2 minutes on a GPU with `pip install gsplat`; far longer without (the reference renderer).
 """,

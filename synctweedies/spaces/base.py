@@ -40,6 +40,10 @@ class CanonicalSpace(ABC):
         canonical tensor may fit longer here."""
         return self.unproject(views)
 
+    def preview(self, views: Tensor) -> Tensor:
+        """What a progress preview shows of ``views`` ``[N, C, h, w]``: the canonical image ``[1, C, H, W]``."""
+        return self.unproject(views)[0].unsqueeze(0)
+
     def scaled(self, factor: int) -> CanonicalSpace:
         """The same views at ``factor`` times the resolution (latent → pixel space), built once per factor."""
         built = self.__dict__.setdefault("_scaled_spaces", {})

@@ -39,6 +39,9 @@ class PixelSynchronizedSpace(CanonicalSpace):
     def build_scaled(self, factor: int) -> CanonicalSpace:
         return self.latent.scaled(factor)
 
+    def preview(self, views: Tensor) -> Tensor:
+        return self.latent.preview(views)
+
     def begin_run(self) -> None:
         self.latent.begin_run()
 
