@@ -1,16 +1,14 @@
 """3D Gaussian splat colouring: a 3DGS scene and its cameras as a colour space, and saving the recoloured PLY."""
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import comfy.model_management
 import torch
 from comfy_api.v0_0_2 import io
 
-from ..synctweedies.gaussians import (GaussianColours, blender_cameras, colmap_cameras, load_gaussians,
-                                      orbit_view_cameras, render, save_gaussians)
-from ..synctweedies.depth import view_depth_hints
+from ..synctweedies.gaussians import (GaussianColours, blender_cameras, colmap_cameras, load_gaussians, render,
+                                      save_gaussians, scene_orbit_cameras, turntable_cameras)
 from ..synctweedies.gaussians.space import COLOUR_ASSIGN, GEOMETRY_LR
 from .animation import save_animation, turntable_inputs
 from .canvas import to_latent
@@ -33,12 +31,7 @@ def camera_sources() -> list[str]:
 def load_cameras(source: str, gaussians, size: int, up: str):
     """Cameras from a camera file or folder in the input folder, or the orbit rig around ``gaussians``."""
     if source == ORBIT:
-        centre = gaussians.means.mean(0)
-        reach = (gaussians.means - centre).norm(dim=1) + 3 * gaussians.scales.exp().amax(1)  # a Gaussian's 3 sigma
-        radius = float(torch.quantile(reach[:100000], 0.95))
-        distance = 1.2 * radius / math.sin(math.radians(50.0) / 2)  # the scene fills most of a 50° view
-        azimuths = [45.0 * k for k in range(8)]
-        return orbit_view_cameras(centre, distance, azimuths + [0.0, 180.0], [15.0] * 8 + [60.0, 60.0], 50.0, size, up)
+        return scene_orbit_cameras(gaussians.means, gaussians.scales, size, up)
     if source.endswith(".json"):
         return blender_cameras(input_path(source, "Cameras", (".json",)), size)
     return colmap_cameras(input_path(source, "The COLMAP model", folder=True), size)
@@ -62,7 +55,7 @@ class GaussiansNode(io.ComfyNode):
             category=SPACES,
             description="The colours of a 3D Gaussian Splatting scene painted through its cameras' views.",
             inputs=[
-                io.Combo.Input("ply", options=input_files("*.ply"), tooltip="A 3DGS .ply in the input folder."),
+                io.Combo.Input("ply", options=input_files("*.ply", what="Gaussians"), tooltip="A 3DGS .ply in the input folder."),
                 io.Combo.Input("cameras", options=camera_sources(), default=ORBIT,
                                tooltip="A Blender transforms_*.json or a COLMAP model folder (text or binary) in the "
                                        "input folder, or an orbit of 10 cameras around the scene."),
@@ -120,8 +113,7 @@ class GaussiansNode(io.ComfyNode):
                                 clean_background=force_clean_composition,
                                 optimise={field: geometry.get(LR[field], GEOMETRY_LR[field]) for name, fields in
                                           ENABLE.items() if geometry.get(name) for field in fields})
-        rendered = space.scaled(LATENT_SCALE).render(torch.zeros(len(gaussians), 1, device=device), depth=True)
-        depth = view_depth_hints(rendered.depth[:, 0].cpu(), rendered.alpha[:, 0].cpu() > 0.01, per_view=False)
+        depth = space.scaled(LATENT_SCALE).depth_hints()
         return io.NodeOutput(space, depth[..., None].expand(-1, -1, -1, 3).contiguous())
 
 
@@ -187,14 +179,7 @@ class GaussiansTurntableNode(io.ComfyNode):
     def execute(cls, colours, space, frames, size, elevation, fps, format, filename_prefix) -> io.NodeOutput:
         require_gaussians(space, "The turntable")
         gaussians = space.gaussians
-        centre = gaussians.means.mean(0).cpu()
-        viewmat = space.cameras.viewmats[0].cpu()
-        distance = float((-viewmat[:3, :3].T @ viewmat[:3, 3] - centre).norm())
-        fov = math.degrees(2 * math.atan(space.cameras.size / 2 / float(space.cameras.Ks[0, 0, 0].cpu())))
-        up = "y" if abs(float(viewmat[1, :3] @ torch.tensor([0.0, 1.0, 0.0]))) > \
-            abs(float(viewmat[1, :3] @ torch.tensor([0.0, 0.0, 1.0]))) else "z"
-        rig = orbit_view_cameras(centre, distance, [360.0 * k / frames for k in range(frames)], [elevation] * frames,
-                                 fov, size, up)
+        rig = turntable_cameras(space.cameras, gaussians.means.mean(0).cpu(), frames, size, elevation)
         background = (space.pixel_background + 1) / 2
         device = gaussians.means.device
         shown = render(gaussians, colours_of(colours, space).to(device), rig, background.to(device),

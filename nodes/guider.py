@@ -14,6 +14,7 @@ from torch import Tensor
 
 from ..synctweedies import CanonicalSpace, PixelSynchronizedSpace, SyncMode, Synchronizer, sample_synchronized
 from ..synctweedies.attention import cross_view_attention
+from ..synctweedies.sync import step_index
 
 RAMP = "synctweedies_strength_ramp"
 """The attribute of a ControlNet that carries its :class:`~synctweedies.control.StrengthRamp`."""
@@ -241,7 +242,7 @@ class SyncTweediesGuider(comfy.samplers.CFGGuider):
 
     def predict_noise(self, x: Tensor, timestep: Tensor, model_options={}, seed=None) -> Tensor:
         """The synchronized x0 for the sampler's state ``x`` (the host's samplers take x0)."""
-        self.step = int((self.schedule > timestep.max().cpu() * (1 + 1e-5)).sum())
+        self.step = step_index(self.schedule, timestep.max())
         self.synchronizer.space.begin_step(self.step, len(self.schedule) - 1)
         self.ramp_control_strengths()
         views = partial(self.denoise_views, model_options=model_options, seed=seed)

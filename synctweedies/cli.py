@@ -1,41 +1,47 @@
 """``python -m synctweedies --app ...``: the original research code's command line, on this library.
 
-The flags keep the original's names, meanings and defaults; a flag of the original that is not
-supported yet is refused with a message, never ignored.
+    python -m synctweedies --app mesh --prompt "A hand carved wood turtle" --mesh turtle.obj \\
+        --sd_path SD15_FOLDER --controlnet_path control_v11f1p_sd15_depth --case_num 2 --initialize_xt_from_zt
+    python -m synctweedies batch jobs.json [--ray ADDRESS]
+
+The flags keep the original's names, meanings and defaults; a flag of the original that is not supported is
+refused with a message, never ignored. Models are only read from local files.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
 
 import torch
 
+from .apps import APPS, Plan, grid, save_images
 from .sampling import sample_euler
-from .spaces import (AnagramSpace, CanonicalSpace, Panorama, PanoramaCameras, PixelSynchronizedSpace, ViewOptions,
-                     WideCanvas)
-from .sync import SyncMode, sample_synchronized
+from .spaces import PixelSynchronizedSpace
+from .sync import SyncMode, sample_synchronized, step_index
 
-APPS = ("wide_image", "ambiguous_image", "panorama", "mesh", "gs")
-NOT_YET = {"mesh": "3D mesh texturing", "gs": "3D Gaussian splat texturing"}
 UNSUPPORTED = {
-    "--ref_attention_end": "cross-view attention", "--depth_data_path": "depth ControlNet guidance",
-    "--controlnet_path": "ControlNet guidance", "--cond_type": "ControlNet guidance",
-    "--conditioning_scale": "ControlNet guidance", "--conditioning_scale_end": "ControlNet guidance",
-    "--control_guidance_start": "ControlNet guidance", "--control_guidance_end": "ControlNet guidance",
     "--stage_1_path": "DeepFloyd IF", "--stage_2_path": "DeepFloyd IF", "--stage2_noise_level": "DeepFloyd IF",
     "--initialize_same_xt": "identical per-view noise", "--eval_w": "evaluation crops", "--eval_h": "evaluation crops",
     "--num_of_zs": "several canonical variables", "--scaling_factor": "latent rescaling",
+    "--guess_mode": "ControlNet guess mode", "--guidance_rescale": "guidance rescale (untested in the original)",
+    "--noise_space": "noise in texture space (use --initialize_xt_from_zt)",
+    "--rasterize_mode": "the rasteriser's sampling mode", "--disable_voronoi": "turning off the texture fill",
+    "--mesh_config_relative": "config-relative mesh paths",
 }
-"""Flags of the original that this command does not support yet, and what they are for."""
+"""Flags of the original that this command does not support, and what they are for."""
+
+NEGATIVE = "oversmoothed, blurry, depth of field, out of focus, low quality, bloom, glowing effect."
+"""The original's negative prompt for panoramas, meshes and Gaussians."""
 
 
 def common_parser(app: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=f"python -m synctweedies --app {app}",
                                      description=f"SyncTweedies {app.replace('_', ' ')} on a diffusers model.")
-    parser.add_argument("--app", choices=APPS, required=True)
+    parser.add_argument("--app", choices=tuple(APPS), required=True)
     parser.add_argument("--sd_path", default="stabilityai/stable-diffusion-2-base",
                         help="a local diffusers model folder or a single-file checkpoint (nothing is downloaded)")
     parser.add_argument("--negative_prompt", default="")
@@ -52,11 +58,36 @@ def common_parser(app: str) -> argparse.ArgumentParser:
     parser.add_argument("--save_top_dir", default="./output")
     parser.add_argument("--tag", default=app)
     parser.add_argument("--save_dir_now", action="store_true", help="add the current time to the run folder")
-    parser.add_argument("--log_step", type=int, default=10, help="save previews every this many steps")
+    parser.add_argument("--log_step", "--log_interval", dest="log_step", type=int, default=10,
+                        help="save every view's x0 (one grid image) every this many steps (0: none)")
     parser.add_argument("--gpu", type=int, default=0)
     parser.add_argument("--max_batch_size", "--views_per_batch", dest="views_per_batch", type=int, default=8,
-                        help="views per UNet call")
+                        help="views per UNet call (cross-view attention puts all views in one call)")
     return parser
+
+
+def attention_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--ref_attention_end", type=float, default=0.2,
+                        help="fraction of the steps in which every view also attends to a reference view (views "
+                             "always attend to their neighbours, as in the original)")
+
+
+def turntable_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--turntable_frames", type=int, default=36, help="frames of results/turntable.gif (0: none)")
+    parser.add_argument("--turntable_size", type=int, default=512, help="side of the turntable's frames in pixels")
+
+
+def controlnet_flags(parser: argparse.ArgumentParser, model: str) -> None:
+    parser.add_argument("--model", default=model, choices=["controlnet", "sd"],
+                        help="controlnet: guide every view by its depth (needs --controlnet_path); sd: no ControlNet")
+    parser.add_argument("--controlnet_path", default=None,
+                        help="a local diffusers ControlNet folder or single file (the original: "
+                             "lllyasviel/control_v11f1p_sd15_depth)")
+    parser.add_argument("--cond_type", default="depth", choices=["depth"])
+    parser.add_argument("--conditioning_scale", type=float, default=0.7)
+    parser.add_argument("--conditioning_scale_end", type=float, default=0.9)
+    parser.add_argument("--control_guidance_start", type=float, default=0.0)
+    parser.add_argument("--control_guidance_end", type=float, default=0.99)
 
 
 def wide_image_parser() -> argparse.ArgumentParser:
@@ -66,6 +97,7 @@ def wide_image_parser() -> argparse.ArgumentParser:
     parser.add_argument("--panorama_width", type=int, default=3072)
     parser.add_argument("--latent_instance_size", type=int, default=64)
     parser.add_argument("--window_stride", type=int, default=8, help="latent pixels between windows")
+    attention_flags(parser)
     parser.set_defaults(num_inference_steps=50, mvd_end=0.8)
     return parser
 
@@ -97,139 +129,236 @@ def panorama_parser() -> argparse.ArgumentParser:
     parser.add_argument("--canonical_rgb_h", type=int, default=1024)
     parser.add_argument("--average_rgb", action="store_true",
                         help="average x0 on the RGB canvas (decode, average, encode every step; case 2)")
-    parser.set_defaults(num_inference_steps=30, mvd_end=0.8, negative_prompt=(
-        "oversmoothed, blurry, depth of field, out of focus, low quality, bloom, glowing effect."))
+    parser.add_argument("--depth_data_path", default=None,
+                        help="an equirectangular depth map (.dpt, 16-bit .png, .npy, .exr) to guide every view "
+                             "through a depth ControlNet (--controlnet_path)")
+    attention_flags(parser)
+    controlnet_flags(parser, "controlnet")
+    parser.set_defaults(num_inference_steps=30, mvd_end=0.8, guidance_scale=25.0, negative_prompt=NEGATIVE)
     return parser
 
 
-def build_space(app: str, args: argparse.Namespace) -> tuple[CanonicalSpace, list[str]]:
-    """The latent canonical space and one prompt per view (or one for all)."""
-    if app == "wide_image":
-        for name in ("panorama_height", "panorama_width"):
-            if getattr(args, name) % 8:
-                raise ValueError(f"--{name} {getattr(args, name)} is not divisible by 8.")
-        space = WideCanvas(args.panorama_height // 8, args.panorama_width // 8, args.latent_instance_size,
-                           args.window_stride)
-        return space, [args.prompt]
-    if app == "ambiguous_image":
-        if len(args.prompts) != len(args.views_names):
-            raise ValueError(f"{len(args.prompts)} --prompts for {len(args.views_names)} --views_names: give one "
-                             "prompt per view.")
-        space = AnagramSpace(args.views_names, args.latent_instance_size, options=ViewOptions(args.rotate_angle),
-                             inverse_iterations=args.iterations if args.optimize_inverse_mapping else 0,
-                             inverse_lr=args.lr)
-        if space.pixel_space_reason:
-            raise ValueError(f"{space.pixel_space_reason} The command averages in latent space; pick other views.")
-        return space, [f"{args.style} {prompt}".strip() for prompt in args.prompts]
-    cameras = PanoramaCameras(tuple(args.theta_range), args.theta_interval, tuple(args.phi_range), args.phi_interval,
-                              args.FOV)
-    space = Panorama(cameras, args.instance_latent_size, args.canonical_latent_h, args.canonical_rgb_h)
-    space.check_coverage()
-    return space, [args.prompt]
+def mesh_parser() -> argparse.ArgumentParser:
+    parser = common_parser("mesh")
+    parser.add_argument("--mesh", required=True, help="an .obj (with .mtl and texture), .glb/.gltf or .ply mesh")
+    parser.add_argument("--prompt", required=True)
+    parser.add_argument("--latent_view_size", type=int, default=96)
+    parser.add_argument("--latent_tex_size", type=int, default=1536)
+    parser.add_argument("--rgb_view_size", type=int, default=768)
+    parser.add_argument("--rgb_tex_size", type=int, default=1024)
+    parser.add_argument("--camera_azims", type=float, nargs="+", default=[-180, -135, -90, -45, 0, 45, 90, 135])
+    parser.add_argument("--top_cameras", action="store_false",
+                        help="the original's switch: given, it REMOVES the two cameras above the front and back")
+    parser.add_argument("--shuffle_bg_change", type=float, default=0.4)
+    parser.add_argument("--shuffle_bg_end", type=float, default=0.8)
+    parser.add_argument("--mesh_scale", type=float, default=1.0)
+    parser.add_argument("--mesh_autouv", action="store_true", help="unwrap new UVs with xatlas")
+    parser.add_argument("--sdedit", action="store_true", help="edit the mesh's own texture")
+    parser.add_argument("--sdedit_prompt", default=None, help="the editing prompt (replaces --prompt)")
+    parser.add_argument("--sdedit_timestep", type=float, default=0.2,
+                        help="where editing starts: 0.0 = x_T (full generation), 1.0 = x_0 (no change)")
+    parser.add_argument("--save_gif", action="store_true", help="the turntable GIF (always saved here)")
+    attention_flags(parser)
+    controlnet_flags(parser, "controlnet")
+    turntable_flags(parser)
+    parser.set_defaults(num_inference_steps=30, guidance_scale=15.5, mvd_end=0.8, negative_prompt=NEGATIVE,
+                        sd_path="runwayml/stable-diffusion-v1-5", views_per_batch=48, log_step=5)
+    return parser
 
 
-def run_folder(args: argparse.Namespace) -> Path:
-    """``save_top_dir/tag[/time]``, made new: an existing run is never written over."""
-    folder = Path(args.save_top_dir) / args.tag
-    if args.save_dir_now:
-        folder = folder / time.strftime("%Y%m%d-%H%M%S")
-    if folder.exists() and any(folder.iterdir()):
-        raise ValueError(f"{folder} already holds a run; pass --save_dir_now or another --tag.")
-    (folder / "results").mkdir(parents=True, exist_ok=True)
-    (folder / "intermediate").mkdir(exist_ok=True)
-    return folder
+def gs_parser() -> argparse.ArgumentParser:
+    parser = common_parser("gs")
+    parser.add_argument("--prompt", required=True)
+    parser.add_argument("--plyfile", required=True, help="the 3DGS scene (.ply)")
+    parser.add_argument("--source_path", default=None,
+                        help="the scene's cameras: a Blender folder (transforms_test.json) or a COLMAP folder "
+                             "(sparse/0); without it, an orbit around the scene")
+    parser.add_argument("--dataset_type", default="colmap", choices=["colmap", "blender"])
+    parser.add_argument("--up_vec", default="z", choices=["z", "y"])
+    parser.add_argument("--antialiased", action="store_true")
+    parser.add_argument("--no-antialiased", dest="antialiased", action="store_false")
+    parser.add_argument("--background_color", default="white", choices=["white", "black"])
+    parser.add_argument("--color_assign_method", default="previous", choices=["zero", "previous", "instance"])
+    parser.add_argument("--canonical_domain", default="rgb", choices=["rgb", "latent"])
+    parser.add_argument("--force_clean_composition", action="store_true")
+    parser.add_argument("--total_image_to_use", type=int, default=50)
+    parser.add_argument("--latent_view_size", type=int, default=64)
+    parser.add_argument("--rgb_view_size", type=int, default=512)
+    parser.add_argument("--iterations", type=int, default=1000)
+    parser.add_argument("--final_iterations", type=int, default=4000)
+    parser.add_argument("--feature_lr", type=float, default=0.025)
+    parser.add_argument("--xyz_lr", type=float, default=3e-4)
+    parser.add_argument("--scale_lr", type=float, default=0.005)
+    parser.add_argument("--quat_lr", type=float, default=0.001)
+    parser.add_argument("--opacity_lr", type=float, default=0.05)
+    parser.add_argument("--enable_xyz", action="store_true")
+    parser.add_argument("--enable_opacity", action="store_true")
+    parser.add_argument("--enable_covariance", action="store_true")
+    attention_flags(parser)
+    controlnet_flags(parser, "controlnet")
+    turntable_flags(parser)
+    parser.set_defaults(num_inference_steps=30, guidance_scale=35.0, mvd_end=0.8, negative_prompt=NEGATIVE, seed=0,
+                        sd_path="runwayml/stable-diffusion-v1-5", views_per_batch=50, log_step=2, antialiased=True)
+    return parser
 
 
-def save_images(images: torch.Tensor, folder: Path, name: str) -> list[Path]:
-    """Images ``[N, 3, H, W]`` in [-1, 1] → ``name.png`` (one) or ``name_{i}.png``."""
-    from PIL import Image
-
-    paths = []
-    for index, image in enumerate(images):
-        pixels = ((image.clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()
-        path = folder / (f"{name}.png" if len(images) == 1 else f"{name}_{index}.png")
-        Image.fromarray(pixels).save(path)
-        paths.append(path)
-    return paths
+PARSERS = {"wide_image": wide_image_parser, "ambiguous_image": ambiguous_image_parser, "panorama": panorama_parser,
+           "mesh": mesh_parser, "gs": gs_parser}
 
 
 def parse(argv: list[str]) -> tuple[str, argparse.Namespace]:
     app = argv[argv.index("--app") + 1] if "--app" in argv[:-1] else None
     if app not in APPS:
         raise ValueError(f"Give --app, one of: {', '.join(APPS)}.")
-    if app in NOT_YET:
-        raise ValueError(f"--app {app} ({NOT_YET[app]}) is not supported by this command yet.")
-    parser = {"wide_image": wide_image_parser, "ambiguous_image": ambiguous_image_parser,
-              "panorama": panorama_parser}[app]()
+    parser = PARSERS[app]()
     args, unknown = parser.parse_known_args(argv)
     for flag in unknown:
         name = flag.split("=", 1)[0]
         if name in UNSUPPORTED:
             raise ValueError(f"{name} ({UNSUPPORTED[name]}) is a flag of the original that this command does not "
-                             "support yet.")
+                             "support.")
         if name.startswith("-"):
             parser.error(f"unrecognized argument {name}")
     if unknown:
         parser.error(f"unexpected values {' '.join(unknown)}")
+    if getattr(args, "model", "sd") == "controlnet" and getattr(args, "depth_data_path", True) \
+            and not args.controlnet_path:
+        raise ValueError(f"--app {app} guides views with a depth ControlNet (--model controlnet, the original's "
+                         "default): give it with --controlnet_path (a local folder or file; nothing is downloaded), "
+                         "or pass --model sd to run without one.")
     return app, args
 
 
-def run(app: str, args: argparse.Namespace) -> Path:
-    """Sample, decode and save; returns the run folder."""
+def run_folder_path(args: argparse.Namespace) -> Path:
+    """``save_top_dir/tag[/time]``: where the run's results go."""
+    folder = Path(args.save_top_dir) / args.tag
+    return folder / time.strftime("%Y%m%d-%H%M%S") if args.save_dir_now else folder
+
+
+def run_folder(args: argparse.Namespace) -> Path:
+    """:func:`run_folder_path`, checked: an existing run is never written over."""
+    folder = run_folder_path(args)
+    if folder.exists() and any(folder.iterdir()):
+        raise ValueError(f"{folder} already holds a run; pass --save_dir_now or another --tag.")
+    return folder
+
+
+def device_of(args: argparse.Namespace) -> torch.device:
+    return torch.device(f"cuda:{args.gpu}" if torch.cuda.is_available() else "cpu")
+
+
+class Models:
+    """Loaded pipelines and ControlNets, kept for the next run (a batch loads each model once per worker)."""
+
+    def __init__(self):
+        self.loaded: dict[tuple, object] = {}
+
+    def denoiser(self, args: argparse.Namespace):
+        from .diffusers_backend import DiffusersDenoiser, load_controlnet, load_pipeline
+
+        device = device_of(args)
+        dtype = torch.float16 if device.type == "cuda" else torch.float32
+        key = (args.sd_path, str(device))
+        if key not in self.loaded:
+            self.loaded[key] = load_pipeline(args.sd_path, device, dtype)
+        controlnet = None
+        path = getattr(args, "controlnet_path", None)
+        if path and getattr(args, "model", "sd") == "controlnet":
+            if (path, str(device)) not in self.loaded:
+                self.loaded[(path, str(device))] = load_controlnet(path, device, dtype)
+            controlnet = self.loaded[(path, str(device))]
+        return DiffusersDenoiser(self.loaded[key], args.guidance_scale, args.views_per_batch, controlnet)
+
+
+def check_plan(plan: Plan, mode: SyncMode) -> None:
+    if plan.average_rgb and int(mode) not in PixelSynchronizedSpace.supported_modes:
+        raise ValueError(f"Averaging in RGB (--average_rgb, --canonical_domain rgb) works with --case_num 2 (or 0), "
+                         f"not {int(mode)}.")
+    if not plan.average_rgb and plan.space.pixel_space_reason:
+        raise ValueError(plan.space.pixel_space_reason)
+    if int(mode) not in plan.space.supported_modes:
+        raise ValueError(f"--case_num {int(mode)} does not apply to {plan.space!r}; use one of "
+                         f"{', '.join(map(str, plan.space.supported_modes))}.")
+
+
+def sample_plan(plan: Plan, args: argparse.Namespace, backend, folder: Path) -> torch.Tensor:
+    """Sample the plan's views ``[N, C, h, w]``, saving x0 previews into ``folder/intermediate``."""
     from tqdm import tqdm
 
-    from .diffusers_backend import DiffusersDenoiser, load_pipeline
-
-    space, prompts = build_space(app, args)
-    mode = SyncMode(int(args.case_num))
-    average_rgb = getattr(args, "average_rgb", False)
-    if average_rgb and int(mode) not in PixelSynchronizedSpace.supported_modes:
-        raise ValueError(f"--average_rgb averages x0 in RGB: use --case_num 2 (or 0), not {int(mode)}.")
-    device = torch.device(f"cuda:{args.gpu}" if torch.cuda.is_available() else "cpu")
-    dtype = torch.float16 if device.type == "cuda" else torch.float32
-    backend = DiffusersDenoiser(load_pipeline(args.sd_path, device, dtype), args.guidance_scale, args.views_per_batch)
-    folder = run_folder(args)
-    (folder / "config.json").write_text(json.dumps(vars(args), indent=2))
-    denoise = backend.view_denoiser(backend.encode_prompts(prompts), backend.encode_prompts([args.negative_prompt]))
+    space, mode = plan.space, SyncMode(int(args.case_num))
     sigmas = backend.sigmas(args.num_inference_steps)
+    latent = None
+    if plan.start_views is not None:
+        sigmas = sigmas[int(args.num_inference_steps * plan.start_at):]
+        latent = backend.encode(plan.start_views.float()).cpu()
+    denoise = backend.view_denoiser(backend.encode_prompts(plan.prompts), backend.encode_prompts(plan.negatives),
+                                    sigmas, plan.guidance)
     generator = torch.Generator().manual_seed(args.seed)
     channels = backend.unet.config.in_channels
     if args.initialize_xt_from_zt or mode.on_canonical:
         noise = space.initial_noise(channels, generator)
     else:
         noise = torch.randn(space.num_views, channels, *space.view_size, generator=generator)
-    noise = noise.to(device)
-    pixels = space.scaled(8)
-
-    def preview(step: int, canvas_x0: torch.Tensor) -> None:
-        """Save the decoded canonical x0 every ``log_step`` steps."""
-        if args.log_step > 0 and (step + 1) % args.log_step == 0:
-            canvas = pixels.unproject(backend.decode(space.project(canvas_x0[0].cpu())))[0]
-            save_images(canvas[None], folder / "intermediate", f"x0_step{step + 1:03d}")
-
-    progress = tqdm(total=args.num_inference_steps, desc="SyncTweedies", unit="step")
+    noise = noise.to(backend.device)
+    latent = torch.zeros_like(noise) if latent is None else latent.to(noise)
+    sync_space = PixelSynchronizedSpace(space, lambda v: backend.decode(v).to(backend.device), backend.encode) \
+        if plan.average_rgb else space
+    progress = tqdm(total=len(sigmas) - 1, desc=f"SyncTweedies {args.app}", unit="step")
 
     def sampler(sync, noise, latent, phase_sigmas, first_step):
+        def denoiser(x, s):
+            sync.space.begin_step(step_index(sigmas, s), len(sigmas) - 1)
+            return sync.denoise(denoise, x, s)
+
         def callback(step, x0):
             progress.update(1)
-            preview(first_step + step, sync.canvas(x0))
-        x = latent + noise * phase_sigmas[0]
-        return sample_euler(lambda x, s: sync.denoise(denoise, x, s), x, phase_sigmas, callback)
+            done = first_step + step + 1
+            if args.log_step > 0 and done % args.log_step == 0:
+                views = backend.decode(sync.from_sampler(x0))
+                save_images(grid(views)[None], folder / "intermediate", f"x0_step{done:03d}")
 
-    sync_space = space
-    if average_rgb:
-        sync_space = PixelSynchronizedSpace(space, lambda views: backend.decode(views).to(device), backend.encode)
-    views = sample_synchronized(sampler, sync_space, mode, args.mvd_end, noise, torch.zeros_like(noise), sigmas)
+        return sample_euler(denoiser, latent + noise * phase_sigmas[0], phase_sigmas, callback)
+
+    views = sample_synchronized(sampler, sync_space, mode, args.mvd_end, noise, latent, sigmas.to(noise.device))
     progress.close()
-    images = backend.decode(views)
-    canvas = pixels.unproject(images)[0]
-    save_images(canvas[None], folder / "results", "final")
-    save_images(pixels.project(canvas), folder / "results", "view")
+    return views
+
+
+def run(app: str, args: argparse.Namespace, models: Models | None = None) -> Path:
+    """Sample, decode and save; returns the run folder. The run is written into ``FOLDER.partial`` and renamed
+    when it is complete, so a folder without that suffix always holds a finished run."""
+    folder = run_folder(args)
+    plan = APPS[app](args, device_of(args))
+    check_plan(plan, SyncMode(int(args.case_num)))
+    backend = (models or Models()).denoiser(args)
+    if plan.prepare is not None:
+        plan.prepare(backend)
+    partial = folder.with_name(folder.name + ".partial")
+    if partial.exists():
+        shutil.rmtree(partial)  # an interrupted run's leftovers, never results
+    (partial / "results").mkdir(parents=True)
+    (partial / "intermediate").mkdir()
+    (partial / "config.json").write_text(json.dumps(vars(args), indent=2))
+    try:
+        views = sample_plan(plan, args, backend, partial)
+        turntable = {"frames": args.turntable_frames, "size": args.turntable_size} \
+            if hasattr(args, "turntable_frames") else {}
+        plan.save(plan, backend.decode(views), partial / "results", **turntable)
+    except Exception:
+        shutil.rmtree(partial)
+        raise
+    if folder.exists():
+        folder.rmdir()  # run_folder checked it is empty
+    partial.rename(folder)
     return folder
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["batch"]:
+        from .batch import main as batch_main
+
+        return batch_main(argv[1:])
     try:
         app, args = parse(argv)
         folder = run(app, args)

@@ -12,6 +12,8 @@ def read_ply(path: str | Path):
     import plyfile
 
     path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path.name} does not exist.")
     with path.open("rb") as stream:
         try:
             # plyfile's own header parser (a static method of PlyData): counts first, data only if they fit

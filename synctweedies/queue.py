@@ -2,6 +2,12 @@
 
     python path/to/ComfyUI-SyncTweedies/synctweedies/queue.py workflows/api/wide_image.json \\
         --set "Load Checkpoint.ckpt_name=my.safetensors"
+    python .../queue.py --manifest jobs.json --server 127.0.0.1:8188 --server 127.0.0.1:8189
+
+With ``--manifest`` (a JSON list of jobs ``{"workflow": PATH, "set": ["NODE.INPUT=VALUE", ...], "name": NAME}``,
+workflow paths relative to the manifest) each job goes to the next free server (one ComfyUI per GPU) and its files
+to ``--out/NAME``; a job whose folder exists finished before and is skipped, so a re-run after an interruption
+does only the rest; a failing job is reported and the others go on.
 
 This file stands alone (standard library and aiohttp, which ComfyUI itself needs), so it runs from any folder.
 It talks to the host over HTTP and its websocket only; everything it writes goes under ``--out``.
@@ -11,9 +17,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import sys
 import uuid
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Callable
 from urllib.parse import urlencode
 
 EXIT_CODES = {"done": 0, "failed": 1, "bad input": 2, "no server": 3}
@@ -205,17 +214,145 @@ async def run_workflow(workflow: dict, server: str = "127.0.0.1:8188", out_dir: 
     return saved
 
 
+@dataclass
+class Job:
+    """A manifest entry: its name (its folder under ``--out``), workflow, or why it cannot run."""
+
+    index: int
+    name: str
+    workflow: dict | None = None
+    problem: str | None = None
+
+
+def read_jobs(path: Path) -> list[Job]:
+    """The jobs of a manifest; a ValueError for a manifest that cannot be read at all."""
+    try:
+        document = json.loads(path.read_text())
+    except OSError as error:
+        raise ValueError(f"cannot read {path}: {error.strerror}") from None
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path} is not JSON: {error}") from None
+    entries = document.get("jobs") if isinstance(document, dict) else document
+    if not isinstance(entries, list) or not entries:
+        raise ValueError(f"{path} holds no jobs: write a list of {{\"workflow\": ..., \"set\": [...]}}.")
+    jobs, names = [], set()
+    for index, entry in enumerate(entries):
+        entry = entry if isinstance(entry, dict) else {}
+        workflow = Path(str(entry.get("workflow", "")))
+        name = str(entry.get("name") or f"{index + 1:03d}_{workflow.stem}")
+        job = Job(index, name)
+        try:
+            if not entry.get("workflow"):
+                raise ValueError("a job needs its \"workflow\" (an API-format workflow file)")
+            if PurePosixPath(name.replace("\\", "/")).name != name or name in (".", ".."):
+                raise ValueError(f"the name {name!r} must be a plain folder name")
+            if name in names:
+                raise ValueError(f"another job is named {name!r}; give each job its own name")
+            overrides = entry.get("set", [])
+            if not isinstance(overrides, list):
+                raise ValueError("\"set\" is a list of \"NODE.INPUT=VALUE\"")
+            job.workflow = apply_overrides(load_workflow(path.parent / workflow), [str(o) for o in overrides])
+        except ValueError as error:
+            job.problem = str(error)
+        names.add(name)
+        jobs.append(job)
+    return jobs
+
+
+async def run_jobs(jobs: list[Job], servers: list[str], out_dir: Path, timeout: float,
+                   report: Callable[[Job, str], None]) -> dict[int, str]:
+    """Each pending job on the next free server; returns every job's status ("done", "skipped", "failed", or
+    "unreachable" when no server could take it).
+
+    A job writes into ``NAME.partial`` and is renamed to ``NAME`` when all its files are saved. A server that
+    cannot be reached gives its job back to the others and takes no more."""
+    import aiohttp
+
+    status: dict[int, str] = {}
+    queue: asyncio.Queue[Job] = asyncio.Queue()
+    for job in jobs:
+        if job.problem:
+            status[job.index] = "failed"
+            report(job, f"FAILED: {job.problem}")
+        elif (out_dir / job.name).exists():
+            status[job.index] = "skipped"
+            report(job, "skipped: finished before")
+        else:
+            queue.put_nowait(job)
+
+    async def serve(server: str) -> None:
+        while not queue.empty():
+            job = queue.get_nowait()
+            partial = out_dir / f"{job.name}.partial"
+            if partial.exists():
+                shutil.rmtree(partial)  # an interrupted job's files, never a finished one's
+            try:
+                saved = await run_workflow(job.workflow, server, partial, progress=False, timeout=timeout)
+            except (aiohttp.ClientConnectionError, OSError) as error:
+                queue.put_nowait(job)
+                report(job, f"{server} cannot be reached ({error}); the job goes to another server")
+                return
+            except (WorkflowError, asyncio.TimeoutError, ValueError) as error:
+                shutil.rmtree(partial, ignore_errors=True)
+                status[job.index] = "failed"
+                report(job, f"FAILED on {server}: {error or 'timed out'}")
+                continue
+            partial.mkdir(parents=True, exist_ok=True)
+            partial.rename(out_dir / job.name)
+            status[job.index] = "done"
+            report(job, f"done on {server}: {len(saved)} files")
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    await asyncio.gather(*(serve(server) for server in servers))
+    while not queue.empty():
+        job = queue.get_nowait()
+        status[job.index] = "unreachable"
+        report(job, "FAILED: no server could be reached")
+    return status
+
+
+def run_manifest(path: Path, servers: list[str], out_dir: Path, timeout: float) -> int:
+    try:
+        jobs = read_jobs(path)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_CODES["bad input"]
+
+    def report(job: Job, line: str) -> None:
+        print(f"[{job.index + 1}/{len(jobs)}] {job.name}: {line}", flush=True)
+
+    status = asyncio.run(run_jobs(jobs, servers, out_dir, timeout, report))
+    counts = {name: sum(value == name for value in status.values())
+              for name in ("done", "skipped", "failed", "unreachable")}
+    print(f"{counts['done']} done, {counts['skipped']} skipped (finished before), "
+          f"{counts['failed'] + counts['unreachable']} failed, of {len(jobs)} jobs")
+    if counts["unreachable"] and not counts["done"]:
+        return EXIT_CODES["no server"]
+    return EXIT_CODES["failed"] if counts["failed"] + counts["unreachable"] else EXIT_CODES["done"]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="queue.py", description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         epilog="Exit status: " + ", ".join(f"{code} {meaning}" for meaning, code in EXIT_CODES.items()) + ".")
-    parser.add_argument("workflow", type=Path, help="an API-format workflow JSON (workflows/api/*.json)")
-    parser.add_argument("--server", default="127.0.0.1:8188", help="host:port of the running ComfyUI")
+    parser.add_argument("workflow", type=Path, nargs="?", help="an API-format workflow JSON (workflows/api/*.json)")
+    parser.add_argument("--manifest", type=Path, help="a JSON list of jobs to run instead of one workflow")
+    parser.add_argument("--server", dest="servers", action="append", default=None, metavar="HOST:PORT",
+                        help="a running ComfyUI; repeat for several (a manifest's jobs go to the next free one) "
+                             "(default: 127.0.0.1:8188)")
     parser.add_argument("--out", type=Path, default=Path("outputs"), help="folder for every file the run writes")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="NODE.INPUT=VALUE",
                         help="set an input of a node (by id or title); repeatable")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds to wait for the run")
     args = parser.parse_args(argv)
+    servers = args.servers or ["127.0.0.1:8188"]
+    if (args.workflow is None) == (args.manifest is None):
+        parser.error("give a workflow or --manifest")
+    if args.manifest is not None:
+        if args.overrides:
+            parser.error("--set applies to one workflow; in a manifest, give each job its \"set\" list")
+        return run_manifest(args.manifest, servers, args.out, args.timeout)
+    args.server = servers[0]
     try:
         workflow = apply_overrides(load_workflow(args.workflow), args.overrides)
     except ValueError as error:

@@ -77,8 +77,9 @@ class Synchronizer:
         return x
 
     def canvas(self, x: Tensor) -> Tensor:
-        """The sampler's state or x0 → canonical ``[1, C, H, W]`` (for previews)."""
-        return x if self.mode.on_canonical else self.space.unproject(x)[0].unsqueeze(0)
+        """The sampler's state or x0 → what a preview shows: the canonical state itself, or
+        :meth:`CanonicalSpace.preview` of the views."""
+        return x if self.mode.on_canonical else self.space.preview(x)
 
     def denoise(self, denoise_views: ViewDenoiser, x: Tensor, sigma: Tensor) -> Tensor:
         """The synchronized ``D(x, sigma)`` for a sampler whose state is ``x``.
@@ -105,6 +106,11 @@ class Synchronizer:
         if mode == SyncMode.NOISE:
             return x - s * space.synchronize((x - x0) / s)
         return x0
+
+
+def step_index(schedule: Tensor, sigma: Tensor | float) -> int:
+    """The index in ``schedule`` (noise levels, decreasing) of the step at noise level ``sigma``."""
+    return int((schedule.cpu() > float(sigma) * (1 + 1e-5)).sum())
 
 
 def split_schedule(sigmas: Tensor, sync_end: float) -> tuple[Tensor, Tensor]:

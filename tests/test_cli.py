@@ -1,43 +1,29 @@
 """The standalone command on a tiny random-weight diffusers pipeline that the test builds (no host, no hub)."""
 import json
 import re
+from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 pytest.importorskip("diffusers", reason="diffusers is not installed (pip install diffusers transformers)")
 pytest.importorskip("transformers", reason="transformers is not installed (pip install diffusers transformers)")
 
-from diffusers_support import write_sd_pipeline  # noqa: E402
+from diffusers_support import tiny_controlnet, tiny_sd_pipeline  # noqa: E402
+from gaussian_scenes import sphere_scene  # noqa: E402
 from synctweedies import WideCanvas  # noqa: E402
 from synctweedies.cli import main  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def tiny_pipeline(tmp_path_factory):
-    """A StableDiffusionPipeline folder: 2-level UNet, 8x KL VAE, 2-layer CLIP text model, a letter tokenizer."""
-    from diffusers import AutoencoderKL, UNet2DConditionModel
-    from transformers import CLIPTextConfig
-
-    torch.manual_seed(0)
-    unet = UNet2DConditionModel(sample_size=8, block_out_channels=(32, 64), layers_per_block=1,
-                                down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
-                                up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"), cross_attention_dim=32,
-                                attention_head_dim=4, norm_num_groups=8)
-    vae = AutoencoderKL(block_out_channels=(8, 8, 8, 8), down_block_types=("DownEncoderBlock2D",) * 4,
-                        up_block_types=("UpDecoderBlock2D",) * 4, layers_per_block=1, norm_num_groups=4,
-                        sample_size=64)
-    text = CLIPTextConfig(vocab_size=54, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                          num_attention_heads=4, max_position_embeddings=77, bos_token_id=0, eos_token_id=1,
-                          pad_token_id=1)
-    return write_sd_pipeline(tmp_path_factory.mktemp("tiny_sd"), unet, vae, text)
+    return tiny_sd_pipeline(tmp_path_factory.mktemp("tiny_sd"))
 
 
 def read_image(path) -> torch.Tensor:
     """A PNG as ``[3, H, W]`` in [-1, 1]."""
-    import numpy as np
-    from PIL import Image
-
     return torch.from_numpy(np.asarray(Image.open(path), dtype=np.float32)).permute(2, 0, 1) / 127.5 - 1
 
 
@@ -90,16 +76,21 @@ def test_ambiguous_image_and_panorama_run(tiny_pipeline, tmp_path):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--app", "mesh"], "--app mesh .3D mesh texturing. is not supported by this command yet"),
     (["--app", "painting"], "Give --app, one of"),
-    (["--app", "panorama", "--depth_data_path", "x.dpt"], "--depth_data_path .depth ControlNet guidance. is a flag"),
+    (["--app", "mesh", "--mesh", "m.obj", "--prompt", "x"], "guides views with a depth ControlNet .* --controlnet_path"),
+    (["--app", "panorama", "--depth_data_path", "x.dpt"], "guides views with a depth ControlNet"),
+    (["--app", "mesh", "--mesh", "{tmp}/none.obj", "--prompt", "x", "--model", "sd"], "Mesh none.obj does not exist"),
+    (["--app", "mesh", "--mesh", "m.obj", "--prompt", "x", "--model", "sd", "--rgb_view_size", "512"],
+     "--rgb_view_size 512 must be 8 × --latent_view_size .768."),
+    (["--app", "mesh", "--mesh", "m.obj", "--prompt", "x", "--guess_mode"], "--guess_mode .ControlNet guess mode. is"),
+    (["--app", "gs", "--prompt", "x", "--plyfile", "{tmp}/none.ply", "--model", "sd"], "none.ply"),
     (["--app", "wide_image", "--prompt", "x", "--sd_path", "/nowhere"], "does not exist. Models are not downloaded"),
     (["--app", "wide_image", "--prompt", "x", "--panorama_width", "100"], "not divisible by 8"),
     (["--app", "wide_image", "--prompt", "x", "--sd_path", "{tmp}/junk.safetensors"], "could not be loaded as a "
      "single-file Stable Diffusion checkpoint without downloading"),
     (["--app", "wide_image", "--prompt", "x", "--sd_path", "{tmp}"], "without model_index.json"),
     (["--app", "ambiguous_image", "--prompts", "a"], "1 --prompts for 2 --views_names"),
-    (["--app", "panorama", "--average_rgb", "--case_num", "3"], "use --case_num 2 .or 0., not 3"),
+    (["--app", "panorama", "--average_rgb", "--case_num", "3"], "works with --case_num 2 .or 0., not 3"),
     (["--app", "ambiguous_image", "--views_names", "identity", "negate"], "not rearrangements of latent pixels"),
 ])
 def test_bad_flags_are_named(tmp_path, capsys, argv, message):
@@ -119,3 +110,85 @@ def test_an_existing_run_is_never_overwritten(tiny_pipeline, tmp_path, capsys):
 def test_unknown_flags_fail(tmp_path):
     with pytest.raises(SystemExit):
         main(["--app", "wide_image", "--prompt", "x", "--not_a_flag", "1"])
+
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "example_inputs"
+
+
+@pytest.fixture(scope="module")
+def tiny_control(tiny_pipeline, tmp_path_factory):
+    return tiny_controlnet(tiny_pipeline, tmp_path_factory.mktemp("tiny_controlnet"))
+
+
+def mesh_argv(pipeline, control, out, *extra):
+    """The original README's mesh command, sizes shrunk."""
+    return ["--app", "mesh", "--prompt", "A hand carved wood turtle", "--save_top_dir", str(out), "--tag", "mesh",
+            "--case_num", "2", "--mesh", str(EXAMPLES / "vase.obj"), "--seed", "0", "--sampling_method", "ddim",
+            "--initialize_xt_from_zt", "--sd_path", str(pipeline), "--controlnet_path", str(control),
+            "--latent_view_size", "8", "--rgb_view_size", "64", "--latent_tex_size", "32", "--rgb_tex_size", "64",
+            "--steps", "3", "--log_interval", "0", "--turntable_frames", "4", "--turntable_size", "32", *extra]
+
+
+def test_mesh_texturing_as_the_original_readme_calls_it(tiny_pipeline, tiny_control, tmp_path, capsys):
+    import trimesh
+
+    assert main(mesh_argv(tiny_pipeline, tiny_control, tmp_path)) == 0
+    results = tmp_path / "mesh" / "results"
+    texture = read_image(results / "texture.png")
+    assert texture.shape == (3, 64, 64) and texture.std() > 0.01
+    assert len(list(results.glob("view_*.png"))) == 10, "8 azimuths and the 2 top cameras"
+    loaded = trimesh.load(results / "mesh.glb", force="mesh")
+    assert len(loaded.faces) > 0 and loaded.visual.material.baseColorTexture.size == (64, 64)
+    assert Image.open(results / "turntable.gif").n_frames == 4
+    assert not (tmp_path / "mesh.partial").exists()
+    assert main(mesh_argv(tiny_pipeline, tiny_control, tmp_path, "--tag", "plain", "--model", "sd")) == 0
+    assert not torch.equal(read_image(tmp_path / "plain/results/texture.png"), texture), "the ControlNet steers"
+
+
+def test_mesh_editing_starts_from_the_meshes_texture(tiny_pipeline, tiny_control, tmp_path):
+    """--sdedit_timestep counts from pure noise (the original's): 0.2 of 5 steps skips 1 and runs 4; 1.0 keeps the
+    texture (as the VAE round trip gives it back); near 1 it changes less than at 0, where it is repainted."""
+    textures, steps_run = {}, {}
+    for timestep in ("1.0", "0.8", "0.2", "0.0"):
+        argv = mesh_argv(tiny_pipeline, tiny_control, tmp_path, "--tag", f"edit{timestep}", "--sdedit",
+                         "--sdedit_prompt", "A Chinese style lantern", "--sdedit_timestep", timestep, "--steps", "5",
+                         "--log_interval", "1", "--guidance_scale", "1")
+        assert main(argv) == 0
+        textures[timestep] = read_image(tmp_path / f"edit{timestep}/results/texture.png")
+        steps_run[timestep] = len(list((tmp_path / f"edit{timestep}/intermediate").iterdir()))
+    assert steps_run == {"1.0": 0, "0.8": 1, "0.2": 4, "0.0": 5}
+    change = {key: float((texture - textures["1.0"]).abs().mean()) for key, texture in textures.items()}
+    assert change["0.8"] < change["0.0"], change
+
+
+def test_gaussian_texturing_as_the_original_readme_calls_it(tiny_pipeline, tiny_control, tmp_path):
+    from synctweedies.gaussians import load_gaussians
+
+    scene_file = sphere_scene(tmp_path / "scene.ply", count=300)
+    argv = ["--app", "gs", "--tag", "gs", "--save_dir_now", "--save_top_dir", str(tmp_path), "--prompt",
+            "A photo of majestic red throne, adorned with gold accents", "--plyfile", str(scene_file),
+            "--case_num", "2", "--zt_init", "--force_clean_composition", "--sd_path", str(tiny_pipeline),
+            "--controlnet_path", str(tiny_control), "--total_image_to_use", "4", "--latent_view_size", "8",
+            "--rgb_view_size", "64", "--iterations", "3", "--final_iterations", "20", "--steps", "2",
+            "--log_interval", "1", "--turntable_frames", "3", "--turntable_size", "32"]
+    assert main(argv) == 0
+    (run,) = (tmp_path / "gs").iterdir()
+    results = run / "results"
+    scene, source = load_gaussians(results / "gaussians.ply"), load_gaussians(scene_file)
+    assert torch.equal(scene.means, source.means) and not torch.equal(scene.colours, source.colours)
+    assert len(list(results.glob("view_*.png"))) == 4
+    assert Image.open(results / "turntable.gif").n_frames == 3
+    previews = sorted((run / "intermediate").glob("x0_step*.png"))
+    assert len(previews) == 2 and Image.open(previews[0]).size == (128, 128), "a 2x2 grid of the views' x0"
+
+
+def test_panorama_with_a_depth_map(tiny_pipeline, tiny_control, tmp_path):
+    argv = ["--app", "panorama", "--sd_path", str(tiny_pipeline), "--save_top_dir", str(tmp_path), "--prompt",
+            "An old looking library", "--depth_data_path", str(EXAMPLES / "room_depth.png"), "--case_num", "2",
+            "--initialize_xt_from_zt", "--model", "controlnet", "--controlnet_path", str(tiny_control),
+            "--instance_latent_size", "8", "--canonical_latent_h", "16", "--canonical_rgb_h", "64",
+            "--num_inference_steps", "2", "--log_step", "0"]
+    assert main(argv) == 0
+    assert main([*argv, "--tag", "plain", "--model", "sd"]) == 0
+    guided, plain = (read_image(tmp_path / tag / "results/final.png") for tag in ("panorama", "plain"))
+    assert guided.shape == (3, 64, 128) and not torch.equal(guided, plain)

@@ -2,6 +2,7 @@
 in-process stand-in for the ComfyUI HTTP API (the real server is in test_host_server.py)."""
 import asyncio
 import json
+import re
 import socket
 import threading
 
@@ -90,11 +91,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def fake_host():
-    """A stand-in for ComfyUI's /ws, /prompt, /queue, /history and /view; ``state`` says how it behaves."""
+def start_fake_host(state: dict):
+    """A stand-in for ComfyUI's /ws, /prompt, /queue, /history and /view, run in a thread; ``state`` says how it
+    behaves and collects the workflows it was sent. Returns its address and a function that stops it."""
     web = pytest.importorskip("aiohttp.web", reason="the queue command needs aiohttp (ComfyUI installs it)")
-    state = {"keep": True, "finish": True, "outputs": {}, "files": {}}
+    state = {**{"keep": True, "finish": True, "outputs": {}, "files": {}, "delay": 0.2, "received": []}, **state}
 
     async def ws(request):
         socket_ = web.WebSocketResponse()
@@ -105,9 +106,15 @@ def fake_host():
         return socket_
 
     async def prompt(request):
+        workflow = (await request.json())["prompt"]
+        if any(node.get("class_type") == "Reject" for node in workflow.values()):
+            return web.json_response({"error": {"message": "Prompt outputs failed validation"},
+                                      "node_errors": {"1": {"class_type": "Reject", "errors": [
+                                          {"message": "Value not in list", "details": "x"}]}}}, status=400)
+        state["received"].append(workflow)
         if state["finish"]:
             async def later():
-                await asyncio.sleep(0.2)
+                await asyncio.sleep(state["delay"])
                 await state["socket"].send_str(json.dumps({"type": "execution_success", "data": {"prompt_id": "p1"}}))
             asyncio.get_running_loop().create_task(later())
         return web.json_response({"prompt_id": "p1", "number": 0, "node_errors": {}})
@@ -131,10 +138,20 @@ def fake_host():
     loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
-    yield f"127.0.0.1:{port}", state
-    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
+
+    def stop():
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+
+    return f"127.0.0.1:{port}", state, stop
+
+
+@pytest.fixture
+def fake_host():
+    address, state, stop = start_fake_host({})
+    yield address, state
+    stop()
 
 
 def test_every_output_file_is_saved_under_out_and_nothing_else(fake_host, tmp_path):
@@ -165,3 +182,51 @@ def test_no_server_is_a_clear_error_with_its_own_exit_code(tmp_path, capsys):
     path.write_text(json.dumps(WORKFLOW))
     assert main([str(path), "--server", f"127.0.0.1:{free_port()}"]) == EXIT_CODES["no server"]
     assert "cannot reach ComfyUI at" in capsys.readouterr().err
+
+
+CANVAS = {"7": {"images": [{"filename": "canvas_00001_.png", "subfolder": "SyncTweedies", "type": "output"}]}}
+
+
+def test_a_manifest_spreads_jobs_over_servers_reports_failures_and_resumes(tmp_path, capsys):
+    hosts = [start_fake_host({"outputs": CANVAS, "files": {"canvas_00001_.png": b"png"}}) for _ in range(2)]
+    (tmp_path / "wide.json").write_text(json.dumps(WORKFLOW))
+    (tmp_path / "reject.json").write_text(json.dumps({"1": {"class_type": "Reject", "inputs": {}}}))
+    jobs = [{"workflow": "wide.json", "set": [f"Sampler.steps={k}"], "name": f"wide{k}"} for k in range(4)]
+    jobs += [{"workflow": "reject.json", "name": "rejected"}, {"workflow": "missing.json", "name": "missing"}]
+    manifest = tmp_path / "jobs.json"
+    manifest.write_text(json.dumps(jobs))
+    out = tmp_path / "out"
+    try:
+        servers = [arg for address, _, _ in hosts for arg in ("--server", address)]
+        assert main(["--manifest", str(manifest), "--out", str(out), *servers]) == EXIT_CODES["failed"]
+        printed = capsys.readouterr().out
+        assert "4 done, 0 skipped (finished before), 2 failed, of 6 jobs" in printed
+        assert re.search(r"rejected: FAILED on .*\nnode 1 \(Reject\): Value not in list", printed)
+        assert re.search(r"missing: FAILED: cannot read .*missing.json", printed)
+        received = [sorted(w["1"]["inputs"]["steps"] for w in state["received"]) for _, state, _ in hosts]
+        assert all(received) and sorted(received[0] + received[1]) == [0, 1, 2, 3], "every job once, both servers"
+        assert sorted(p.name for p in out.iterdir()) == ["wide0", "wide1", "wide2", "wide3"]
+        assert (out / "wide2/SyncTweedies/canvas_00001_.png").read_bytes() == b"png"
+        before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
+        assert main(["--manifest", str(manifest), "--out", str(out), *servers]) == EXIT_CODES["failed"]
+        assert "0 done, 4 skipped (finished before), 2 failed" in capsys.readouterr().out
+        assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before
+    finally:
+        for _, _, stop in hosts:
+            stop()
+
+
+def test_a_server_that_cannot_be_reached_leaves_its_jobs_to_the_others(tmp_path, capsys):
+    address, state, stop = start_fake_host({"outputs": CANVAS, "files": {"canvas_00001_.png": b"png"}})
+    (tmp_path / "wide.json").write_text(json.dumps(WORKFLOW))
+    manifest = tmp_path / "jobs.json"
+    manifest.write_text(json.dumps({"jobs": [{"workflow": "wide.json"}, {"workflow": "wide.json"}]}))
+    try:
+        assert main(["--manifest", str(manifest), "--out", str(tmp_path / "out"), "--server",
+                     f"127.0.0.1:{free_port()}", "--server", address]) == EXIT_CODES["done"]
+        assert "2 done" in capsys.readouterr().out and len(state["received"]) == 2
+    finally:
+        stop()
+    assert main(["--manifest", str(manifest), "--out", str(tmp_path / "other"), "--server",
+                 f"127.0.0.1:{free_port()}"]) == EXIT_CODES["no server"]
+    assert "no server could be reached" in capsys.readouterr().out

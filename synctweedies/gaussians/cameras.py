@@ -192,3 +192,29 @@ def orbit_view_cameras(centre: Tensor, distance: float, azimuths: list[float], e
         viewmat[:3, :3], viewmat[:3, 3] = rotation, -rotation @ position
         viewmats.append(viewmat)
     return ViewCameras(torch.stack(viewmats), intrinsics(math.radians(fov), size, len(viewmats)), size)
+
+
+def scene_orbit_cameras(means: Tensor, scales: Tensor, size: int, up: str = "z") -> ViewCameras:
+    """A rig for a scene without cameras: 8 views around it 15° up and 2 from 60° above the front and back, at a
+    distance where the scene (95 % of its Gaussians' 3-sigma reach) fills most of a 50° view. ``means``
+    ``[G, 3]``, log ``scales`` ``[G, 3]``, on any device (the rig is built on the CPU)."""
+    means, scales = means.detach().float().cpu(), scales.detach().float().cpu()
+    centre = means.mean(0)
+    reach = (means - centre).norm(dim=1) + 3 * scales.exp().amax(1)
+    radius = float(torch.quantile(reach[:100000], 0.95))
+    distance = 1.2 * radius / math.sin(math.radians(50.0) / 2)
+    azimuths = [45.0 * k for k in range(8)]
+    return orbit_view_cameras(centre, distance, azimuths + [0.0, 180.0], [15.0] * 8 + [60.0, 60.0], 50.0, size, up)
+
+
+def turntable_cameras(cameras: ViewCameras, centre: Tensor, frames: int, size: int,
+                      elevation: float) -> ViewCameras:
+    """One turn around ``centre`` at ``elevation``, at the distance and field of view of ``cameras``' first view
+    and about the up axis ("y" or "z") it is closer to."""
+    viewmat = cameras.viewmats[0].cpu()
+    distance = float((-viewmat[:3, :3].T @ viewmat[:3, 3] - centre).norm())
+    fov = math.degrees(2 * math.atan(cameras.size / 2 / float(cameras.Ks[0, 0, 0].cpu())))
+    up = "y" if abs(float(viewmat[1, :3] @ torch.tensor([0.0, 1.0, 0.0]))) > \
+        abs(float(viewmat[1, :3] @ torch.tensor([0.0, 0.0, 1.0]))) else "z"
+    return orbit_view_cameras(centre, distance, [360.0 * k / frames for k in range(frames)], [elevation] * frames,
+                              fov, size, up)

@@ -6,6 +6,7 @@ from dataclasses import replace
 import torch
 from torch import Tensor
 
+from ..depth import view_depth_hints
 from ..progress import checkpoint
 from ..spaces.base import CanonicalSpace
 from .cameras import ViewCameras
@@ -69,6 +70,12 @@ class GaussianColours(CanonicalSpace):
         """Render ``colours`` ``[G, C]`` into every view (and their expected depth, with ``depth``)."""
         return render(gaussians or self.gaussians, colours, cameras or self.cameras, background, self.antialiased,
                       self.backend, depth)
+
+    def depth_hints(self) -> Tensor:
+        """The original's ControlNet depth hints of every view, ``[N, S, S]`` in [0, 1] on the CPU (normalised
+        over all views together)."""
+        rendered = self.render(torch.zeros(len(self.gaussians), 1, device=self.gaussians.means.device), depth=True)
+        return view_depth_hints(rendered.depth[:, 0].cpu(), rendered.alpha[:, 0].cpu() > 0.01, per_view=False)
 
     def coverage_alpha(self) -> Tensor:
         """Each view's alpha ``[N, 1, S, S]`` (how much of each pixel the Gaussians cover)."""
@@ -168,6 +175,11 @@ class GaussianColours(CanonicalSpace):
         for name, parameter in geometry.items():
             setattr(self.gaussians, name, parameter.detach())
         return features.detach()
+
+    def preview(self, views: Tensor) -> Tensor:
+        """The first view ``[1, C, h, w]``: the colours are a list, not an image, and fitting them for a preview
+        would cost a fit and move the next fit's start (``previous``)."""
+        return views[:1]
 
     def fixed_geometry(self, gaussians: Gaussians) -> FixedGeometry | None:
         """The views projected once by gsplat for fits that change only colours (None off gsplat), kept."""
