@@ -8,9 +8,9 @@ from ..synctweedies.animation import anagram_animation
 from ..synctweedies.spaces import ANAGRAM_VIEWS, ViewOptions
 from ..synctweedies.spaces.anagram import INVERSE_FITS
 from .animation import ANIMATION_FORMATS, save_animation
-from .canvas import to_latent
+from .canvas import scaled_space, to_latent
 from .guider import merge_view_conditionings
-from .types import OUTPUT, SPACES, SPACE_TOOLTIP, SyncSpace
+from .types import OUTPUT, SCALE_TOOLTIP, SPACES, SPACE_TOOLTIP, SyncSpace, latent_scale
 from .validation import option_problem
 
 VIEW_NAMES = list(ANAGRAM_VIEWS)
@@ -49,6 +49,7 @@ class AnagramViewsNode(io.ComfyNode):
                 io.Combo.Input("inverse_fit", options=list(INVERSE_FITS), default="mse",
                                tooltip="mse: fit the squared error from each step's average (measured closer to "
                                        "the prompts); original: the original's L1 fit from the previous step's."),
+                io.Vae.Input("vae", optional=True, tooltip=SCALE_TOOLTIP),
             ],
             outputs=[SyncSpace.Output(display_name="space"),
                      io.Conditioning.Output(display_name="positive", tooltip="One prompt per view, for the sampler.")],
@@ -62,7 +63,7 @@ class AnagramViewsNode(io.ComfyNode):
     @classmethod
     def execute(cls, view_1, view_2, view_3, view_4, positive_1, positive_2, size, rotate_angle, skew_factor,
                 num_patches, permutation_seed, optimize_inverse_mapping, iterations, lr, positive_3=None,
-                positive_4=None, inverse_fit="mse") -> io.NodeOutput:
+                positive_4=None, inverse_fit="mse", vae=None) -> io.NodeOutput:
         names = [v for v in (view_1, view_2, view_3, view_4) if v != "none"]
         prompts = [p for p in (positive_1, positive_2, positive_3, positive_4) if p is not None]
         if len(prompts) != len(names):
@@ -71,12 +72,14 @@ class AnagramViewsNode(io.ComfyNode):
         options = ViewOptions(rotate_angle=rotate_angle, skew_factor=skew_factor, num_patches=num_patches,
                               seed=permutation_seed)
         try:
-            space = AnagramSpace(names, to_latent(size, "size"), options=options,
+            scale = latent_scale(vae)
+            space = AnagramSpace(names, to_latent(size, "size", scale), options=options,
                                  inverse_iterations=iterations if optimize_inverse_mapping else 0, inverse_lr=lr,
                                  inverse_fit=inverse_fit)
         except ValueError as error:
-            raise ValueError(f"Anagram of {size} px (latent {size // 8}, cells are latent pixels): {error}") from None
-        return io.NodeOutput(space, merge_view_conditionings(prompts))
+            raise ValueError(f"Anagram of {size} px (latent {size // scale}, cells are latent pixels): {error}") \
+                from None
+        return io.NodeOutput(scaled_space(space, scale), merge_view_conditionings(prompts))
 
 
 class AnagramAnimationNode(io.ComfyNode):

@@ -6,16 +6,23 @@ from comfy_api.v0_0_2 import io
 
 from ..synctweedies import WideCanvas
 from ..synctweedies.spaces.wide_canvas import WEIGHTINGS
-from .types import LATENT_SCALE, SAMPLING, SPACES, SPACE_TOOLTIP, SyncSpace
+from .types import LATENT_SCALE, SAMPLING, SCALE_TOOLTIP, SPACES, SPACE_TOOLTIP, SyncSpace, latent_scale
 from .validation import option_problem
 
 
-def to_latent(pixels: int, name: str) -> int:
-    """Pixels → latent pixels; a ValueError that names the input when not a multiple of 8."""
-    if pixels % LATENT_SCALE:
-        raise ValueError(f"{name} is {pixels} px, which is not divisible by {LATENT_SCALE}. "
-                         f"Use a multiple of {LATENT_SCALE}, e.g. {pixels // LATENT_SCALE * LATENT_SCALE}.")
-    return pixels // LATENT_SCALE
+def to_latent(pixels: int, name: str, scale: int = LATENT_SCALE) -> int:
+    """Pixels → latent pixels of a VAE of ``scale`` pixels per latent pixel; a ValueError that names the input
+    when not a multiple of it."""
+    if pixels % scale or pixels < scale:
+        raise ValueError(f"{name} is {pixels} px, which is not a multiple of {scale} (the VAE's pixels per latent "
+                         f"pixel). Use a multiple of {scale}, e.g. {max(pixels // scale, 1) * scale}.")
+    return pixels // scale
+
+
+def scaled_space(space, scale: int):
+    """``space`` marked with its VAE's pixels per latent pixel (hint nodes size their images by it)."""
+    space.latent_scale = scale
+    return space
 
 
 class WideCanvasNode(io.ComfyNode):
@@ -41,6 +48,7 @@ class WideCanvasNode(io.ComfyNode):
                                tooltip="How overlapping windows are averaged: taper (windows enter and leave the "
                                        "mean over half a stride: no seams), flat (the original's plain mean; "
                                        "seams at window borders), pyramid (ComfyUI's context windows)."),
+                io.Vae.Input("vae", optional=True, tooltip=SCALE_TOOLTIP),
             ],
             outputs=[SyncSpace.Output(display_name="space")],
         )
@@ -51,9 +59,12 @@ class WideCanvasNode(io.ComfyNode):
 
     @classmethod
     def execute(cls, width: int, height: int, window: int, stride: int, wrap: bool,
-                weighting: str = "taper") -> io.NodeOutput:
-        return io.NodeOutput(WideCanvas(to_latent(height, "height"), to_latent(width, "width"),
-                                        to_latent(window, "window"), to_latent(stride, "stride"), wrap, weighting))
+                weighting: str = "taper", vae=None) -> io.NodeOutput:
+        scale = latent_scale(vae)
+        size = lambda pixels, name: to_latent(pixels, name, scale)  # noqa: E731
+        space = WideCanvas(size(height, "height"), size(width, "width"), size(window, "window"),
+                           size(stride, "stride"), wrap, weighting)
+        return io.NodeOutput(scaled_space(space, scale))
 
 
 class EmptyLatentNode(io.ComfyNode):
@@ -63,13 +74,12 @@ class EmptyLatentNode(io.ComfyNode):
             node_id="SyncTweediesEmptyLatent",
             display_name="SyncTweedies Empty Latent",
             category=SAMPLING,
-            description="An empty LATENT holding one image per view of the space.",
-            inputs=[io.Int.Input("channels", default=4, min=1, max=128,
-                                 tooltip="Latent channels; an empty latent is adapted to the model's own count."),
-                    SyncSpace.Input("space", tooltip=SPACE_TOOLTIP)],
+            description="An empty LATENT holding one image per view of the space; samplers give it the model's own "
+                        "channels (and a time axis for video-VAE models such as Qwen-Image).",
+            inputs=[SyncSpace.Input("space", tooltip=SPACE_TOOLTIP)],
             outputs=[io.Latent.Output()],
         )
 
     @classmethod
-    def execute(cls, channels: int, space) -> io.NodeOutput:
-        return io.NodeOutput({"samples": torch.zeros(space.num_views, channels, *space.view_size)})
+    def execute(cls, space) -> io.NodeOutput:
+        return io.NodeOutput({"samples": torch.zeros(space.num_views, 4, *space.view_size)})

@@ -5,12 +5,15 @@ import torch
 from comfy_api.v0_0_2 import io
 from torch import Tensor
 
+from .frames import as_views, decode_views, encode_views
 from .types import OUTPUT, SPACE_TOOLTIP, SyncSpace
 
 
 def view_latents(space, latent: Tensor) -> Tensor:
-    """A LATENT of views ``[N, C, h, w]`` or of the canonical canvas ``[1, C, H, W]`` → views."""
-    if latent.ndim == 4 and latent.shape[0] == 1 and tuple(latent.shape[2:]) == tuple(space.canonical_size):
+    """A LATENT of views ``[N, C, h, w]`` or of the canonical canvas ``[1, C, H, W]`` (either with a time axis of
+    one frame) → views ``[N, C, h, w]``."""
+    latent = as_views(latent)
+    if latent.shape[0] == 1 and tuple(latent.shape[2:]) == tuple(space.canonical_size):
         return space.project(latent[0])
     space.check_views(latent)
     return latent
@@ -34,7 +37,7 @@ class DecodeNode(io.ComfyNode):
 
     @classmethod
     def execute(cls, vae, samples, space) -> io.NodeOutput:
-        decoded = vae.decode(view_latents(space, samples["samples"])).float()
+        decoded = decode_views(vae, view_latents(space, samples["samples"])).float()
         pixels = space.scaled(decoded.shape[1] // space.view_size[0])
         canvas, _ = pixels.unproject_final(decoded.movedim(-1, 1) * 2 - 1)
         to_image = lambda x: ((x.movedim(-3, -1) + 1) / 2).clamp(0, 1)  # noqa: E731
@@ -65,4 +68,4 @@ class EncodeNode(io.ComfyNode):
                              f"{width}x{height}; resize it (e.g. with 'Upscale Image') to that size.")
         canonical = image[0, ..., :3].movedim(-1, 0) * 2 - 1
         views = pixels.project(canonical.to(torch.float32))
-        return io.NodeOutput({"samples": vae.encode(((views + 1) / 2).clamp(0, 1).movedim(1, -1)).float()})
+        return io.NodeOutput({"samples": encode_views(vae, ((views + 1) / 2).clamp(0, 1).movedim(1, -1)).float()})

@@ -11,9 +11,9 @@ from ..synctweedies.gaussians import (GaussianColours, blender_cameras, colmap_c
                                       save_gaussians, scene_orbit_cameras, turntable_cameras)
 from ..synctweedies.gaussians.space import COLOUR_ASSIGN, GEOMETRY_LR
 from .animation import save_animation, turntable_inputs
-from .canvas import to_latent
+from .canvas import scaled_space, to_latent
 from .files import input_files, input_path, output_file, saved_files_ui
-from .types import LATENT_SCALE, OUTPUT, SPACES, SyncSpace
+from .types import OUTPUT, SCALE_TOOLTIP, SPACES, SyncSpace, latent_scale
 from .validation import file_problem, option_problem
 
 ORBIT = "orbit (no camera file)"
@@ -87,6 +87,7 @@ class GaussiansNode(io.ComfyNode):
                   for name, fields in ENABLE.items()],
                 *[io.Float.Input(name, default=GEOMETRY_LR[field], min=0.0, max=1.0, step=0.0001,
                                  tooltip=f"Adam's learning rate for the {field}.") for field, name in LR.items()],
+                io.Vae.Input("vae", optional=True, tooltip=SCALE_TOOLTIP),
             ],
             outputs=[SyncSpace.Output(display_name="space"),
                      io.Image.Output(display_name="depth", tooltip="Inverse depth per view, for ControlNet apply.")],
@@ -107,13 +108,15 @@ class GaussiansNode(io.ComfyNode):
         gaussians = load_gaussians(input_path(ply, "Gaussians", (".ply",))).to(device)
         rig = load_cameras(cameras, gaussians, view_size, up_vec).subset(total_image_to_use)
         rgb = torch.full((3,), 1.0 if background_color == "white" else -1.0)
-        space = GaussianColours(gaussians, rig, to_latent(view_size, "view_size"), torch.zeros(4), iterations, lr,
+        scale = latent_scale(geometry.pop("vae", None))
+        space = GaussianColours(gaussians, rig, to_latent(view_size, "view_size", scale), torch.zeros(4), iterations, lr,
                                 color_assign_method, antialiased, pixel_background=rgb, zt_init=zt_init,
                                 rgb_domain=canonical_domain == "rgb", final_iterations=final_iterations,
                                 clean_background=force_clean_composition,
                                 optimise={field: geometry.get(LR[field], GEOMETRY_LR[field]) for name, fields in
                                           ENABLE.items() if geometry.get(name) for field in fields})
-        depth = space.scaled(LATENT_SCALE).depth_hints()
+        space = scaled_space(space, scale)
+        depth = space.scaled(space.latent_scale).depth_hints()
         return io.NodeOutput(space, depth[..., None].expand(-1, -1, -1, 3).contiguous())
 
 

@@ -15,29 +15,74 @@ from torch import Tensor
 from ..synctweedies import CanonicalSpace, PixelSynchronizedSpace, SyncMode, Synchronizer, sample_synchronized
 from ..synctweedies.attention import cross_view_attention
 from ..synctweedies.sync import step_index
+from .frames import as_views, decode_views, encode_views, has_frames, shaped_like
 
 RAMP = "synctweedies_strength_ramp"
 """The attribute of a ControlNet that carries its :class:`~synctweedies.control.StrengthRamp`."""
 
 
-def merge_view_conditionings(per_view: list[list]) -> list:
-    """One CONDITIONING per view → one CONDITIONING whose tensors have a batch of one row per view.
+VIEWS = "synctweedies_views"
+"""The key, in a CONDITIONING entry's options, of the views the entry is for; an entry without it is for all."""
 
-    Each view's first entry is used; cross-attention lengths are padded to a common multiple by
-    repetition, which leaves attention unchanged.
-    """
-    entries = [conditioning[0] for conditioning in per_view]
-    length = math.lcm(*(tensor.shape[1] for tensor, _ in entries))
-    tensor = torch.cat([t.repeat(1, length // t.shape[1], 1) for t, _ in entries])
-    extras = dict(entries[0][1])
-    for key, value in entries[0][1].items():
-        if torch.is_tensor(value) and all(torch.is_tensor(e[1].get(key)) for e in entries):
-            extras[key] = torch.cat([e[1][key] for e in entries])
-    return [[tensor, extras]]
+
+def merge_view_conditionings(per_view: list[list]) -> list:
+    """One CONDITIONING per view → one CONDITIONING whose entries each name the view they are for, so that host
+    nodes (ControlNet apply, Combine) pass through it, and the guider gives each view exactly its own prompt."""
+    return [[tensor, {**options, VIEWS: [view]}] for view, conditioning in enumerate(per_view)
+            for tensor, options in conditioning]
+
+
+def shape_key(value, pad_length: bool = False):
+    """What must agree for values of several views to be batched: a tensor's shape past the batch (not its length
+    with ``pad_length``), a plain value itself, any other object its identity."""
+    if torch.is_tensor(value):
+        return ("tensor", tuple(value.shape[2:] if pad_length else value.shape[1:]), value.dtype)
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return ("object", id(value))
+
+
+def view_groups(conditionings: list[list], num_views: int, pad_length: bool) -> list[tuple[list[int], list[list]]]:
+    """The views that can share model calls, with each CONDITIONING of ``conditionings`` batched over them:
+    ``[(views, [conditioning, ...])]``. Views share calls when their entries agree in number, shapes and plain
+    options; with ``pad_length`` (cross-attention models) prompts of any length do, repeated to a common length,
+    which leaves cross-attention unchanged. Per-view tensors are concatenated in the order of ``views``."""
+    entries = [[[e for e in conditioning if VIEWS not in e[1] or view in e[1][VIEWS]] for conditioning in conditionings]
+               for view in range(num_views)]
+    if not any(VIEWS in e[1] for conditioning in conditionings for e in conditioning):
+        return [(list(range(num_views)), conditionings)]
+    groups: dict[tuple, list[int]] = {}
+    for view, own in enumerate(entries):
+        key = tuple(tuple((shape_key(t, pad_length), tuple((k, shape_key(v)) for k, v in sorted(o.items()) if k != VIEWS))
+                          for t, o in conditioning) for conditioning in own)
+        groups.setdefault(key, []).append(view)
+    batched = []
+    for views in groups.values():
+        merged = []
+        for index in range(len(conditionings)):
+            rows = [entries[view][index] for view in views]
+            merged.append([batch_entry([row[k] for row in rows], pad_length) for k in range(len(rows[0]))])
+        batched.append((views, merged))
+    return batched
+
+
+def batch_entry(entries: list[list], pad_length: bool) -> list:
+    """The entries of one position for several views → one entry with a row per view (an entry shared by all
+    views stays as it is)."""
+    if all(entry is entries[0] for entry in entries):
+        return entries[0]
+    tensors = [tensor for tensor, _ in entries]
+    if pad_length:
+        length = math.lcm(*(t.shape[1] for t in tensors))
+        tensors = [t.repeat(1, length // t.shape[1], *[1] * (t.ndim - 2)) for t in tensors]
+    options = {key: torch.cat([e[1][key] for e in entries]) if torch.is_tensor(value) else value
+               for key, value in entries[0][1].items() if key != VIEWS}
+    return [torch.cat(tensors), options]
 
 
 def slice_views(conds: list[dict] | None, views: Tensor, num_views: int) -> list[dict] | None:
-    """Processed conds restricted to some views (indices ``views``): per-view (batch ``num_views``) tensors are cut."""
+    """Processed conds restricted to some views (positions ``views`` among ``num_views``): tensors with a row
+    per view are cut."""
     if conds is None or num_views == 1:
         return conds
     sliced = []
@@ -107,11 +152,17 @@ class CrossViewAttention:
         return cross_view_attention(q, k, v, heads, self.neighbours, self.reference, self.reference_weight)
 
 
+def is_unet(model_patcher) -> bool:
+    """Whether the model is a UNet (SD1.x, SD2.x, SDXL), whose prompts reach the image by cross-attention only."""
+    unet = model_patcher.get_model_object("diffusion_model")
+    return all(hasattr(unet, name) for name in ("input_blocks", "middle_block", "output_blocks"))
+
+
 def self_attention_blocks(model_patcher) -> list[tuple[str, int, int]]:
     """The (block, number, transformer index) of every self-attention of a UNet, as the host names them for
     ``attn1`` replacements; a ValueError for other models."""
     unet = model_patcher.get_model_object("diffusion_model")
-    if not all(hasattr(unet, name) for name in ("input_blocks", "middle_block", "output_blocks")):
+    if not is_unet(model_patcher):
         raise ValueError("Cross-view attention (ref_attention_end, neighbour_attention) needs a UNet model (SD1.x, "
                          "SD2.x, SDXL); set ref_attention_end to 0 and turn neighbour_attention off for this model.")
     keys = []
@@ -144,17 +195,19 @@ def outputs_on(vae, device: torch.device) -> Iterator[None]:
 
 def vae_codec(vae, model) -> tuple[Callable[[Tensor], Tensor], Callable[[Tensor], Tensor]]:
     """(decode, encode) between ``model``'s latent views ``[N, c, h, w]`` and images ``[N, 3, H, W]`` in [-1, 1]
-    through the host's ``vae``, on the views' device."""
+    through the host's ``vae`` (a video VAE too), on the views' device."""
+
+    frames = lambda views: views.unsqueeze(2) if has_frames(vae) else views  # noqa: E731
 
     def decode(views: Tensor) -> Tensor:
         with outputs_on(vae, views.device):
-            images = vae.decode(model.process_latent_out(views))
+            images = decode_views(vae, model.process_latent_out(frames(views)))
         return images.movedim(-1, 1).to(views) * 2 - 1
 
     def encode(images: Tensor) -> Tensor:
         pixels = ((images + 1) / 2).clamp(0, 1).movedim(1, -1)
         with outputs_on(vae, images.device):
-            return model.process_latent_in(vae.encode(pixels).to(images))
+            return as_views(model.process_latent_in(encode_views(vae, pixels).to(images)))
 
     return decode, encode
 
@@ -162,7 +215,8 @@ def vae_codec(vae, model) -> tuple[Callable[[Tensor], Tensor], Callable[[Tensor]
 class SyncTweediesGuider(comfy.samplers.CFGGuider):
     """A CFG guider over the views of a canonical space, synchronized per :class:`SyncMode`.
 
-    The LATENT it samples is the views ``[N, C, h, w]``. Views run through the model in batches of
+    The LATENT it samples is the views ``[N, C, h, w]`` (or ``[N, C, 1, h, w]`` for models whose latents have a
+    time axis; the library sees ``[N, C, h, w]``). Views run through the model in batches of
     ``views_per_batch`` (0: as many as free memory allows). With a ``vae``, x0 is averaged in pixel
     space: each synchronized step decodes the views' x0 in one batch and encodes the average back; a
     ``draft_vae`` (e.g. the host's TAESD) does that instead for the first ``draft_vae_end`` of the steps.
@@ -186,18 +240,27 @@ class SyncTweediesGuider(comfy.samplers.CFGGuider):
         self.synchronizer = Synchronizer(space, SyncMode.NONE)
         self.schedule = torch.zeros(1)
         self.step = 0
+        self.frames = False
+        self.groups: list[list[int]] = [list(range(space.num_views))]
 
     def set_conds(self, positive: list | list[list], negative: list | list[list]) -> None:
-        """``positive``/``negative``: one CONDITIONING for all views, or a list of one per view."""
-        conds = {}
+        """``positive``/``negative``: one CONDITIONING for all views (whose entries may each be for some views:
+        :func:`merge_view_conditionings`), or a list of one per view. Views whose prompts can be batched share
+        model calls (``self.groups``); the others run in calls of their own, so every view gets exactly its own
+        prompt, whatever the model's attention."""
+        given = {}
         for name, conditioning in (("positive", positive), ("negative", negative)):
             if is_per_view(conditioning):
                 if len(conditioning) != self.space.num_views:
                     raise ValueError(f"{len(conditioning)} {name} conditionings were given for "
                                      f"{self.space.num_views} views; give one per view or one for all.")
                 conditioning = merge_view_conditionings(conditioning)
-            conds[name] = conditioning
-        self.inner_set_conds(conds)
+            given[name] = conditioning
+        unet = is_unet(self.model_patcher)
+        groups = view_groups([given["positive"], given["negative"]], self.space.num_views, pad_length=unet)
+        self.groups = [views for views, _ in groups]
+        self.inner_set_conds({f"{name}_{index}": conditioning for index, (_, pair) in enumerate(groups)
+                              for name, conditioning in zip(("positive", "negative"), pair)})
 
     def sync_space(self) -> CanonicalSpace:
         """The space synchronization runs in: the latent space, or its pixel twin through the VAE."""
@@ -226,19 +289,23 @@ class SyncTweediesGuider(comfy.samplers.CFGGuider):
         total_steps = sigmas.shape[-1] - 1
         space = self.sync_space()
         self.schedule = sigmas.cpu()
+        self.frames = latent_image.ndim == 5
+        host = lambda x: shaped_like(x, latent_image)  # noqa: E731  the host's shape of views or canvas
 
         def run(sync: Synchronizer, noise: Tensor, latent: Tensor, phase_sigmas: Tensor, first_step: int) -> Tensor:
             self.synchronizer = sync
             phase_callback = None
             if callback is not None:
                 def phase_callback(step, x0, x, _total):
-                    callback(first_step + step, sync.canvas(x0), sync.canvas(x), total_steps)
-            return super(SyncTweediesGuider, self).sample(noise, latent, sampler, phase_sigmas, denoise_mask,
-                                                          phase_callback, disable_pbar, seed)
+                    callback(first_step + step, host(sync.canvas(as_views(x0))), host(sync.canvas(as_views(x))),
+                             total_steps)
+            return as_views(super(SyncTweediesGuider, self).sample(host(noise), host(latent), sampler, phase_sigmas,
+                                                                   denoise_mask, phase_callback, disable_pbar, seed))
 
         noise = noise.to(latent_image)
-        return sample_synchronized(run, space, self.mode, self.sync_end, noise, latent_image,
-                                   sigmas.to(latent_image.device))
+        views = sample_synchronized(run, space, self.mode, self.sync_end, as_views(noise), as_views(latent_image),
+                                    sigmas.to(latent_image.device))
+        return host(views)
 
     def predict_noise(self, x: Tensor, timestep: Tensor, model_options={}, seed=None) -> Tensor:
         """The synchronized x0 for the sampler's state ``x`` (the host's samplers take x0)."""
@@ -246,7 +313,7 @@ class SyncTweediesGuider(comfy.samplers.CFGGuider):
         self.synchronizer.space.begin_step(self.step, len(self.schedule) - 1)
         self.ramp_control_strengths()
         views = partial(self.denoise_views, model_options=model_options, seed=seed)
-        return self.synchronizer.denoise(views, x, timestep)
+        return shaped_like(self.synchronizer.denoise(views, as_views(x), timestep), x)
 
     def ramp_control_strengths(self) -> None:
         """Give each ControlNet applied by 'SyncTweedies ControlNet Ramp' its strength for this step, from the
@@ -255,41 +322,54 @@ class SyncTweediesGuider(comfy.samplers.CFGGuider):
         if self.step > 0:
             sampling = self.model_patcher.get_model_object("model_sampling")
             previous = float(sampling.timestep(self.schedule[self.step - 1 : self.step]).item())
-        for control in controls_in(self.conds.get("positive", []) + self.conds.get("negative", [])):
+        for control in controls_in(self.all_conds()):
             ramp = getattr(control, RAMP, None)
             if ramp is not None:
                 control.strength = ramp.strength(self.step, previous)
 
+    def all_conds(self) -> list[dict]:
+        """Every processed cond of every group of views."""
+        return [cond for conds in self.conds.values() for cond in conds]
+
     def denoise_views(self, views: Tensor, sigma: Tensor, model_options: dict, seed) -> Tensor:
-        """CFG x0 of every view, ``[N, C, h, w]``, in as few model calls as memory allows."""
+        """CFG x0 of every view, ``[N, C, h, w]``, in as few model calls as memory allows: each group of views
+        whose prompts batch together (``self.groups``) in sub-batches of ``views_per_batch``."""
         n = views.shape[0]
         timestep = sigma.reshape(1).expand(n)
         reference = self.space.reference_view \
             if n > 1 and self.step < self.ref_attention_end * (len(self.schedule) - 1) else None
         neighbours = self.space.attention_neighbours if self.neighbour_attention and n > 1 else None
+        if (reference is not None or neighbours) and len(self.groups) > 1:
+            raise ValueError(f"Cross-view attention runs every view's prompt in one model call, but these views' "
+                             f"prompts are of {len(self.groups)} kinds that cannot share one (different options or "
+                             "entries): set ref_attention_end to 0 and turn neighbour_attention off, or give the "
+                             "views prompts of one kind.")
         blocks = self_attention_blocks(self.model_patcher) if reference is not None or neighbours else []
         batch = n if neighbours else self.views_per_batch or self.auto_views_per_batch(views)
-        controls = per_view_controls(self.conds.get("positive", []) + self.conds.get("negative", []), n) \
-            if batch < n or reference is not None else []
-        out = []
-        for start in range(0, n, batch):
-            comfy.model_management.throw_exception_if_processing_interrupted()
-            part = torch.arange(start, min(n, start + batch))
-            options, extra = model_options, 0
-            if blocks:  # the reference view joins every sub-batch; its extra output is dropped
-                extra = int(reference is not None and not (part == reference).any())
-                part = torch.cat([torch.full((extra,), reference or 0), part])
-                position = None if reference is None else int((part == reference).nonzero()[0])
-                attention = CrossViewAttention(neighbours or [[i] for i in range(len(part))], position,
-                                               float(reference is not None))
-                options = with_attention(model_options, blocks, attention)
-            positive = slice_views(self.conds.get("positive"), part, n)
-            negative = slice_views(self.conds.get("negative"), part, n)
-            with control_hints_of(controls, part):
-                x0 = comfy.samplers.sampling_function(self.inner_model, views[part], timestep[part], negative,
-                                                      positive, self.cfg, model_options=options, seed=seed)
-            out.append(x0[extra:])
-        return torch.cat(out)
+        controls = per_view_controls(self.all_conds(), n) \
+            if batch < n or reference is not None or len(self.groups) > 1 else []
+        out = torch.empty_like(views)
+        for index, members in enumerate(map(torch.tensor, self.groups)):
+            for start in range(0, len(members), batch):
+                comfy.model_management.throw_exception_if_processing_interrupted()
+                positions = torch.arange(start, min(len(members), start + batch))
+                options, extra = model_options, 0
+                if blocks:  # the reference view joins every sub-batch; its extra output is dropped
+                    extra = int(reference is not None and not (positions == reference).any())
+                    positions = torch.cat([torch.full((extra,), reference or 0), positions])
+                    position = None if reference is None else int((positions == reference).nonzero()[0])
+                    attention = CrossViewAttention(neighbours or [[i] for i in range(len(positions))], position,
+                                                   float(reference is not None))
+                    options = with_attention(model_options, blocks, attention)
+                part = members[positions]
+                positive = slice_views(self.conds[f"positive_{index}"], positions, len(members))
+                negative = slice_views(self.conds[f"negative_{index}"], positions, len(members))
+                model_views = views[part].unsqueeze(2) if self.frames else views[part]
+                with control_hints_of(controls, part):
+                    x0 = comfy.samplers.sampling_function(self.inner_model, model_views, timestep[part], negative,
+                                                          positive, self.cfg, model_options=options, seed=seed)
+                out[part[extra:]] = as_views(x0)[extra:].to(out)
+        return out
 
     def auto_views_per_batch(self, views: Tensor) -> int:
         """The most views whose cond and uncond halves fit in free memory together (at least 1). Free memory is

@@ -13,9 +13,10 @@ from ..synctweedies.mesh import MESH_SUFFIXES, MeshTexture, load_mesh, orbit_cam
 from ..synctweedies.depth import view_depth_hints
 from ..synctweedies.mesh.background import BackgroundSchedule, colour_images
 from .animation import save_animation, turntable_inputs
-from .canvas import to_latent
+from .canvas import scaled_space, to_latent
+from .frames import as_views, encode_views
 from .files import input_files, input_path, output_file, saved_files_ui
-from .types import GUIDANCE, LATENT_SCALE, OUTPUT, SPACES, SyncSpace
+from .types import GUIDANCE, OUTPUT, SPACES, SyncSpace, latent_scale
 from .validation import file_problem, option_problem
 
 
@@ -89,7 +90,8 @@ class MeshNode(io.ComfyNode):
                 io.Float.Input("shuffle_bg_end", default=0.8, min=0.0, max=1.0, step=0.01,
                                tooltip="Until this fraction of the steps, backgrounds are random black or white; "
                                        "then each view keeps its last one."),
-                io.Vae.Input("vae", optional=True, tooltip="Encodes the background colours into latents."),
+                io.Vae.Input("vae", optional=True, tooltip="Encodes the background colours into latents; its pixels "
+                                                           "per latent pixel divide view_size (unconnected: 8)."),
             ],
             outputs=[SyncSpace.Output(display_name="space"),
                      io.Image.Output(display_name="texture",
@@ -117,10 +119,12 @@ class MeshNode(io.ComfyNode):
         cameras.ortho_scale = 1.1 * mesh_scale
         schedule = None if background == "none" else BackgroundSchedule(shuffle_bg_change, shuffle_bg_end) \
             if background == "shuffle" else BackgroundSchedule(0.0, 0.0, fixed=background)
-        space = MeshTexture(loaded, cameras, to_latent(view_size, "view_size"), latent_texture, rgb_texture,
+        scale = latent_scale(vae)
+        space = MeshTexture(loaded, cameras, to_latent(view_size, "view_size", scale), latent_texture, rgb_texture,
                             schedule=schedule, device=comfy.model_management.get_torch_device())
+        space = scaled_space(space, scale)
         if schedule is not None:
-            space.vae_palette = vae.encode(colour_images()).float().mean((2, 3))
+            space.vae_palette = as_views(encode_views(vae, colour_images())).float().mean((2, 3))
         return io.NodeOutput(space, own_texture(texture, rgb_texture))
 
 
@@ -132,7 +136,10 @@ def palette_in_model_units(space, model) -> None:
     latent units, which is what its views are in while sampling."""
     raw = getattr(space, "vae_palette", None)
     if isinstance(space, MeshTexture) and raw is not None:
-        space.palette = model.model.process_latent_in(raw[..., None, None])[..., 0, 0].float()
+        colours = raw[..., None, None]
+        if model.get_model_object("latent_format").latent_dimensions == 3:
+            colours = colours.unsqueeze(2)  # [K, C, 1, 1, 1]: a video-VAE model's latents have a time axis
+        space.palette = as_views(model.model.process_latent_in(colours))[..., 0, 0].float()
 
 
 def own_texture(image: Image.Image | None, size: int) -> torch.Tensor:
@@ -167,7 +174,7 @@ class MeshHintsNode(io.ComfyNode):
     @classmethod
     def execute(cls, space) -> io.NodeOutput:
         require_mesh(space, "Depth and normal views")
-        pixels = space.scaled(LATENT_SCALE)
+        pixels = space.scaled(space.latent_scale)
         depth = view_depth_hints(pixels.fragments.depth, pixels.fragments.mask)[..., None]
         depth = depth.expand(-1, -1, -1, 3).contiguous()
         return io.NodeOutput(depth, normal_hints(pixels.fragments, pixels.cameras))

@@ -5,6 +5,7 @@ import torch
 from comfy_api.v0_0_2 import io
 
 from ..synctweedies import CanonicalSpace
+from .frames import as_views, shaped_like
 from .types import SAMPLING, SPACE_TOOLTIP, SyncSpace
 
 
@@ -16,11 +17,11 @@ class CanonicalNoise:
         self.space = space
 
     def generate_noise(self, input_latent: dict) -> torch.Tensor:
-        """``[N, C, h, w]`` unit-variance noise for the latent's views, on the CPU."""
+        """Unit-variance noise for the latent's views (``[N, C, h, w]`` or ``[N, C, 1, h, w]``), on the CPU."""
         latent = input_latent["samples"]
-        self.space.check_views(latent)
+        self.space.check_views(as_views(latent))
         generator = torch.Generator().manual_seed(self.seed)
-        return self.space.initial_noise(latent.shape[1], generator)
+        return shaped_like(self.space.initial_noise(latent.shape[1], generator), latent)
 
 
 class NoiseNode(io.ComfyNode):

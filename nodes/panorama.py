@@ -15,9 +15,9 @@ from ..synctweedies import Panorama, PanoramaCameras
 from ..synctweedies.depth import DEPTH_SUFFIXES, depth_hint, read_depth
 from ..synctweedies.equirect_xmp import save_equirectangular
 from ..synctweedies.spaces.panorama import perspective_views
-from .canvas import to_latent
+from .canvas import scaled_space, to_latent
 from .files import input_files, input_path
-from .types import GUIDANCE, LATENT_SCALE, OUTPUT, SPACES, SyncSpace
+from .types import GUIDANCE, OUTPUT, SCALE_TOOLTIP, SPACES, SyncSpace, latent_scale
 from .validation import file_problem, option_problem
 
 log = logging.getLogger("SyncTweedies")
@@ -57,18 +57,21 @@ class PanoramaNode(io.ComfyNode):
                 io.Boolean.Input("feather", default=True,
                                  tooltip="Weigh each view less towards its edges when averaging, so views blend "
                                          "in and out; off: a plain mean, as the original."),
+                io.Vae.Input("vae", optional=True, tooltip=SCALE_TOOLTIP),
             ],
             outputs=[SyncSpace.Output(display_name="space")],
         )
 
     @classmethod
     def execute(cls, theta_start, theta_end, theta_interval, phi_start, phi_end, phi_interval, fov, view_size,
-                latent_height, rgb_height, feather=True) -> io.NodeOutput:
+                latent_height, rgb_height, feather=True, vae=None) -> io.NodeOutput:
         cameras = PanoramaCameras((theta_start, theta_end), theta_interval, (phi_start, phi_end), phi_interval, fov)
         if len(cameras.angles()) > MAX_VIEWS:
             raise ValueError(f"These angles make {len(cameras.angles())} views; a panorama takes at most {MAX_VIEWS}. "
                              "Widen theta_interval or phi_interval.")
-        space = Panorama(cameras, to_latent(view_size, "view_size"), latent_height, rgb_height, feather)
+        scale = latent_scale(vae)
+        space = scaled_space(Panorama(cameras, to_latent(view_size, "view_size", scale), latent_height, rgb_height,
+                                      feather), scale)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             space.check_coverage()
@@ -104,7 +107,7 @@ class PanoramaDepthNode(io.ComfyNode):
         if not isinstance(space, Panorama):
             raise ValueError("Depth views need the space from 'SyncTweedies 360° Panorama'.")
         hint = depth_hint(read_depth(input_path(depth_map, "Depth map", DEPTH_SUFFIXES)))[None]
-        views = perspective_views(hint, space.cameras, space.view_size[0] * LATENT_SCALE)
+        views = perspective_views(hint, space.cameras, space.view_size[0] * space.latent_scale)
         return io.NodeOutput(views.movedim(1, -1).expand(-1, -1, -1, 3).contiguous(),
                              hint.movedim(0, -1).expand(-1, -1, 3)[None].contiguous())
 

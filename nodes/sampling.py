@@ -10,6 +10,7 @@ import torch
 from comfy_api.v0_0_2 import io
 
 from ..synctweedies import MODE_DESCRIPTIONS, SyncMode
+from .frames import as_views, shaped_like
 from .guider import SyncTweediesGuider
 from .mesh import palette_in_model_units
 from .types import SAMPLING, SPACE_TOOLTIP, SyncSpace
@@ -159,12 +160,12 @@ class SamplerNode(io.ComfyNode):
         else:
             latent = latent_image.copy()
         latent["samples"] = comfy.sample.fix_empty_latent_channels(model, latent["samples"])
-        space.check_views(latent["samples"])
+        space.check_views(as_views(latent["samples"]))
         total_steps = steps if denoise >= 1.0 else int(steps / denoise)
         sigmas = comfy.samplers.calculate_sigmas(model.get_model_object("model_sampling"), scheduler,
                                                  total_steps).cpu()[-(steps + 1):]
         generator = torch.Generator().manual_seed(seed)
-        noise = space.initial_noise(latent["samples"].shape[1], generator)
+        noise = shaped_like(space.initial_noise(latent["samples"].shape[1], generator), latent["samples"])
         callback = latent_preview.prepare_callback(model, steps)
         samples = guider.sample(noise, latent["samples"], comfy.samplers.sampler_object(sampler_name), sigmas,
                                 denoise_mask=latent.get("noise_mask"), callback=callback,

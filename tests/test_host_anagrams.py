@@ -31,7 +31,8 @@ def test_each_view_is_sampled_with_its_own_prompt(nodes, tiny_sd15, prompts):
     model, _, _ = tiny_sd15
     horse, village, negative = prompts
     space, per_view = anagram(nodes, prompts)
-    assert space.num_views == 2 and per_view[0][0].shape[0] == 2
+    assert space.num_views == 2 and [entry[1]["synctweedies_views"] for entry in per_view] == [[0], [1]], \
+        "one entry per view, each naming its view"
     mixed = sample(nodes, model, space, per_view, negative, mode=0, views_per_batch=1)
     all_horse = sample(nodes, model, space, horse, negative, mode=0)
     all_village = sample(nodes, model, space, village, negative, mode=0)

@@ -186,7 +186,7 @@ def test_mode_as_an_integer_is_refused(server):
               "7": {"class_type": "KSamplerSelect", "inputs": {"sampler_name": "euler"}},
               "8": {"class_type": "BasicScheduler", "inputs": {"model": ["2", 0], "scheduler": "normal", "steps": 2,
                                                                "denoise": 1.0}},
-              "9": {"class_type": "SyncTweediesEmptyLatent", "inputs": {"channels": 4, "space": ["4", 0]}},
+              "9": {"class_type": "SyncTweediesEmptyLatent", "inputs": {"space": ["4", 0]}},
               "10": {"class_type": "PreviewImage", "inputs": {"images": ["11", 0]}},
               "11": {"class_type": "VAEDecode", "inputs": {"samples": ["5", 0], "vae": ["2", 2]}}}
     assert "mode is 2, which is not one of its options" in refusal(server, prompt)

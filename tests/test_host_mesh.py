@@ -181,11 +181,12 @@ def test_view_prompts_follow_the_original_directions(nodes, tiny_sd15, space):
     assert [negative_direction(a) for _, a in angles] == ["front"] * 4 + [""] + ["front"] * 3 + ["", "front"]
     positive, negative = nodes.prompts.MeshViewPromptsNode.execute(clip, rig, "a turtle", "blurry").args
     encoded = lambda text: clip.encode_from_tokens_scheduled(clip.tokenize(text))[0][0]  # noqa: E731
-    assert positive[0][0].shape[0] == negative[0][0].shape[0] == 10, "one prompt per view, in one conditioning"
-    torch.testing.assert_close(positive[0][0][4], encoded("a turtle, front view.")[0])
+    assert [e[1]["synctweedies_views"] for e in positive] == [e[1]["synctweedies_views"] for e in negative] == \
+        [[view] for view in range(10)], "one prompt per view, in one conditioning, each entry naming its view"
+    torch.testing.assert_close(positive[4][0][0], encoded("a turtle, front view.")[0])
     torch.testing.assert_close(positive[0][0][0], encoded("a turtle, back view.")[0])
-    torch.testing.assert_close(negative[0][0][4], encoded("blurry, view.")[0])
-    torch.testing.assert_close(negative[0][0][2], encoded("blurry, front view.")[0])
+    torch.testing.assert_close(negative[4][0][0], encoded("blurry, view.")[0])
+    torch.testing.assert_close(negative[2][0][0], encoded("blurry, front view.")[0])
     with pytest.raises(ValueError, match="needs the space from 'SyncTweedies Mesh Texture'"):
         wide = nodes.canvas.WideCanvasNode.execute(width=128, height=64, window=64, stride=32, wrap=False).args[0]
         nodes.prompts.MeshViewPromptsNode.execute(clip, wide, "a", "b")

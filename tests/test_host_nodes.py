@@ -27,7 +27,7 @@ def custom_advanced(nodes, model, positive, negative, space, mode=2, sampler="eu
     guider = nodes.sampling.GuiderNode.execute(model, positive, negative, cfg, space, mode_option(nodes, mode),
                                                sync_end, views_per_batch).args[0]
     noise = nodes.noise.NoiseNode.execute(seed, space).args[0]
-    latent = nodes.canvas.EmptyLatentNode.execute(4, space).args[0]
+    latent = nodes.canvas.EmptyLatentNode.execute(space).args[0]
     sigmas = BasicScheduler().get_sigmas(model, "normal", steps, 1.0)[0]
     sampler_object = KSamplerSelect().get_sampler(sampler)[0]
     out, denoised = SamplerCustomAdvanced().sample(noise, guider, sampler_object, sigmas, latent)
@@ -190,7 +190,7 @@ def test_decode_stitches_a_canvas_that_agrees_with_the_views(nodes, tiny_sd15, p
 
 def test_bad_input_is_a_clear_error(nodes, tiny_sd15, prompts, space):
     model, _, vae = tiny_sd15
-    with pytest.raises(ValueError, match="not divisible by 8"):
+    with pytest.raises(ValueError, match="not a multiple of 8"):
         nodes.canvas.WideCanvasNode.execute(**{**SPACE_ARGS, "width": 260})
     with pytest.raises(ValueError, match="smaller than one"):
         nodes.canvas.WideCanvasNode.execute(**{**SPACE_ARGS, "width": 32})

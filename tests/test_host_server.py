@@ -184,7 +184,7 @@ def test_queue_rejects_a_broken_workflow_with_the_hosts_reason(server):
 
     workflow = apply_overrides(json.loads((WORKFLOWS / "api" / "wide_image.json").read_text()),
                                CPU_SIZE + ["Wide canvas.width=250"])
-    with pytest.raises(WorkflowError, match="not divisible by 8"):
+    with pytest.raises(WorkflowError, match="not a multiple of 8"):
         asyncio.run(run_workflow(workflow, server.removeprefix("http://"), None, progress=False, timeout=300))
 
 

@@ -257,7 +257,7 @@ def wide_image_advanced() -> Graph:
                        outputs=[("GUIDER", "GUIDER")])
     noise = graph.add("SyncTweediesNoise", "Canonical noise", {"noise_seed": 0},
                       {"space": (space, 0, "SYNCTWEEDIES_SPACE")}, outputs=[("NOISE", "NOISE")], seeded="noise_seed")
-    latent = graph.add("SyncTweediesEmptyLatent", "Empty views", {"channels": 4},
+    latent = graph.add("SyncTweediesEmptyLatent", "Empty views", {},
                        {"space": (space, 0, "SYNCTWEEDIES_SPACE")}, outputs=[("LATENT", "LATENT")])
     sampler = graph.add("KSamplerSelect", "Sampler", {"sampler_name": "euler"}, outputs=[("SAMPLER", "SAMPLER")])
     sigmas = graph.add("BasicScheduler", "Scheduler", {"scheduler": "ddim_uniform", "steps": 50, "denoise": 1.0},

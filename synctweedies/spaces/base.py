@@ -22,6 +22,8 @@ class CanonicalSpace(ABC):
     canonical_size: tuple[int, int]
     supported_modes: tuple[int, ...] = (0, 1, 2, 3, 4, 5)
     """The synchronization modes (:class:`~synctweedies.SyncMode`) this space can run."""
+    latent_scale: int = 8
+    """Pixels per latent pixel of the VAE the views are decoded with (hints are made at views × this)."""
 
     @abstractmethod
     def project(self, canonical: Tensor) -> Tensor:

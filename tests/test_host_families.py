@@ -1,0 +1,200 @@
+"""Model families beyond SD1.5 inside the real host: a tiny random-weight Qwen-Image, whose latents have a time
+axis ([N, 16, 1, h, w]), through the guider, the sampler and noise nodes and the host's own sampling."""
+import pytest
+import torch
+
+from host_support import randomize
+
+QWEN = {"image_model": "qwen_image", "in_channels": 64, "out_channels": 16, "num_layers": 1, "attention_head_dim": 16,
+        "num_attention_heads": 2, "joint_attention_dim": 32, "axes_dims_rope": (4, 6, 6)}
+"""Qwen-Image's transformer, one block wide enough to run (the real one: 60 blocks of 24 heads of 128)."""
+
+
+@pytest.fixture(scope="module")
+def qwen(comfy):
+    import comfy.model_patcher
+    import comfy.supported_models
+
+    config = comfy.supported_models.QwenImage(dict(QWEN))
+    config.set_inference_dtype(torch.float32, None)
+    model = config.get_model({})
+    randomize(model.diffusion_model, seed=0)
+    for name, value in model.diffusion_model.state_dict().items():
+        if "norm" in name and name.endswith("weight"):
+            value.fill_(1.0)
+    return comfy.model_patcher.ModelPatcher(model, torch.device("cpu"), torch.device("cpu"))
+
+
+@pytest.fixture(scope="module")
+def conditioning():
+    generator = torch.Generator().manual_seed(1)
+    return ([[torch.randn(1, 5, 32, generator=generator), {}]], [[torch.randn(1, 3, 32, generator=generator), {}]])
+
+
+@pytest.fixture(scope="module")
+def space(nodes):
+    return nodes.canvas.WideCanvasNode.execute(width=128, height=32, window=32, stride=16, wrap=False).args[0]
+
+
+def empty_views(nodes, model, space):
+    import comfy.sample
+
+    latent = nodes.canvas.EmptyLatentNode.execute(space).args[0]["samples"]
+    return comfy.sample.fix_empty_latent_channels(model, latent)
+
+
+def test_qwen_image_latents_have_a_time_axis_and_mode_0_is_the_hosts_sampling(nodes, qwen, conditioning, space):
+    import comfy.samplers
+    from comfy_extras.nodes_custom_sampler import BasicScheduler
+
+    latent = empty_views(nodes, qwen, space)
+    assert latent.shape == (space.num_views, 16, 1, 4, 4)
+    assert nodes.noise.CanonicalNoise(0, space).generate_noise({"samples": latent}).shape == latent.shape
+    noise = torch.randn(latent.shape, generator=torch.Generator().manual_seed(0))  # views that disagree at first
+    sigmas = BasicScheduler().get_sigmas(qwen, "simple", 3, 1.0)[0]
+    host = comfy.samplers.CFGGuider(qwen)
+    host.set_conds(*conditioning)
+    host.set_cfg(4.0)
+    euler = comfy.samplers.sampler_object("euler")
+    expected = host.sample(noise, latent, euler, sigmas, seed=0)
+    ours = nodes.sampling.make_guider(qwen, *conditioning, 4.0, space, nodes.sampling.MODE_OPTIONS[0], 1.0, 0)
+    torch.testing.assert_close(ours.sample(noise, latent, euler, sigmas, seed=0), expected, rtol=1e-4, atol=1e-5)
+    synced = nodes.sampling.make_guider(qwen, *conditioning, 4.0, space, nodes.sampling.MODE_OPTIONS[2], 1.0, 1)
+    views = synced.sample(noise, latent, euler, sigmas, seed=0)
+    assert views.shape == latent.shape
+    flat = views[:, :, 0]
+    assert (space.synchronize(flat) - flat).abs().max() < 1e-5 * flat.abs().max(), "overlaps agree"
+    assert (space.synchronize(expected[:, :, 0]) - expected[:, :, 0]).abs().max() > 1e-3
+
+
+@pytest.mark.parametrize("mode", [3, 4])
+def test_qwen_image_through_the_sampler_node_and_sampler_custom_advanced(nodes, qwen, conditioning, space, mode):
+    from comfy_extras.nodes_custom_sampler import BasicScheduler, KSamplerSelect, SamplerCustomAdvanced
+
+    option = nodes.sampling.MODE_OPTIONS[mode]
+    out = nodes.sampling.SamplerNode.execute(qwen, *conditioning, seed=0, steps=2, cfg=4.0, sampler_name="euler",
+                                             scheduler="simple", denoise=1.0, space=space, mode=option,
+                                             sync_end=1.0, views_per_batch=0).args[0]["samples"]
+    assert out.shape == (space.num_views, 16, 1, 4, 4) and torch.isfinite(out).all()
+    guider = nodes.sampling.GuiderNode.execute(qwen, *conditioning, 4.0, space, option, 1.0, 0).args[0]
+    noise = nodes.noise.NoiseNode.execute(0, space).args[0]
+    latent = {"samples": nodes.canvas.EmptyLatentNode.execute(space).args[0]["samples"]}
+    sigmas = BasicScheduler().get_sigmas(qwen, "simple", 2, 1.0)[0]
+    views, canvas = SamplerCustomAdvanced().sample(noise, guider, KSamplerSelect().get_sampler("euler")[0], sigmas,
+                                                   latent)
+    assert views["samples"].shape == out.shape and canvas["samples"].shape == (1, 16, 1, 4, 16)
+    torch.testing.assert_close(views["samples"], out)
+
+
+def test_a_latent_of_several_frames_is_refused_with_the_fix(nodes, qwen, conditioning, space):
+    import comfy.samplers
+
+    frames = torch.zeros(space.num_views, 16, 2, 4, 4)
+    guider = nodes.sampling.make_guider(qwen, *conditioning, 4.0, space, nodes.sampling.MODE_OPTIONS[2], 1.0, 0)
+    with pytest.raises(ValueError, match="2 frames per view, but views are single images"):
+        guider.sample(frames, frames, comfy.samplers.sampler_object("euler"), torch.tensor([1.0, 0.0]), seed=0)
+
+
+@pytest.fixture(scope="module")
+def wan_vae(comfy):
+    """The host's Wan 2.1 VAE (Qwen-Image's), random weights: 8x, 16 channels, a time axis."""
+    import comfy.ldm.wan.vae
+    import comfy.sd
+
+    torch.manual_seed(0)
+    model = comfy.ldm.wan.vae.WanVAE(dim=96, z_dim=16, dim_mult=[1, 2, 4, 4], num_res_blocks=2, attn_scales=[],
+                                     temperal_downsample=[False, True, True], dropout=0.0)
+    state = randomize(model, seed=0)
+    for name, value in state.items():
+        if name.endswith("gamma"):
+            value.fill_(1.0)
+        elif value.ndim == 5:  # conv3d: unit gain, so images and latents keep their scale
+            value.normal_(0, (2 / (value[0].numel())) ** 0.5, generator=torch.Generator().manual_seed(len(name)))
+    vae = comfy.sd.VAE(sd=state)
+    vae.throw_exception_if_invalid()
+    return vae
+
+
+def test_decode_encode_and_rgb_averaging_with_a_video_vae(nodes, qwen, conditioning, space, wan_vae):
+    import comfy.samplers
+
+    assert wan_vae.latent_dim == 3
+    latent = empty_views(nodes, qwen, space)
+    noise = torch.randn(latent.shape, generator=torch.Generator().manual_seed(0))
+    guider = nodes.sampling.make_guider(qwen, *conditioning, 4.0, space, nodes.sampling.MODE_OPTIONS[2], 1.0, 0,
+                                        vae=wan_vae)
+    sigmas = torch.tensor([1.0, 0.5, 0.0])
+    views = guider.sample(noise, latent, comfy.samplers.sampler_object("euler"), sigmas, seed=0)
+    assert views.shape == latent.shape and torch.isfinite(views).all()
+    canvas, shown = nodes.decode.DecodeNode.execute(wan_vae, {"samples": views}, space).args
+    assert canvas.shape == (1, 32, 128, 3) and shown.shape == (space.num_views, 32, 32, 3)
+    encoded = nodes.decode.EncodeNode.execute(wan_vae, canvas, space).args[0]["samples"]
+    assert encoded.shape == (space.num_views, 16, 1, 4, 4), "each view encoded on its own, not as video frames"
+    single = wan_vae.encode(shown[2:3])  # one image: a one-frame video
+    torch.testing.assert_close(encoded[2:3], single, rtol=1e-4, atol=1e-4)
+
+
+class SixteenTimesVae:
+    """What a space node reads of a VAE: its pixels per latent pixel (16, as Wan 2.2's and Flux.2-class VAEs)."""
+
+    def spacial_compression_decode(self) -> int:
+        return 16
+
+
+def test_sizes_in_pixels_follow_the_connected_vae(nodes):
+    canvas = nodes.canvas.WideCanvasNode.execute(width=2048, height=512, window=512, stride=256, wrap=False,
+                                                 vae=SixteenTimesVae()).args[0]
+    assert canvas.view_size == (32, 32) and tuple(canvas.canonical_size) == (32, 128) and canvas.latent_scale == 16
+    default = nodes.canvas.WideCanvasNode.execute(width=2048, height=512, window=512, stride=256, wrap=False).args[0]
+    assert default.view_size == (64, 64) and default.latent_scale == 8
+    with pytest.raises(ValueError, match="width is 2056 px, which is not a multiple of 16"):
+        nodes.canvas.WideCanvasNode.execute(width=2056, height=512, window=512, stride=256, wrap=False,
+                                            vae=SixteenTimesVae())
+    panorama = nodes.panorama.PanoramaNode.execute(0.0, 360.0, 90.0, 0.0, 1.0, 45.0, 90.0, view_size=256,
+                                                   latent_height=16, rgb_height=128, vae=SixteenTimesVae()).args[0]
+    assert panorama.view_size == (16, 16)
+    hints, _ = nodes.panorama.PanoramaDepthNode.execute("example: room_depth.png", panorama).args
+    assert hints.shape == (4, 256, 256, 3), "hints at the views' pixel size, 16 x 16"
+    mesh, _ = nodes.mesh.MeshNode.execute("example: vase.obj", 1.0, "0, 180", 0.0, False, 2.0, 60.0, 256, 64, 64,
+                                          background="none", vae=SixteenTimesVae()).args
+    assert mesh.view_size == (16, 16)
+    depth, normal = nodes.mesh.MeshHintsNode.execute(mesh).args
+    assert depth.shape == normal.shape == (2, 256, 256, 3)
+
+
+def test_per_view_prompts_of_different_lengths_are_exact_on_a_joint_attention_model(nodes, qwen, space):
+    """Qwen-Image's text tokens join the image tokens in one attention, so a prompt repeated to a common length
+    would weigh more: views with prompts of another length run in calls of their own, and each view's result is
+    the host's own sampling of that view with its prompt."""
+    import comfy.samplers
+    from comfy_extras.nodes_custom_sampler import BasicScheduler
+
+    generator = torch.Generator().manual_seed(2)
+    prompts = [[[torch.randn(1, 3 + 2 * (view % 3), 32, generator=generator), {}]] for view in range(space.num_views)]
+    negative = [[torch.randn(1, 4, 32, generator=generator), {}]]
+    latent = empty_views(nodes, qwen, space)
+    noise = torch.randn(latent.shape, generator=generator)
+    sigmas = BasicScheduler().get_sigmas(qwen, "simple", 2, 1.0)[0]
+    euler = comfy.samplers.sampler_object("euler")
+    guider = nodes.sampling.make_guider(qwen, prompts, negative, 4.0, space, nodes.sampling.MODE_OPTIONS[0], 1.0, 0)
+    assert sorted(map(len, guider.groups)) == [2, 2, 3], "one group per prompt length"
+    ours = guider.sample(noise, latent, euler, sigmas, seed=0)
+    for view in range(space.num_views):
+        host = comfy.samplers.CFGGuider(qwen)
+        host.set_conds(prompts[view], negative)
+        host.set_cfg(4.0)
+        alone = host.sample(noise[view:view + 1], latent[view:view + 1], euler, sigmas, seed=0)
+        torch.testing.assert_close(ours[view:view + 1], alone, rtol=1e-4, atol=1e-5)
+
+
+def test_per_view_options_stay_per_view(nodes, qwen, space):
+    """A per-view option (Flux's guidance, SDXL's size and crop) cannot be one view's for all: views with
+    different values run apart, each with its own."""
+    prompts = [[[torch.ones(1, 4, 32), {"guidance": 3.5 if view < 3 else 7.0, "width": 512}]]
+               for view in range(space.num_views)]
+    guider = nodes.sampling.make_guider(qwen, prompts, [[torch.zeros(1, 4, 32), {}]], 4.0, space,
+                                        nodes.sampling.MODE_OPTIONS[2], 1.0, 0)
+    assert guider.groups == [[0, 1, 2], [3, 4, 5, 6]]
+    options = [guider.original_conds[f"positive_{index}"][0] for index in range(2)]
+    assert [o["guidance"] for o in options] == [3.5, 7.0] and all("synctweedies_views" not in o for o in options)
+    assert options[1]["cross_attn"].shape == (4, 4, 32), "one row per view of the group"
