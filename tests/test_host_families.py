@@ -8,21 +8,38 @@ from host_support import randomize
 QWEN = {"image_model": "qwen_image", "in_channels": 64, "out_channels": 16, "num_layers": 1, "attention_head_dim": 16,
         "num_attention_heads": 2, "joint_attention_dim": 32, "axes_dims_rope": (4, 6, 6)}
 """Qwen-Image's transformer, one block wide enough to run (the real one: 60 blocks of 24 heads of 128)."""
+FLUX = {"image_model": "flux", "guidance_embed": True, "in_channels": 16, "out_channels": 16, "vec_in_dim": 32,
+        "context_in_dim": 32, "hidden_size": 32, "mlp_ratio": 2.0, "num_heads": 2, "depth": 1, "depth_single_blocks": 1,
+        "axes_dim": [4, 6, 6], "theta": 10000, "patch_size": 2, "qkv_bias": True}
+"""Flux.1's transformer with one double and one single block (the real one: 19 and 38 of width 3072)."""
 
 
-@pytest.fixture(scope="module")
-def qwen(comfy):
+def tiny_model(config_class, unet_config: dict):
+    """A ModelPatcher of the host's own model class for ``config_class``, random weights, norms at 1."""
     import comfy.model_patcher
-    import comfy.supported_models
 
-    config = comfy.supported_models.QwenImage(dict(QWEN))
+    config = config_class(dict(unet_config))
     config.set_inference_dtype(torch.float32, None)
     model = config.get_model({})
     randomize(model.diffusion_model, seed=0)
     for name, value in model.diffusion_model.state_dict().items():
-        if "norm" in name and name.endswith("weight"):
+        if ("norm" in name or "scale" in name) and value.ndim == 1:
             value.fill_(1.0)
     return comfy.model_patcher.ModelPatcher(model, torch.device("cpu"), torch.device("cpu"))
+
+
+@pytest.fixture(scope="module")
+def qwen(comfy):
+    import comfy.supported_models
+
+    return tiny_model(comfy.supported_models.QwenImage, QWEN)
+
+
+@pytest.fixture(scope="module")
+def flux(comfy):
+    import comfy.supported_models
+
+    return tiny_model(comfy.supported_models.Flux, FLUX)
 
 
 @pytest.fixture(scope="module")
@@ -162,25 +179,38 @@ def test_sizes_in_pixels_follow_the_connected_vae(nodes):
     assert depth.shape == normal.shape == (2, 256, 256, 3)
 
 
-def test_per_view_prompts_of_different_lengths_are_exact_on_a_joint_attention_model(nodes, qwen, space):
-    """Qwen-Image's text tokens join the image tokens in one attention, so a prompt repeated to a common length
-    would weigh more: views with prompts of another length run in calls of their own, and each view's result is
-    the host's own sampling of that view with its prompt."""
+def per_view_prompts(family: str, num_views: int, generator: torch.Generator) -> tuple[list, list]:
+    """Per-view prompts of three lengths (Flux: each with its pooled output and a guidance of 3.5 or 7), and a
+    negative."""
+    def entry(length: int, view: int = 0) -> list:
+        options = {} if family == "qwen" else {"pooled_output": torch.randn(1, 32, generator=generator),
+                                                 "guidance": 3.5 if view % 2 else 7.0}
+        return [torch.randn(1, length, 32, generator=generator), options]
+
+    return [[entry(3 + 2 * (view % 3), view)] for view in range(num_views)], [entry(4)]
+
+
+@pytest.mark.parametrize("family, groups", [("qwen", [2, 2, 3]), ("flux", [1, 1, 1, 1, 1, 2])])
+def test_per_view_prompts_of_different_lengths_are_exact_on_joint_attention_models(nodes, space, family, groups,
+                                                                                  request):
+    """Qwen-Image's and Flux's text tokens join the image tokens in one attention, so a prompt repeated to a common
+    length would weigh more: views with prompts of another length (or another Flux guidance) run in calls of their
+    own, and each view's result is the host's own sampling of that view with its prompt."""
     import comfy.samplers
     from comfy_extras.nodes_custom_sampler import BasicScheduler
 
+    model = request.getfixturevalue(family)
     generator = torch.Generator().manual_seed(2)
-    prompts = [[[torch.randn(1, 3 + 2 * (view % 3), 32, generator=generator), {}]] for view in range(space.num_views)]
-    negative = [[torch.randn(1, 4, 32, generator=generator), {}]]
-    latent = empty_views(nodes, qwen, space)
+    prompts, negative = per_view_prompts(family, space.num_views, generator)
+    latent = empty_views(nodes, model, space)
     noise = torch.randn(latent.shape, generator=generator)
-    sigmas = BasicScheduler().get_sigmas(qwen, "simple", 2, 1.0)[0]
+    sigmas = BasicScheduler().get_sigmas(model, "simple", 2, 1.0)[0]
     euler = comfy.samplers.sampler_object("euler")
-    guider = nodes.sampling.make_guider(qwen, prompts, negative, 4.0, space, nodes.sampling.MODE_OPTIONS[0], 1.0, 0)
-    assert sorted(map(len, guider.groups)) == [2, 2, 3], "one group per prompt length"
+    guider = nodes.sampling.make_guider(model, prompts, negative, 4.0, space, nodes.sampling.MODE_OPTIONS[0], 1.0, 0)
+    assert sorted(map(len, guider.groups)) == groups, "one group per prompt length (and Flux guidance)"
     ours = guider.sample(noise, latent, euler, sigmas, seed=0)
     for view in range(space.num_views):
-        host = comfy.samplers.CFGGuider(qwen)
+        host = comfy.samplers.CFGGuider(model)
         host.set_conds(prompts[view], negative)
         host.set_cfg(4.0)
         alone = host.sample(noise[view:view + 1], latent[view:view + 1], euler, sigmas, seed=0)
@@ -198,3 +228,28 @@ def test_per_view_options_stay_per_view(nodes, qwen, space):
     options = [guider.original_conds[f"positive_{index}"][0] for index in range(2)]
     assert [o["guidance"] for o in options] == [3.5, 7.0] and all("synctweedies_views" not in o for o in options)
     assert options[1]["cross_attn"].shape == (4, 4, 32), "one row per view of the group"
+
+
+@pytest.mark.parametrize("family", ["qwen", "flux"])
+def test_per_view_prompts_of_one_length_are_one_model_call_per_step(nodes, space, family, request):
+    """All views and both CFG halves in one call when the prompts batch (same length, same Flux guidance)."""
+    import comfy.samplers
+
+    model = request.getfixturevalue(family).clone()
+    batches = []
+
+    def count(apply_model, args):
+        batches.append(args["input"].shape[0])
+        return apply_model(args["input"], args["timestep"], **args["c"])
+
+    model.set_model_unet_function_wrapper(count)
+    generator = torch.Generator().manual_seed(3)
+    options = (lambda: {}) if family == "qwen" else \
+        (lambda: {"pooled_output": torch.randn(1, 32, generator=generator), "guidance": 3.5})
+    prompts = [[[torch.randn(1, 5, 32, generator=generator), options()]] for _ in range(space.num_views)]
+    negative = [[torch.randn(1, 5, 32, generator=generator), options()]]
+    latent = empty_views(nodes, model, space)
+    guider = nodes.sampling.make_guider(model, prompts, negative, 4.0, space, nodes.sampling.MODE_OPTIONS[2], 1.0, 0)
+    guider.sample(torch.randn(latent.shape, generator=generator), latent, comfy.samplers.sampler_object("euler"),
+                  torch.tensor([1.0, 0.5, 0.0]), seed=0)
+    assert batches == [2 * space.num_views] * 2, "one call of every view's cond and uncond per step"
