@@ -172,7 +172,10 @@ def run_on_ray(pending: list[Job], address: str, workers: int | None):
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m synctweedies batch", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m synctweedies batch",
+        description="Runs every job of a manifest with the standalone command: jobs that finished before are "
+                    "skipped, outputs are never written over, a failing job is reported and the others go on.")
     parser.add_argument("manifest", type=Path, help="a JSON (or YAML) list of jobs")
     parser.add_argument("--ray", metavar="ADDRESS", default=None,
                         help="run on a Ray cluster: its address, 'auto', or 'local' to start one here")

@@ -209,7 +209,8 @@ PARSERS = {"wide_image": wide_image_parser, "ambiguous_image": ambiguous_image_p
 def parse(argv: list[str]) -> tuple[str, argparse.Namespace]:
     app = argv[argv.index("--app") + 1] if "--app" in argv[:-1] else None
     if app not in APPS:
-        raise ValueError(f"Give --app, one of: {', '.join(APPS)}.")
+        raise ValueError(f"Give --app, one of: {', '.join(APPS)} (or run many jobs: python -m synctweedies batch "
+                         "MANIFEST).")
     parser = PARSERS[app]()
     args, unknown = parser.parse_known_args(argv)
     for flag in unknown:
