@@ -190,7 +190,7 @@ async def run_workflow(workflow: dict, server: str = "127.0.0.1:8188", out_dir: 
                 if response.status != 200:
                     raise WorkflowError(f"the host rejected the workflow:\n{rejection(answer)}")
             prompt_id = answer["prompt_id"]
-            await wait_for(session, socket, prompt_id, progress, check_every)
+            await asyncio.wait_for(wait_for(session, socket, prompt_id, progress, check_every), timeout)
         if progress:
             print(file=sys.stderr)
         for entry in saved_files(await finished_outputs(session, prompt_id)):
@@ -288,15 +288,15 @@ async def run_jobs(jobs: list[Job], servers: list[str], out_dir: Path, timeout: 
                 shutil.rmtree(partial)  # an interrupted job's files, never a finished one's
             try:
                 saved = await run_workflow(job.workflow, server, partial, progress=False, timeout=timeout)
+            except (WorkflowError, asyncio.TimeoutError, ValueError) as error:  # before OSError: a timeout is one
+                shutil.rmtree(partial, ignore_errors=True)
+                status[job.index] = "failed"
+                report(job, f"FAILED on {server}: {str(error) or f'took longer than --timeout {timeout:g} s'}")
+                continue
             except (aiohttp.ClientConnectionError, OSError) as error:
                 queue.put_nowait(job)
                 report(job, f"{server} cannot be reached ({error}); the job goes to another server")
                 return
-            except (WorkflowError, asyncio.TimeoutError, ValueError) as error:
-                shutil.rmtree(partial, ignore_errors=True)
-                status[job.index] = "failed"
-                report(job, f"FAILED on {server}: {error or 'timed out'}")
-                continue
             partial.mkdir(parents=True, exist_ok=True)
             partial.rename(out_dir / job.name)
             status[job.index] = "done"

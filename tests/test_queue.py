@@ -230,3 +230,18 @@ def test_a_server_that_cannot_be_reached_leaves_its_jobs_to_the_others(tmp_path,
     assert main(["--manifest", str(manifest), "--out", str(tmp_path / "other"), "--server",
                  f"127.0.0.1:{free_port()}"]) == EXIT_CODES["no server"]
     assert "no server could be reached" in capsys.readouterr().out
+
+
+def test_a_job_that_outlasts_the_timeout_fails_on_its_server_and_is_not_passed_on(tmp_path, capsys):
+    address, state, stop = start_fake_host({"finish": False})
+    (tmp_path / "wide.json").write_text(json.dumps(WORKFLOW))
+    manifest = tmp_path / "jobs.json"
+    manifest.write_text(json.dumps([{"workflow": "wide.json", "name": "slow"}]))
+    try:
+        assert main(["--manifest", str(manifest), "--out", str(tmp_path / "out"), "--server", address,
+                     "--timeout", "1"]) == EXIT_CODES["failed"]
+    finally:
+        stop()
+    printed = capsys.readouterr().out
+    assert "slow: FAILED on" in printed and "took longer than --timeout 1 s" in printed
+    assert "cannot be reached" not in printed and len(state["received"]) == 1
