@@ -9,7 +9,8 @@ from comfy_api.v0_0_2 import io
 
 from ..synctweedies.gaussians import (GaussianColours, blender_cameras, colmap_cameras, load_gaussians, render,
                                       save_gaussians, scene_orbit_cameras, turntable_cameras)
-from ..synctweedies.gaussians.space import COLOUR_ASSIGN, GEOMETRY_LR
+from ..synctweedies.gaussians.space import (COLOUR_ASSIGN, GEOMETRY_LR, GEOMETRY_LR_OPTIONS, GEOMETRY_SWITCHES,
+                                             optimised_geometry)
 from .animation import save_animation, turntable_inputs
 from .canvas import scaled_space, to_latent
 from .files import input_files, input_path, output_file, saved_files_ui
@@ -17,8 +18,6 @@ from .types import OUTPUT, SCALE_TOOLTIP, SPACES, SyncSpace, latent_scale
 from .validation import file_problem, option_problem
 
 ORBIT = "orbit (no camera file)"
-ENABLE = {"enable_xyz": ("means",), "enable_opacity": ("opacities",), "enable_covariance": ("scales", "quats")}
-LR = {"means": "xyz_lr", "opacities": "opacity_lr", "scales": "scale_lr", "quats": "quat_lr"}
 """The original's geometry options: what each enables, and the learning-rate input of each field."""
 
 
@@ -55,7 +54,8 @@ class GaussiansNode(io.ComfyNode):
             category=SPACES,
             description="The colours of a 3D Gaussian Splatting scene painted through its cameras' views.",
             inputs=[
-                io.Combo.Input("ply", options=input_files("*.ply", what="Gaussians"), tooltip="A 3DGS .ply in the input folder."),
+                io.Combo.Input("ply", options=input_files("*.ply", what="Gaussians"),
+                               tooltip="A 3DGS .ply in the input folder."),
                 io.Combo.Input("cameras", options=camera_sources(), default=ORBIT,
                                tooltip="A Blender transforms_*.json or a COLMAP model folder (text or binary) in the "
                                        "input folder, or an orbit of 10 cameras around the scene."),
@@ -84,9 +84,10 @@ class GaussiansNode(io.ComfyNode):
                                          "original's flag, in its example); off: each keeps its own background."),
                 *[io.Boolean.Input(name, default=False, tooltip=f"Also optimise the Gaussians' {', '.join(fields)} in "
                                    "every fit (the scene changes for the run; the saved .ply keeps it).")
-                  for name, fields in ENABLE.items()],
+                  for name, fields in GEOMETRY_SWITCHES.items()],
                 *[io.Float.Input(name, default=GEOMETRY_LR[field], min=0.0, max=1.0, step=0.0001,
-                                 tooltip=f"Adam's learning rate for the {field}.") for field, name in LR.items()],
+                                 tooltip=f"Adam's learning rate for the {field}.")
+                  for field, name in GEOMETRY_LR_OPTIONS.items()],
                 io.Vae.Input("vae", optional=True, tooltip=SCALE_TOOLTIP),
             ],
             outputs=[SyncSpace.Output(display_name="space"),
@@ -109,12 +110,11 @@ class GaussiansNode(io.ComfyNode):
         rig = load_cameras(cameras, gaussians, view_size, up_vec).subset(total_image_to_use)
         rgb = torch.full((3,), 1.0 if background_color == "white" else -1.0)
         scale = latent_scale(geometry.pop("vae", None))
-        space = GaussianColours(gaussians, rig, to_latent(view_size, "view_size", scale), torch.zeros(4), iterations, lr,
-                                color_assign_method, antialiased, pixel_background=rgb, zt_init=zt_init,
+        space = GaussianColours(gaussians, rig, to_latent(view_size, "view_size", scale), torch.zeros(4), iterations,
+                                lr, color_assign_method, antialiased, pixel_background=rgb, zt_init=zt_init,
                                 rgb_domain=canonical_domain == "rgb", final_iterations=final_iterations,
                                 clean_background=force_clean_composition,
-                                optimise={field: geometry.get(LR[field], GEOMETRY_LR[field]) for name, fields in
-                                          ENABLE.items() if geometry.get(name) for field in fields})
+                                optimise=optimised_geometry(geometry))
         space = scaled_space(space, scale)
         depth = space.scaled(space.latent_scale).depth_hints()
         return io.NodeOutput(space, depth[..., None].expand(-1, -1, -1, 3).contiguous())

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import math
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -25,8 +26,8 @@ from .spaces.panorama import perspective_views
 PROMPT_PREFIX = "Best quality, extremely detailed "
 """What the original puts before the prompt of every application but ambiguous images."""
 
-Saver = Callable[..., list[Path]]
-"""``save(plan, images, folder, **turntable)``: writes a run's results, returns their paths."""
+Saver = Callable[["Plan", Tensor, Path], list[Path]]
+"""``save(plan, images, folder)``: writes a run's results, returns their paths."""
 
 
 @dataclass
@@ -34,7 +35,8 @@ class Plan:
     """What one run samples: ``space`` (latent), a prompt and a negative prompt per view (or one for all),
     ``guidance`` (ControlNet hints, cross-view attention), whether x0 is averaged as RGB images, an optional
     start for editing (``start_views`` ``[N, 3, H, W]`` in [-1, 1], entered ``start_at`` of the way through the
-    steps), ``prepare``, what needs the loaded model before sampling, and ``save``, which writes the results of the decoded final views ``[N, 3, H, W]`` into a folder."""
+    steps), ``prepare``, what needs the loaded model before sampling, and ``save``, which writes the results of
+    the decoded final views ``[N, 3, H, W]`` into a folder."""
 
     space: CanonicalSpace
     prompts: list[str]
@@ -158,7 +160,8 @@ def mesh(args: argparse.Namespace, device: torch.device) -> Plan:
     angles = camera_angles(cameras.positions)
     plan = Plan(space, [with_direction(prompt, view_direction(*angle)) for angle in angles],
                 [with_direction(args.negative_prompt, negative_direction(azimuth)) for _, azimuth in angles],
-                save_mesh, prepare=lambda backend: set_palette(space, backend))
+                partial(save_mesh, frames=args.turntable_frames, size=args.turntable_size),
+                prepare=lambda backend: set_palette(space, backend))
     pixels = space.scaled(args.rgb_view_size // args.latent_view_size)
     if args.model == "controlnet":
         plan.guidance = control_guidance(args, view_depth_hints(pixels.fragments.depth.cpu(),
@@ -205,6 +208,7 @@ def gaussians(args: argparse.Namespace, device: torch.device) -> Plan:
     """The original's 3D Gaussian texturing."""
     from .gaussians import (GaussianColours, blender_cameras, colmap_cameras, load_gaussians,
                             scene_orbit_cameras)
+    from .gaussians.space import optimised_geometry
 
     if not args.plyfile:
         raise ValueError("--app gs needs --plyfile, the 3DGS scene to texture.")
@@ -220,20 +224,17 @@ def gaussians(args: argparse.Namespace, device: torch.device) -> Plan:
         rig = colmap_cameras(model if model.is_dir() else Path(args.source_path), size)
     rig = rig.subset(args.total_image_to_use)
     background = torch.full((3,), 1.0 if args.background_color == "white" else -1.0)
-    optimise = {name: getattr(args, f"{flag}_lr") for switch, names in
-                (("enable_xyz", {"means": "xyz"}), ("enable_opacity", {"opacities": "opacity"}),
-                 ("enable_covariance", {"scales": "scale", "quats": "quat"})) if getattr(args, switch)
-                for name, flag in names.items()}
     space = GaussianColours(scene, rig, args.latent_view_size, torch.zeros(4), args.iterations, args.feature_lr,
                             args.color_assign_method, args.antialiased, pixel_background=background,
                             zt_init=args.initialize_xt_from_zt, rgb_domain=args.canonical_domain == "rgb",
                             final_iterations=args.final_iterations, clean_background=args.force_clean_composition,
-                            optimise=optimise)
+                            optimise=optimised_geometry(vars(args)))
     guidance = ViewGuidance()
     if args.model == "controlnet":
         guidance = control_guidance(args, space.scaled(size // args.latent_view_size).depth_hints())
     guidance = with_attention(guidance, space, args)
-    return Plan(space, [PROMPT_PREFIX + args.prompt], [args.negative_prompt], save_gaussians_run, guidance,
+    save = partial(save_gaussians_run, frames=args.turntable_frames, size=args.turntable_size)
+    return Plan(space, [PROMPT_PREFIX + args.prompt], [args.negative_prompt], save, guidance,
                 args.canonical_domain == "rgb")
 
 

@@ -342,9 +342,7 @@ def run(app: str, args: argparse.Namespace, models: Models | None = None) -> Pat
     (partial / "config.json").write_text(json.dumps(vars(args), indent=2))
     try:
         views = sample_plan(plan, args, backend, partial)
-        turntable = {"frames": args.turntable_frames, "size": args.turntable_size} \
-            if hasattr(args, "turntable_frames") else {}
-        plan.save(plan, backend.decode(views), partial / "results", **turntable)
+        plan.save(plan, backend.decode(views), partial / "results")
     except Exception:
         shutil.rmtree(partial)
         raise

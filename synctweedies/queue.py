@@ -33,14 +33,19 @@ class WorkflowError(RuntimeError):
     """The host rejected the workflow, failed while running it, or lost it."""
 
 
-def load_workflow(path: Path) -> dict:
-    """An API-format workflow (``{node id: {"class_type", "inputs"}}``) from ``path``; a ValueError otherwise."""
+def read_json(path: Path):
+    """The JSON document in ``path``; a ValueError that says why it cannot be read."""
     try:
-        workflow = json.loads(path.read_text())
+        return json.loads(path.read_text())
     except OSError as error:
         raise ValueError(f"cannot read {path}: {error.strerror}") from None
     except json.JSONDecodeError as error:
         raise ValueError(f"{path} is not JSON: {error}") from None
+
+
+def load_workflow(path: Path) -> dict:
+    """An API-format workflow (``{node id: {"class_type", "inputs"}}``) from ``path``; a ValueError otherwise."""
+    workflow = read_json(path)
     if isinstance(workflow, dict) and "nodes" in workflow:
         raise ValueError(f"{path} is in the editor's format; queue its API twin (workflows/api/).")
     if not isinstance(workflow, dict) or not workflow or not all(
@@ -226,12 +231,7 @@ class Job:
 
 def read_jobs(path: Path) -> list[Job]:
     """The jobs of a manifest; a ValueError for a manifest that cannot be read at all."""
-    try:
-        document = json.loads(path.read_text())
-    except OSError as error:
-        raise ValueError(f"cannot read {path}: {error.strerror}") from None
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{path} is not JSON: {error}") from None
+    document = read_json(path)
     entries = document.get("jobs") if isinstance(document, dict) else document
     if not isinstance(entries, list) or not entries:
         raise ValueError(f"{path} holds no jobs: write a list of {{\"workflow\": ..., \"set\": [...]}}.")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Mapping
 
 import torch
 from torch import Tensor
@@ -18,6 +19,19 @@ COLOUR_ASSIGN = ("previous", "zero", "instance")
 GEOMETRY_LR = {"means": 3e-4, "opacities": 0.05, "scales": 0.005, "quats": 0.001}
 """The original's learning rates for the Gaussians' geometry (``--xyz_lr``, ``--opacity_lr``, ``--scale_lr``,
 ``--quat_lr``), for the parameters a fit may also optimise."""
+GEOMETRY_SWITCHES = {"enable_xyz": ("means",), "enable_opacity": ("opacities",),
+                     "enable_covariance": ("scales", "quats")}
+GEOMETRY_LR_OPTIONS = {"means": "xyz_lr", "opacities": "opacity_lr", "scales": "scale_lr", "quats": "quat_lr"}
+"""The original's options for optimising geometry: what each switch enables, and each field's learning rate."""
+
+
+def optimised_geometry(options: Mapping) -> dict[str, float]:
+    """The geometry a fit also optimises, ``{field: learning rate}``, from the original's options by name
+    (``enable_xyz``, ``xyz_lr``, ...; a missing rate is the original's)."""
+    return {field: options.get(GEOMETRY_LR_OPTIONS[field], GEOMETRY_LR[field])
+            for switch, fields in GEOMETRY_SWITCHES.items() if options.get(switch) for field in fields}
+
+
 TARGET_RANGE = 0.998
 """RGB targets are clamped to [0.001, 0.999] (in [-1, 1]: ±0.998), as the original clamps them."""
 
