@@ -12,6 +12,7 @@ from gaussian_scenes import sphere_scene
 from synctweedies import SyncMode, Synchronizer
 from synctweedies.gaussians import (GaussianColours, Gaussians, ViewCameras, blender_cameras, colmap_cameras,
                                     load_gaussians, orbit_view_cameras, render, save_gaussians)
+from synctweedies.gaussians.render import blending_weights
 from synctweedies.ply import read_ply
 
 
@@ -215,21 +216,43 @@ def test_gsplat_and_the_reference_renderer_agree(scene):
         torch.testing.assert_close(fast.depth[solid], reference.depth[solid], atol=1e-2, rtol=1e-2)
 
 
+def fits_by_weights_match_fits_by_rendering(scene: Gaussians, backend: str) -> None:
+    """The blending weights render every view as ``backend`` does, in value and gradient, and a colour fit through
+    them equals the fit that renders each step."""
+    colours = torch.rand(len(scene), 3, device=scene.means.device, requires_grad=True)
+    white = torch.ones(3, device=scene.means.device)
+    weights = blending_weights(scene, rig(), antialiased=True, backend=backend)
+    full = render(scene, colours, rig(), white, antialiased=True, backend=backend).images
+    by_weights = torch.cat([weights.render(colours, view, white) for view in range(len(rig()))])
+    torch.testing.assert_close(by_weights, full, atol=1e-5, rtol=1e-5)
+    probe = torch.randn_like(full)
+    expected, = torch.autograd.grad((full * probe).sum(), colours)
+    got, = torch.autograd.grad((by_weights * probe).sum(), colours)
+    assert (got - expected).norm() < 1e-3 * expected.norm(), "gsplat's backward divides out alphas: close, not equal"
+    space = GaussianColours(scene, rig(), 24, torch.full((3,), -1.0), iterations=200, logits=True, antialiased=True,
+                            backend=backend, color_assign="zero")
+    views = space.project((scene.colours.to(white) * 2 - 1).T[:, None])
+    fitted = space.unproject(views)[0]
+    assert space.blending_weights() is not None
+    space._weights = None
+    rendered = space.unproject(views)[0]
+    assert (fitted - rendered).abs().mean() < 1e-2, "the same fit, up to the renderers' rounding"
+    error, rendered_error = ((space.project(x) - views).abs().mean() for x in (fitted, rendered))
+    assert error < 0.05 and error < rendered_error * 1.1 + 1e-3
+
+
+def test_fits_through_blending_weights_match_the_reference_renderer(scene):
+    fits_by_weights_match_fits_by_rendering(scene, "reference")
+
+
+def test_weights_that_would_not_fit_in_memory_are_not_built(scene):
+    assert blending_weights(scene, rig(), backend="reference", max_bytes=1000) is None
+
+
 @pytest.mark.skipif(not torch.cuda.is_available() or importlib.util.find_spec("gsplat") is None,
                     reason="gsplat renders on CUDA only (no CUDA device or no gsplat here)")
-def test_fits_that_project_the_views_once_render_as_gsplat_does(scene):
-    from synctweedies.gaussians.render import FixedGeometry
-
-    cuda = scene.to("cuda")
-    colours = torch.rand(len(scene), 3, device="cuda")
-    white = torch.ones(3, device="cuda")
-    fixed = FixedGeometry(cuda, rig(), antialiased=True)
-    full = render(cuda, colours, rig(), white, antialiased=True, backend="gsplat").images
-    for view in range(len(rig())):
-        torch.testing.assert_close(fixed.render(colours, view, white)[0], full[view], atol=1e-5, rtol=1e-5)
-    space = GaussianColours(cuda, rig(), 24, torch.full((3,), -1.0), iterations=200, logits=True, antialiased=True)
-    views = space.project((cuda.colours * 2 - 1).T[:, None])
-    assert (space.project(space.unproject(views)[0]) - views).abs().mean() < 0.05
+def test_fits_through_blending_weights_match_gsplat(scene):
+    fits_by_weights_match_fits_by_rendering(scene.to("cuda"), "gsplat")
 
 
 def test_previews_show_a_view_without_fitting_or_moving_the_next_fits_start(scene):

@@ -12,7 +12,7 @@ from ..progress import checkpoint
 from ..spaces.base import CanonicalSpace
 from .cameras import ViewCameras
 from .noise import consistent_noise
-from .render import FixedGeometry, Rendered, render, resolve_backend
+from .render import BlendingWeights, Rendered, blending_weights, render
 from .scene import Gaussians
 
 COLOUR_ASSIGN = ("previous", "zero", "instance")
@@ -169,15 +169,15 @@ class GaussianColours(CanonicalSpace):
                                      [{"params": [p], "lr": self.optimise[name]} for name, p in geometry.items()],
                                      fused=views.is_cuda)
         fitted = replace(gaussians, **geometry)
-        fixed = self.fixed_geometry(fitted) if not geometry else None
+        weights_of_views = self.blending_weights() if not geometry else None
         generator = torch.Generator().manual_seed(self.seed)
         order = torch.cat([torch.randperm(self.num_views, generator=generator)
                            for _ in range(-(-iterations // self.num_views))])
         background = self.background.to(views)
         for view in order[:iterations].tolist():
             checkpoint()
-            if fixed is not None:
-                image = fixed.render(self.colours_of(features), view, background)
+            if weights_of_views is not None:
+                image = weights_of_views.render(self.colours_of(features), view, background)
             else:
                 camera = ViewCameras(self.cameras.viewmats[view:view + 1], self.cameras.Ks[view:view + 1],
                                      self.cameras.size)
@@ -195,13 +195,12 @@ class GaussianColours(CanonicalSpace):
         would cost a fit and move the next fit's start (``previous``)."""
         return views[:1]
 
-    def fixed_geometry(self, gaussians: Gaussians) -> FixedGeometry | None:
-        """The views projected once by gsplat for fits that change only colours (None off gsplat), kept."""
-        if resolve_backend(self.backend, gaussians.means.device) != "gsplat":
-            return None
-        if self.__dict__.get("_fixed") is None:
-            self._fixed = FixedGeometry(gaussians, self.cameras, self.antialiased)
-        return self._fixed
+    def blending_weights(self) -> BlendingWeights | None:
+        """Every view's blending weights, built once, for fits that change only the colours (None when they would
+        not fit in memory: fits then render every step)."""
+        if "_weights" not in self.__dict__:
+            self._weights = blending_weights(self.gaussians, self.cameras, self.antialiased, self.backend)
+        return self._weights
 
     @property
     def pixel_space_reason(self) -> str:
