@@ -1,5 +1,7 @@
-"""Model families beyond SD1.5 inside the real host: a tiny random-weight Qwen-Image, whose latents have a time
-axis ([N, 16, 1, h, w]), through the guider, the sampler and noise nodes and the host's own sampling."""
+"""Model families beyond SD1.5 inside the real host, as tiny random-weight instances of the host's own model
+classes: SDXL, SD3, Flux, Qwen-Image (latents with a time axis, [N, 16, 1, h, w]) and HunyuanImage-2.1 (64
+channels, byT5 glyph tokens), through the guider, the sampler and noise nodes, every bundled space type, and
+compared with the host's own sampling."""
 import pytest
 import torch
 
@@ -15,6 +17,16 @@ FLUX = {"image_model": "flux", "guidance_embed": True, "in_channels": 16, "out_c
 SDXL = dict(TINY_UNET, model_channels=64, num_head_channels=8, context_dim=32, adm_in_channels=32 + 6 * 256,
             num_classes="sequential", use_linear_in_transformer=True, use_temporal_attention=False)
 """SDXL's UNet at one level, with its size-and-crop conditioning (a 32-wide pooled text vector + 6 embeddings)."""
+SD3 = {"in_channels": 16, "out_channels": 16, "patch_size": 2, "depth": 1, "input_size": None, "adm_in_channels": 32,
+       "context_embedder_config": {"target": "torch.nn.Linear", "params": {"in_features": 32, "out_features": 64}},
+       "num_patches": 64, "pos_embed_max_size": 8, "pos_embed_scaling_factor": None, "x_block_self_attn_layers": []}
+"""SD3's MMDiT with one joint block of one 64-wide head (the real one: 24 blocks, SD3.5 Large 38)."""
+HUNYUAN = {"image_model": "hunyuan_video", "in_channels": 64, "out_channels": 64, "patch_size": [1, 1],
+           "vec_in_dim": None, "axes_dim": [8, 8], "meanflow": False, "context_in_dim": 32, "hidden_size": 32,
+           "mlp_ratio": 2.0, "num_heads": 2, "depth": 1, "depth_single_blocks": 1, "theta": 256, "qkv_bias": True,
+           "byt5": True, "guidance_embed": False}
+"""HunyuanImage-2.1's transformer with one double and one single block and its byT5 glyph mapper (64 latent
+channels of a 32x VAE)."""
 
 
 def tiny_model(config_class, unet_config: dict):
@@ -50,6 +62,20 @@ def flux(comfy):
     import comfy.supported_models
 
     return tiny_model(comfy.supported_models.Flux, FLUX)
+
+
+@pytest.fixture(scope="module")
+def sd3(comfy):
+    import comfy.supported_models
+
+    return tiny_model(comfy.supported_models.SD3, SD3)
+
+
+@pytest.fixture(scope="module")
+def hunyuan(comfy):
+    import comfy.supported_models
+
+    return tiny_model(comfy.supported_models.HunyuanImage21, HUNYUAN)
 
 
 @pytest.fixture(scope="module")
@@ -189,28 +215,43 @@ def test_sizes_in_pixels_follow_the_connected_vae(nodes):
     assert depth.shape == normal.shape == (2, 256, 256, 3)
 
 
+def prompt(family: str, length: int, view: int, generator: torch.Generator) -> list:
+    """One CONDITIONING entry of ``length`` tokens as ``family``'s text encoders shape it, with the options that
+    vary per view: SDXL's width (1024 or 2048) and pooled output, SD3's pooled output, Flux's guidance (3.5 or 7)
+    and pooled output, HunyuanImage's byT5 glyph tokens (2 or 4) and its text encoder's attention mask (all ones:
+    the host's HunyuanImage-2.1 cannot apply a mask with padding to a batch, or beside glyph tokens, in its own
+    sampling either)."""
+    options: dict = {}
+    if family in ("sdxl", "sd3", "flux"):
+        options["pooled_output"] = torch.randn(1, 32, generator=generator)
+    if family == "flux":
+        options["guidance"] = 3.5 if view % 2 else 7.0
+    elif family == "sdxl":
+        options["width"] = 1024 if view % 2 else 2048
+        length *= 77
+    elif family == "hunyuan":
+        options["conditioning_byt5small"] = torch.randn(1, 2 + 2 * (view % 2), 1472, generator=generator)
+        options["attention_mask"] = torch.ones(1, length, dtype=torch.long)
+    return [torch.randn(1, length, 32, generator=generator), options]
+
+
 def per_view_prompts(family: str, num_views: int, generator: torch.Generator) -> tuple[list, list]:
-    """Per-view prompts of three lengths (SDXL: 77, 154, 231 tokens, as CLIP makes them), each with its pooled
-    output and a per-view option (Flux: guidance 3.5 or 7; SDXL: width 1024 or 2048), and a negative."""
-    def entry(length: int, view: int = 0) -> list:
-        options = {"pooled_output": torch.randn(1, 32, generator=generator)}
-        if family == "flux":
-            options["guidance"] = 3.5 if view % 2 else 7.0
-        elif family == "sdxl":
-            options["width"] = 1024 if view % 2 else 2048
-            length *= 77
-        return [torch.randn(1, length, 32, generator=generator), {} if family == "qwen" else options]
-
+    """Per-view prompts of three lengths (SDXL: 77, 154, 231 tokens, as CLIP makes them) with their per-view
+    options (:func:`prompt`), and a negative."""
     if family == "sdxl":
-        return [[entry(1 + view % 3, view)] for view in range(num_views)], [entry(1)]
-    return [[entry(3 + 2 * (view % 3), view)] for view in range(num_views)], [entry(4)]
+        return [[prompt(family, 1 + view % 3, view, generator)] for view in range(num_views)], \
+            [prompt(family, 1, 0, generator)]
+    return [[prompt(family, 3 + 2 * (view % 3), view, generator)] for view in range(num_views)], \
+        [prompt(family, 4, 0, generator)]
 
 
-@pytest.mark.parametrize("family, groups", [("qwen", [2, 2, 3]), ("flux", [1, 1, 1, 1, 1, 2]), ("sdxl", [3, 4])])
+@pytest.mark.parametrize("family, groups", [("qwen", [2, 2, 3]), ("flux", [1, 1, 1, 1, 1, 2]), ("sdxl", [3, 4]),
+                                           ("sd3", [2, 2, 3]), ("hunyuan", [1, 1, 1, 1, 1, 2])])
 def test_per_view_prompts_of_different_lengths_are_exact_for_every_family(nodes, space, family, groups, request):
-    """Qwen-Image's and Flux's text tokens join the image tokens in one attention, so a prompt repeated to a common
-    length would weigh more: views with prompts of another length (or another Flux guidance) run in calls of their
-    own. SDXL's UNet reads prompts by cross-attention, so lengths share a call and only its per-view size splits
+    """Qwen-Image's, Flux's, SD3's and HunyuanImage's text tokens join the image tokens in one attention, so a
+    prompt repeated to a common length would weigh more: views with prompts of another length (or another Flux
+    guidance, or glyph tokens of another length) run in calls of their own; HunyuanImage's attention masks stay
+    per view. SDXL's UNet reads prompts by cross-attention, so lengths share a call and only its per-view size splits
     views. Each view's result is the host's own sampling of that view with its prompt."""
     import comfy.samplers
     from comfy_extras.nodes_custom_sampler import BasicScheduler
@@ -223,7 +264,7 @@ def test_per_view_prompts_of_different_lengths_are_exact_for_every_family(nodes,
     sigmas = BasicScheduler().get_sigmas(model, "simple", 2, 1.0)[0]
     euler = comfy.samplers.sampler_object("euler")
     guider = nodes.sampling.make_guider(model, prompts, negative, 4.0, space, nodes.sampling.MODE_OPTIONS[0], 1.0, 0)
-    assert sorted(map(len, guider.groups)) == groups, "one group per prompt length (Flux guidance, SDXL width)"
+    assert sorted(map(len, guider.groups)) == groups, "one group per prompt length (guidance, width, glyphs)"
     ours = guider.sample(noise, latent, euler, sigmas, seed=0)
     for view in range(space.num_views):
         host = comfy.samplers.CFGGuider(model)
@@ -246,9 +287,12 @@ def test_per_view_options_stay_per_view(nodes, qwen, space):
     assert options[1]["cross_attn"].shape == (4, 4, 32), "one row per view of the group"
 
 
-@pytest.mark.parametrize("family", ["qwen", "flux"])
+FAMILIES = ["sdxl", "sd3", "flux", "qwen", "hunyuan"]
+
+
+@pytest.mark.parametrize("family", FAMILIES)
 def test_per_view_prompts_of_one_length_are_one_model_call_per_step(nodes, space, family, request):
-    """All views and both CFG halves in one call when the prompts batch (same length, same Flux guidance)."""
+    """All views and both CFG halves in one call when the prompts batch (same length, same options' shapes)."""
     import comfy.samplers
 
     model = request.getfixturevalue(family).clone()
@@ -260,12 +304,67 @@ def test_per_view_prompts_of_one_length_are_one_model_call_per_step(nodes, space
 
     model.set_model_unet_function_wrapper(count)
     generator = torch.Generator().manual_seed(3)
-    options = (lambda: {}) if family == "qwen" else \
-        (lambda: {"pooled_output": torch.randn(1, 32, generator=generator), "guidance": 3.5})
-    prompts = [[[torch.randn(1, 5, 32, generator=generator), options()]] for _ in range(space.num_views)]
-    negative = [[torch.randn(1, 5, 32, generator=generator), options()]]
+    prompts = [[prompt(family, 5, 0, generator)] for _ in range(space.num_views)]
+    negative = [prompt(family, 5, 0, generator)]
     latent = empty_views(nodes, model, space)
     guider = nodes.sampling.make_guider(model, prompts, negative, 4.0, space, nodes.sampling.MODE_OPTIONS[2], 1.0, 0)
     guider.sample(torch.randn(latent.shape, generator=generator), latent, comfy.samplers.sampler_object("euler"),
                   torch.tensor([1.0, 0.5, 0.0]), seed=0)
     assert batches == [2 * space.num_views] * 2, "one call of every view's cond and uncond per step"
+
+
+def bundled_space(nodes, kind: str, positive: list, other: list) -> tuple:
+    """(space, positive) for each bundled space type at small sizes: a wide canvas, an anagram whose two views have
+    prompts of different lengths, and a 360° panorama of 8 views."""
+    if kind == "wide":
+        return nodes.canvas.WideCanvasNode.execute(width=128, height=32, window=32, stride=16, wrap=False).args[0], \
+            positive
+    if kind == "anagram":
+        return nodes.anagram.AnagramViewsNode.execute(
+            view_1="identity", view_2="rotate_cw", view_3="none", view_4="none", size=64, rotate_angle=45.0,
+            skew_factor=1.5, num_patches=8, permutation_seed=11, optimize_inverse_mapping=False, iterations=10,
+            lr=0.1, positive_1=positive, positive_2=other).args
+    return nodes.panorama.PanoramaNode.execute(
+        theta_start=0.0, theta_end=360.0, theta_interval=45.0, phi_start=0.0, phi_end=1.0, phi_interval=45.0,
+        fov=72.0, view_size=64, latent_height=16, rgb_height=64, feather=True).args[0], positive
+
+
+def disagreement(space, views) -> float:
+    """How far ``views`` ``[N, C, (1,) h, w]`` are from showing one canonical, relative to their scale."""
+    flat = views[:, :, 0] if views.ndim == 5 else views
+    return ((space.synchronize(flat) - flat).abs().max() / flat.abs().max()).item()
+
+
+@pytest.mark.parametrize("kind", ["wide", "anagram", "panorama"])
+@pytest.mark.parametrize("family", FAMILIES)
+def test_every_bundled_space_on_every_family(nodes, family, kind, request):
+    """Mode 0 is the host's own sampling of each view with its prompt; mode 2 makes the views one canonical (the
+    wide canvas and the anagram exactly; the panorama's resampled overlaps to a fraction of mode 0's)."""
+    import comfy.samplers
+    from comfy_extras.nodes_custom_sampler import BasicScheduler
+
+    model = request.getfixturevalue(family)
+    generator = torch.Generator().manual_seed(4)
+    space, positive = bundled_space(nodes, kind, [prompt(family, 3, 1, generator)], [prompt(family, 6, 1, generator)])
+    negative = [prompt(family, 4, 1, generator)]
+    latent = empty_views(nodes, model, space)
+    noise = torch.randn(latent.shape, generator=generator)
+    sigmas = BasicScheduler().get_sigmas(model, "simple", 2, 1.0)[0]
+    euler = comfy.samplers.sampler_object("euler")
+    independent = nodes.sampling.make_guider(model, positive, negative, 4.0, space, nodes.sampling.MODE_OPTIONS[0],
+                                             1.0, 0).sample(noise, latent, euler, sigmas, seed=0)
+    for view in range(space.num_views):
+        own = [[t, {k: v for k, v in o.items() if k != "synctweedies_views"}] for t, o in positive
+               if view in o.get("synctweedies_views", [view])]
+        host = comfy.samplers.CFGGuider(model)
+        host.set_conds(own, negative)
+        host.set_cfg(4.0)
+        alone = host.sample(noise[view:view + 1], latent[view:view + 1], euler, sigmas, seed=0)
+        assert (independent[view:view + 1] - alone).abs().max() <= 1e-4 * alone.abs().max(), f"view {view}"
+    synced = nodes.sampling.make_guider(model, positive, negative, 4.0, space, nodes.sampling.MODE_OPTIONS[2], 1.0,
+                                        0).sample(noise, latent, euler, sigmas, seed=0)
+    assert synced.shape == latent.shape and torch.isfinite(synced).all()
+    if kind == "panorama":
+        assert disagreement(space, synced) < 0.5 * disagreement(space, independent)
+    else:
+        assert disagreement(space, synced) <= 1e-5 < disagreement(space, independent)
