@@ -11,13 +11,13 @@ from .gaussians import GaussiansNode, GaussiansTurntableNode, SaveGaussiansNode
 from .mesh import MeshHintsNode, MeshNode, SaveTexturedMeshNode, TurntableNode
 from .noise import NoiseNode
 from .panorama import PanoramaDepthNode, PanoramaNode, SavePanoramaNode
-from .prompts import MeshViewPromptsNode
+from .prompts import MeshViewPromptsNode, WindowCropsNode
 from .sampling import GuiderNode, SamplerNode
 
 NODES = [WideCanvasNode, AnagramViewsNode, PanoramaNode, PanoramaDepthNode, MeshNode, MeshHintsNode,
          MeshViewPromptsNode, EmptyLatentNode, NoiseNode, GuiderNode, SamplerNode, DecodeNode, EncodeNode,
          AnagramAnimationNode, SavePanoramaNode, SaveTexturedMeshNode, TurntableNode, GaussiansNode, SaveGaussiansNode,
-         GaussiansTurntableNode, ControlNetRampNode]
+         GaussiansTurntableNode, ControlNetRampNode, WindowCropsNode]
 
 progress.install(comfy.model_management.throw_exception_if_processing_interrupted,
                  lambda done, total: comfy.utils.ProgressBar(total).update_absolute(done, total))

@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from functools import partial
 from typing import Callable, Iterator
 
+import comfy.model_base
 import comfy.model_management
 import comfy.samplers
 import torch
@@ -23,6 +24,11 @@ RAMP = "synctweedies_strength_ramp"
 
 VIEWS = "synctweedies_views"
 """The key, in a CONDITIONING entry's options, of the views the entry is for; an entry without it is for all."""
+
+
+WINDOW_CROPS = "synctweedies_window_crops"
+"""The key, in a CONDITIONING entry's options, of every view's SDXL size and crop conditioning: one
+``(height, width, crop_h, crop_w, target_height, target_width)`` per view, in pixels."""
 
 
 def merge_view_conditionings(per_view: list[list]) -> list:
@@ -95,6 +101,28 @@ def slice_views(conds: list[dict] | None, views: Tensor, num_views: int) -> list
         }
         sliced.append(cond)
     return sliced
+
+
+def window_cropped(conds: list[dict] | None, views: Tensor, model) -> list[dict] | None:
+    """Processed conds whose SDXL size and crop embedding (the last 6 x 256 values of ``y``) is each of ``views``'
+    own, where an entry carries :data:`WINDOW_CROPS`: computed as the host's ``SDXL.encode_adm`` does, so the
+    views still share one model call."""
+    if conds is None or not any(WINDOW_CROPS in cond for cond in conds):
+        return conds
+    if not isinstance(model, comfy.model_base.SDXL):
+        raise ValueError(f"'SyncTweedies SDXL Window Crops' sets SDXL's size and crop conditioning, which this "
+                         f"model ({type(model).__name__}) does not have: remove the node.")
+    cropped = []
+    for cond in conds:
+        y = cond["model_conds"].get("y")
+        if WINDOW_CROPS in cond and y is not None:
+            crops = torch.tensor(cond[WINDOW_CROPS], dtype=torch.float32)[views.cpu()]
+            embedded = model.embedder(crops.flatten()).reshape(len(views), -1).to(y.cond)
+            rows = y.cond.expand(len(views), -1) if y.cond.shape[0] == 1 else y.cond
+            y = y._copy_with(torch.cat([rows[:, :-embedded.shape[1]], embedded], 1))
+            cond = {**cond, "model_conds": {**cond["model_conds"], "y": y}}
+        cropped.append(cond)
+    return cropped
 
 
 def controls_in(conds: list[dict] | None) -> list:
@@ -362,8 +390,9 @@ class SyncTweediesGuider(comfy.samplers.CFGGuider):
                                                    float(reference is not None))
                     options = with_attention(model_options, blocks, attention)
                 part = members[positions]
-                positive = slice_views(self.conds[f"positive_{index}"], positions, len(members))
-                negative = slice_views(self.conds[f"negative_{index}"], positions, len(members))
+                positive, negative = (window_cropped(slice_views(self.conds[f"{name}_{index}"], positions,
+                                                                 len(members)), part, self.inner_model)
+                                      for name in ("positive", "negative"))
                 model_views = views[part].unsqueeze(2) if self.frames else views[part]
                 with control_hints_of(controls, part):
                     x0 = comfy.samplers.sampling_function(self.inner_model, model_views, timestep[part], negative,

@@ -1,11 +1,13 @@
-"""Per-view prompts for meshes: the prompt with the direction each camera sees (the original's directional
-prompts), encoded once per distinct text and handed to the sampler as one prompt per view."""
+"""Per-view prompts: for meshes, the prompt with the direction each camera sees (the original's directional
+prompts), encoded once per distinct text and handed to the sampler as one prompt per view; for SDXL on a wide
+canvas, each window's place in the canvas as its crop conditioning."""
 from __future__ import annotations
 
 from comfy_api.v0_0_2 import io
 
 from ..synctweedies.mesh.directions import camera_angles, negative_direction, view_direction, with_direction
-from .guider import merge_view_conditionings
+from ..synctweedies.spaces.wide_canvas import WideCanvas
+from .guider import WINDOW_CROPS, merge_view_conditionings
 from .mesh import require_mesh
 from .types import GUIDANCE, SyncSpace
 
@@ -46,3 +48,32 @@ class MeshViewPromptsNode(io.ComfyNode):
         positive = [with_direction(text, view_direction(*angle)) for angle in angles]
         negatives = [with_direction(negative, negative_direction(azimuth)) for _, azimuth in angles]
         return io.NodeOutput(encode_per_view(clip, positive), encode_per_view(clip, negatives))
+
+
+class WindowCropsNode(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="SyncTweediesSDXLWindowCrops",
+            display_name="SyncTweedies SDXL Window Crops",
+            category=GUIDANCE,
+            description="Tells SDXL where each window of a wide canvas sits: every view's size-and-crop "
+                        "conditioning becomes a crop of the whole canvas at the window's corner (original and "
+                        "target size the canvas, crop_w/crop_h the window's offset), so windows away from the "
+                        "top left are drawn as parts of a larger picture. Apply it to the positive and the "
+                        "negative; all views still share one model call.",
+            inputs=[io.Conditioning.Input("conditioning"),
+                    SyncSpace.Input("space", tooltip="The space from 'SyncTweedies Wide Canvas'.")],
+            outputs=[io.Conditioning.Output(display_name="conditioning")],
+        )
+
+    @classmethod
+    def execute(cls, conditioning: list, space) -> io.NodeOutput:
+        if not isinstance(space, WideCanvas):
+            raise ValueError("Window crops place the windows of 'SyncTweedies Wide Canvas'; this space has no "
+                             "windows. Connect a wide canvas, or leave the node out.")
+        scale = space.latent_scale
+        height, width = space.height * scale, space.width * scale
+        crops = tuple((height, width, int(row) * scale, int(column) * scale, height, width)
+                      for row, column in space.window_origins.tolist())
+        return io.NodeOutput([[tensor, {**options, WINDOW_CROPS: crops}] for tensor, options in conditioning])

@@ -368,3 +368,58 @@ def test_every_bundled_space_on_every_family(nodes, family, kind, request):
         assert disagreement(space, synced) < 0.5 * disagreement(space, independent)
     else:
         assert disagreement(space, synced) <= 1e-5 < disagreement(space, independent)
+
+
+def test_sdxl_window_crops_tell_each_window_where_it_sits_in_one_call(nodes, sdxl, space):
+    """With 'SDXL Window Crops' each view is conditioned as the crop of the whole canvas at its window's corner:
+    mode 0 equals the host's sampling of each window alone with that crop in its prompt's options, and all views
+    and both CFG halves still share one model call per step."""
+    import comfy.samplers
+    from comfy_extras.nodes_custom_sampler import BasicScheduler
+
+    generator = torch.Generator().manual_seed(5)
+    positive, negative = [prompt("sdxl", 1, 1, generator)], [prompt("sdxl", 1, 1, generator)]
+    crop = lambda conditioning: nodes.prompts.WindowCropsNode.execute(conditioning, space).args[0]  # noqa: E731
+    model, batches = sdxl.clone(), []
+
+    def count(apply_model, args):
+        batches.append(args["input"].shape[0])
+        return apply_model(args["input"], args["timestep"], **args["c"])
+
+    model.set_model_unet_function_wrapper(count)
+    latent = empty_views(nodes, model, space)
+    noise = torch.randn(latent.shape, generator=generator)
+    sigmas = BasicScheduler().get_sigmas(model, "normal", 2, 1.0)[0]
+    euler = comfy.samplers.sampler_object("euler")
+    guider = nodes.sampling.make_guider(model, crop(positive), crop(negative), 4.0, space,
+                                        nodes.sampling.MODE_OPTIONS[0], 1.0, 0)
+    cropped = guider.sample(noise, latent, euler, sigmas, seed=0)
+    assert batches == [2 * space.num_views] * 2, "one call per step for every window and both CFG halves"
+    uncropped = nodes.sampling.make_guider(model, positive, negative, 4.0, space, nodes.sampling.MODE_OPTIONS[0],
+                                           1.0, 0).sample(noise, latent, euler, sigmas, seed=0)
+    for view, (row, column) in enumerate(space.window_origins.tolist()):
+        where = {"width": 128, "height": 32, "crop_w": column * 8, "crop_h": row * 8, "target_width": 128,
+                 "target_height": 32}
+        host = comfy.samplers.CFGGuider(sdxl)
+        host.set_conds(*([[t, {**o, **where}] for t, o in c] for c in (positive, negative)))
+        host.set_cfg(4.0)
+        alone = host.sample(noise[view:view + 1], latent[view:view + 1], euler, sigmas, seed=0)
+        assert (cropped[view:view + 1] - alone).abs().max() <= 1e-4 * alone.abs().max(), f"view {view}"
+        if column > 0:
+            assert (uncropped[view] - cropped[view]).abs().max() > 1e-3, "the crop changes what a window draws"
+
+
+def test_window_crops_are_refused_off_sdxl_and_off_the_wide_canvas(nodes, flux, space):
+    import comfy.samplers
+
+    generator = torch.Generator().manual_seed(6)
+    positive = nodes.prompts.WindowCropsNode.execute([prompt("flux", 3, 0, generator)], space).args[0]
+    latent = empty_views(nodes, flux, space)
+    guider = nodes.sampling.make_guider(flux, positive, [prompt("flux", 3, 0, generator)], 4.0, space,
+                                        nodes.sampling.MODE_OPTIONS[0], 1.0, 0)
+    with pytest.raises(ValueError, match=r"sets SDXL's size and crop conditioning, which this model \(Flux\)"):
+        guider.sample(latent, latent, comfy.samplers.sampler_object("euler"), torch.tensor([1.0, 0.0]), seed=0)
+    panorama = nodes.panorama.PanoramaNode.execute(0.0, 360.0, 90.0, 0.0, 1.0, 45.0, 90.0, view_size=64,
+                                                   latent_height=16, rgb_height=64).args[0]
+    with pytest.raises(ValueError, match="Connect a wide canvas"):
+        nodes.prompts.WindowCropsNode.execute(positive, panorama)

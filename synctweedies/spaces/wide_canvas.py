@@ -32,7 +32,8 @@ WEIGHTINGS = {
 class WideCanvas(IndexedSpace):
     """A ``height`` × ``width`` canvas seen through ``window`` × ``window`` crops every ``stride``.
 
-    Sizes are in tensor units (latent pixels for a latent canvas). Windows cover every canvas pixel,
+    Sizes are in tensor units (latent pixels for a latent canvas); ``window_origins`` ``[N, 2]`` are the
+    windows' top-left corners (row, column). Windows cover every canvas pixel,
     the right and bottom edges included; with ``wrap`` the canvas is a horizontal loop, so windows
     run over the right edge back to the left and the result tiles seamlessly left to right.
 
@@ -66,6 +67,8 @@ class WideCanvas(IndexedSpace):
         if wrap:
             x = x % width
         index = (y * width + x).reshape(-1, window, window)
+        self.window_origins = torch.cartesian_prod(rows, cols)
+        """Each window's top-left corner on the canvas, ``[N, 2]`` (row, column), in the views' order."""
         profile = WEIGHTINGS[weighting](window, stride)
         super().__init__((height, width), index, (profile[:, None] * profile[None, :]).expand(len(index), -1, -1))
 
