@@ -110,7 +110,7 @@ class GaussiansNode(io.ComfyNode):
         rig = load_cameras(cameras, gaussians, view_size, up_vec).subset(total_image_to_use)
         rgb = torch.full((3,), 1.0 if background_color == "white" else -1.0)
         scale = latent_scale(geometry.pop("vae", None))
-        space = GaussianColours(gaussians, rig, to_latent(view_size, "view_size", scale), torch.zeros(4), iterations,
+        space = GaussianColours(gaussians, rig, to_latent(view_size, "view_size", scale), torch.zeros(1), iterations,
                                 lr, color_assign_method, antialiased, pixel_background=rgb, zt_init=zt_init,
                                 rgb_domain=canonical_domain == "rgb", final_iterations=final_iterations,
                                 clean_background=force_clean_composition,

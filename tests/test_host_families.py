@@ -2,6 +2,8 @@
 classes: SDXL, SD3, Flux, Qwen-Image (latents with a time axis, [N, 16, 1, h, w]) and HunyuanImage-2.1 (64
 channels, byT5 glyph tokens), through the guider, the sampler and noise nodes, every bundled space type, and
 compared with the host's own sampling."""
+import functools
+
 import pytest
 import torch
 
@@ -313,9 +315,16 @@ def test_per_view_prompts_of_one_length_are_one_model_call_per_step(nodes, space
     assert batches == [2 * space.num_views] * 2, "one call of every view's cond and uncond per step"
 
 
+@functools.cache
+def bundled_space_of(nodes, kind: str):
+    """A bundled space built once for every family (spaces do not depend on the model)."""
+    return bundled_space(nodes, kind, [], [])[0]
+
+
 def bundled_space(nodes, kind: str, positive: list, other: list) -> tuple:
     """(space, positive) for each bundled space type at small sizes: a wide canvas, an anagram whose two views have
-    prompts of different lengths, and a 360° panorama of 8 views."""
+    prompts of different lengths, a 360° panorama of 8 views, the example mesh's texture seen from 4 sides and the
+    example Gaussians' colours (in latent units) seen from 4 cameras."""
     if kind == "wide":
         return nodes.canvas.WideCanvasNode.execute(width=128, height=32, window=32, stride=16, wrap=False).args[0], \
             positive
@@ -324,6 +333,14 @@ def bundled_space(nodes, kind: str, positive: list, other: list) -> tuple:
             view_1="identity", view_2="rotate_cw", view_3="none", view_4="none", size=64, rotate_angle=45.0,
             skew_factor=1.5, num_patches=8, permutation_seed=11, optimize_inverse_mapping=False, iterations=10,
             lr=0.1, positive_1=positive, positive_2=other).args
+    if kind == "mesh":
+        return nodes.mesh.MeshNode.execute("example: vase.obj", 1.0, "0, 90, 180, 270", 0.0, False, 2.0, 60.0, 64, 32,
+                                           32, background="none").args[0], positive
+    if kind == "gaussians":
+        return nodes.gaussians.GaussiansNode.execute(
+            ply="example: gaussians.ply", cameras="orbit (no camera file)", total_image_to_use=4, up_vec="z",
+            view_size=64, antialiased=True, background_color="white", canonical_domain="latent", iterations=30,
+            lr=0.05, color_assign_method="instance", zt_init=True, final_iterations=30).args[0], positive
     return nodes.panorama.PanoramaNode.execute(
         theta_start=0.0, theta_end=360.0, theta_interval=45.0, phi_start=0.0, phi_end=1.0, phi_interval=45.0,
         fov=72.0, view_size=64, latent_height=16, rgb_height=64, feather=True).args[0], positive
@@ -335,17 +352,20 @@ def disagreement(space, views) -> float:
     return ((space.synchronize(flat) - flat).abs().max() / flat.abs().max()).item()
 
 
-@pytest.mark.parametrize("kind", ["wide", "anagram", "panorama"])
+@pytest.mark.parametrize("kind", ["wide", "anagram", "panorama", "mesh", "gaussians"])
 @pytest.mark.parametrize("family", FAMILIES)
 def test_every_bundled_space_on_every_family(nodes, family, kind, request):
     """Mode 0 is the host's own sampling of each view with its prompt; mode 2 makes the views one canonical (the
-    wide canvas and the anagram exactly; the panorama's resampled overlaps to a fraction of mode 0's)."""
+    wide canvas and the anagram exactly; the resampled panorama, texture and Gaussian colours to a fraction of
+    mode 0's disagreement)."""
     import comfy.samplers
     from comfy_extras.nodes_custom_sampler import BasicScheduler
 
     model = request.getfixturevalue(family)
     generator = torch.Generator().manual_seed(4)
-    space, positive = bundled_space(nodes, kind, [prompt(family, 3, 1, generator)], [prompt(family, 6, 1, generator)])
+    positive, other = [prompt(family, 3, 1, generator)], [prompt(family, 6, 1, generator)]
+    space, positive = bundled_space(nodes, kind, positive, other) if kind == "anagram" else \
+        (bundled_space_of(nodes, kind), positive)
     negative = [prompt(family, 4, 1, generator)]
     latent = empty_views(nodes, model, space)
     noise = torch.randn(latent.shape, generator=generator)
@@ -364,7 +384,7 @@ def test_every_bundled_space_on_every_family(nodes, family, kind, request):
     synced = nodes.sampling.make_guider(model, positive, negative, 4.0, space, nodes.sampling.MODE_OPTIONS[2], 1.0,
                                         0).sample(noise, latent, euler, sigmas, seed=0)
     assert synced.shape == latent.shape and torch.isfinite(synced).all()
-    if kind == "panorama":
+    if kind in ("panorama", "mesh", "gaussians"):
         assert disagreement(space, synced) < 0.5 * disagreement(space, independent)
     else:
         assert disagreement(space, synced) <= 1e-5 < disagreement(space, independent)

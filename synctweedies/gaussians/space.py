@@ -39,8 +39,8 @@ TARGET_RANGE = 0.998
 class GaussianColours(CanonicalSpace):
     """Colours ``[C, 1, G]`` of ``gaussians`` seen by ``cameras`` in ``view_size``² views ``[N, C, S, S]``.
 
-    ``project`` renders the colours over ``background`` (``[C]``). ``unproject`` fits colours to views, as the
-    original does: it starts from ``color_assign`` — "previous" (the last fit; the original's default), "zero",
+    ``project`` renders the colours over ``background`` (``[C]``, or ``[1]``: one value for every channel, as the
+    zero latent). ``unproject`` fits colours to views, as the original does: it starts from ``color_assign`` — "previous" (the last fit; the original's default), "zero",
     or "instance" (every view pixel's foreground colour, its value less the background's share, splatted into
     the Gaussians it shows by their blending weights) — then takes ``iterations`` Adam steps of rate ``lr`` on
     the L1 error of one view at a time. With ``logits`` (RGB views in [-1, 1]) it fits sigmoid logits of the
@@ -95,13 +95,17 @@ class GaussianColours(CanonicalSpace):
         """Each view's alpha ``[N, 1, S, S]`` (how much of each pixel the Gaussians cover)."""
         return self.render(torch.zeros(len(self.gaussians), 1, device=self.gaussians.means.device)).alpha
 
+    def background_of(self, channels: int) -> Tensor:
+        """The background ``[channels]`` (a one-value background is that value in every channel)."""
+        return self.background.expand(channels) if self.background.numel() == 1 else self.background
+
     def colours_of(self, features: Tensor) -> Tensor:
         """Fitted features ``[G, C]`` → colours in the views' units (sigmoid logits to [-1, 1] with ``logits``)."""
         return torch.sigmoid(features) * 2 - 1 if self.logits else features
 
     def project(self, canonical: Tensor) -> Tensor:
         colours = canonical[:, 0].T.to(self.gaussians.means.device).float()
-        return self.render(colours, self.background).images.to(canonical)
+        return self.render(colours, self.background_of(colours.shape[1])).images.to(canonical)
 
     def synchronize(self, views: Tensor) -> Tensor:
         """Render the colours fitted to ``views``; without ``clean_background``, over each view's own background."""
@@ -121,7 +125,8 @@ class GaussianColours(CanonicalSpace):
             mask = torch.ones_like(target[:, :1]) if weights is None else weights.detach().to(target).clone()
             gaussians = self.gaussians.cloned()
             alpha = self.coverage_alpha() if self.optimise else self.alpha
-            foreground = (target - (1 - alpha) * self.background.to(target)[:, None, None]) / alpha.clamp_min(0.05)
+            background = self.background_of(target.shape[1]).to(target)[:, None, None]
+            foreground = (target - (1 - alpha) * background) / alpha.clamp_min(0.05)
             seen = mask * (alpha > 0.05)
             splat, coverage = self.splat(gaussians, foreground * seen, seen)
             features = {"instance": self.features_of(splat), "zero": torch.zeros_like(splat),
@@ -173,7 +178,7 @@ class GaussianColours(CanonicalSpace):
         generator = torch.Generator().manual_seed(self.seed)
         order = torch.cat([torch.randperm(self.num_views, generator=generator)
                            for _ in range(-(-iterations // self.num_views))])
-        background = self.background.to(views)
+        background = self.background_of(views.shape[1]).to(views)
         for view in order[:iterations].tolist():
             checkpoint()
             if weights_of_views is not None:
