@@ -29,6 +29,10 @@ HUNYUAN = {"image_model": "hunyuan_video", "in_channels": 64, "out_channels": 64
            "byt5": True, "guidance_embed": False}
 """HunyuanImage-2.1's transformer with one double and one single block and its byT5 glyph mapper (64 latent
 channels of a 32x VAE)."""
+WAN22 = {"image_model": "wan2.1", "model_type": "t2v", "in_dim": 48, "out_dim": 48, "dim": 32, "ffn_dim": 64,
+         "num_heads": 2, "num_layers": 1, "text_dim": 32, "patch_size": (1, 2, 2), "freq_dim": 256,
+         "window_size": (-1, -1), "qk_norm": True, "cross_attn_norm": True, "eps": 1e-6}
+"""Wan 2.2 (5B)'s transformer with one block, on the 48 channels of its 16x VAE (the real one: 30 blocks of 3072)."""
 
 
 def tiny_model(config_class, unet_config: dict):
@@ -150,24 +154,46 @@ def test_a_latent_of_several_frames_is_refused_with_the_fix(nodes, qwen, conditi
         guider.sample(frames, frames, comfy.samplers.sampler_object("euler"), torch.tensor([1.0, 0.0]), seed=0)
 
 
-@pytest.fixture(scope="module")
-def wan_vae(comfy):
-    """The host's Wan 2.1 VAE (Qwen-Image's), random weights: 8x, 16 channels, a time axis."""
-    import comfy.ldm.wan.vae
+def random_video_vae(module_class, **config):
+    """The host's VAE around ``module_class`` (a Wan VAE) with random weights of unit gain, so images and latents
+    keep their scale."""
     import comfy.sd
 
     torch.manual_seed(0)
-    model = comfy.ldm.wan.vae.WanVAE(dim=96, z_dim=16, dim_mult=[1, 2, 4, 4], num_res_blocks=2, attn_scales=[],
-                                     temperal_downsample=[False, True, True], dropout=0.0)
-    state = randomize(model, seed=0)
+    state = randomize(module_class(**config), seed=0)
     for name, value in state.items():
         if name.endswith("gamma"):
             value.fill_(1.0)
-        elif value.ndim == 5:  # conv3d: unit gain, so images and latents keep their scale
+        elif value.ndim == 5:  # conv3d
             value.normal_(0, (2 / (value[0].numel())) ** 0.5, generator=torch.Generator().manual_seed(len(name)))
     vae = comfy.sd.VAE(sd=state)
     vae.throw_exception_if_invalid()
     return vae
+
+
+@pytest.fixture(scope="module")
+def wan_vae(comfy):
+    """The host's Wan 2.1 VAE (Qwen-Image's), random weights: 8x, 16 channels, a time axis."""
+    import comfy.ldm.wan.vae
+
+    return random_video_vae(comfy.ldm.wan.vae.WanVAE, dim=96, z_dim=16, dim_mult=[1, 2, 4, 4], num_res_blocks=2,
+                            attn_scales=[], temperal_downsample=[False, True, True], dropout=0.0)
+
+
+@pytest.fixture(scope="module")
+def wan22_vae(comfy):
+    """The host's Wan 2.2 VAE at its real size, random weights: 16x, 48 channels, a time axis."""
+    import comfy.ldm.wan.vae2_2
+
+    return random_video_vae(comfy.ldm.wan.vae2_2.WanVAE, dim=160, z_dim=48, dim_mult=[1, 2, 4, 4], num_res_blocks=2,
+                            attn_scales=[], temperal_downsample=[False, True, True], dropout=0.0)
+
+
+@pytest.fixture(scope="module")
+def wan22(comfy):
+    import comfy.supported_models
+
+    return tiny_model(comfy.supported_models.WAN22_T2V, WAN22)
 
 
 def test_decode_encode_and_rgb_averaging_with_a_video_vae(nodes, qwen, conditioning, space, wan_vae):
@@ -187,6 +213,31 @@ def test_decode_encode_and_rgb_averaging_with_a_video_vae(nodes, qwen, condition
     assert encoded.shape == (space.num_views, 16, 1, 4, 4), "each view encoded on its own, not as video frames"
     single = wan_vae.encode(shown[2:3])  # one image: a one-frame video
     torch.testing.assert_close(encoded[2:3], single, rtol=1e-4, atol=1e-4)
+
+
+def test_a_16x_vae_sizes_the_canvas_and_averages_its_views_in_pixels(nodes, wan22, wan22_vae):
+    """Wan 2.2's 16x VAE on the space node makes a 128x64 px canvas 8x4 latent pixels; the sampler averages the
+    views through it (mode 2 in pixels) and Decode and Encode give the canvas in pixels and the views back."""
+    import comfy.samplers
+
+    assert wan22_vae.spacial_compression_decode() == 16 and wan22_vae.latent_channels == 48
+    space = nodes.canvas.WideCanvasNode.execute(width=128, height=64, window=64, stride=32, wrap=False,
+                                                vae=wan22_vae).args[0]
+    assert space.latent_scale == 16 and space.view_size == (4, 4) and space.num_views == 3
+    generator = torch.Generator().manual_seed(7)
+    positive, negative = [[torch.randn(1, 5, 32, generator=generator), {}]], [[torch.zeros(1, 5, 32), {}]]
+    latent = empty_views(nodes, wan22, space)
+    assert latent.shape == (3, 48, 1, 4, 4)
+    noise = torch.randn(latent.shape, generator=generator)
+    guider = nodes.sampling.make_guider(wan22, positive, negative, 4.0, space, nodes.sampling.MODE_OPTIONS[2], 1.0, 0,
+                                        vae=wan22_vae)
+    views = guider.sample(noise, latent, comfy.samplers.sampler_object("euler"), torch.tensor([1.0, 0.0]), seed=0)
+    assert views.shape == latent.shape and torch.isfinite(views).all()
+    canvas, shown = nodes.decode.DecodeNode.execute(wan22_vae, {"samples": views}, space).args
+    assert canvas.shape == (1, 64, 128, 3) and shown.shape == (3, 64, 64, 3)
+    torch.testing.assert_close(shown[1], canvas[0, :, 32:96], msg="each view shows its window of the canvas")
+    encoded = nodes.decode.EncodeNode.execute(wan22_vae, canvas, space).args[0]["samples"]
+    assert encoded.shape == latent.shape
 
 
 class SixteenTimesVae:
