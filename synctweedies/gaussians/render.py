@@ -130,15 +130,12 @@ def _gsplat_weights(gaussians: Gaussians, cameras: ViewCameras, antialiased: boo
     import gsplat
 
     size, device, count = cameras.size, gaussians.means.device, len(gaussians)
-    ys, xs = torch.meshgrid(*(torch.arange(size, device=device, dtype=torch.float32) + 0.5,) * 2, indexing="ij")
-    centres = torch.stack([xs.flatten(), ys.flatten()], -1)
+    centres = _pixel_centres(size, device)
     with torch.no_grad():
         for viewmat, K in zip(cameras.viewmats.to(device), cameras.Ks.to(device)):
             checkpoint()
-            _, _, meta = gsplat.rasterization(
-                gaussians.means, gaussians.quats / gaussians.quats.norm(dim=-1, keepdim=True), gaussians.scales.exp(),
-                torch.sigmoid(gaussians.opacities), torch.zeros(count, 1, device=device), viewmat[None], K[None],
-                size, size, packed=False, rasterize_mode="antialiased" if antialiased else "classic")
+            _, _, meta = _gsplat(gaussians, torch.zeros(count, 1, device=device), viewmat[None], K[None], size,
+                                 antialiased, packed=False)
             means2d, conics, opacities = meta["means2d"], meta["conics"], meta["opacities"]
             ids, pixels, _ = gsplat.rasterize_to_indices_in_range(
                 0, 2 ** 31 - 1, torch.ones(1, size, size, device=device), means2d, conics, opacities, size, size,
@@ -148,6 +145,22 @@ def _gsplat_weights(gaussians: Gaussians, cameras: ViewCameras, antialiased: boo
             sigma = 0.5 * (conic[:, 0] * d[:, 0] ** 2 + conic[:, 2] * d[:, 1] ** 2) + conic[:, 1] * d[:, 0] * d[:, 1]
             alpha = (opacities[0, ids] * torch.exp(-sigma)).clamp(max=0.999)
             yield _weights_matrix(pixels, ids, alpha * _transmittance(pixels, alpha, size * size), size, count)
+
+
+def _gsplat(gaussians: Gaussians, colours: Tensor, viewmats: Tensor, Ks: Tensor, size: int, antialiased: bool,
+            **options) -> tuple[Tensor, Tensor, dict]:
+    """gsplat's ``rasterization`` of ``gaussians`` with ``colours`` ``[G, C]`` from ``viewmats``/``Ks``."""
+    import gsplat
+
+    return gsplat.rasterization(gaussians.means, gaussians.quats / gaussians.quats.norm(dim=-1, keepdim=True),
+                                gaussians.scales.exp(), torch.sigmoid(gaussians.opacities), colours, viewmats, Ks,
+                                size, size, rasterize_mode="antialiased" if antialiased else "classic", **options)
+
+
+def _pixel_centres(size: int, device: torch.device) -> Tensor:
+    """The centres ``[S*S, 2]`` (x, y) of a ``size``² view's pixels, row by row."""
+    ys, xs = torch.meshgrid(*(torch.arange(size, device=device, dtype=torch.float32) + 0.5,) * 2, indexing="ij")
+    return torch.stack([xs.flatten(), ys.flatten()], -1)
 
 
 def _transmittance(pixels: Tensor, alpha: Tensor, rows: int) -> Tensor:
@@ -183,19 +196,15 @@ def render(gaussians: Gaussians, colours: Tensor, cameras: ViewCameras, backgrou
     also renders the expected depth."""
     device = colours.device
     backend = resolve_backend(backend, device)
-    opacities = torch.sigmoid(gaussians.opacities)
     viewmats, Ks = cameras.viewmats.to(device), cameras.Ks.to(device)
     if backend == "gsplat":
-        import gsplat
-
-        out, alpha, _ = gsplat.rasterization(
-            gaussians.means, gaussians.quats / gaussians.quats.norm(dim=-1, keepdim=True), gaussians.scales.exp(),
-            opacities, colours, viewmats, Ks, cameras.size, cameras.size, render_mode="RGB+ED" if depth else "RGB",
-            rasterize_mode="antialiased" if antialiased else "classic")
+        out, alpha, _ = _gsplat(gaussians, colours, viewmats, Ks, cameras.size, antialiased,
+                                render_mode="RGB+ED" if depth else "RGB")
         images, alpha = out.movedim(-1, 1), alpha.movedim(-1, 1)
         images, expected = (images[:, :-1], images[:, -1:]) if depth else (images, None)
     else:
-        images, expected, alpha = _reference(gaussians, opacities, colours, viewmats, Ks, cameras.size, antialiased)
+        images, expected, alpha = _reference(gaussians, torch.sigmoid(gaussians.opacities), colours, viewmats, Ks,
+                                             cameras.size, antialiased)
     if background is not None:
         background = background.to(images).reshape(-1, images.shape[1], 1, 1)
         images = images + (1 - alpha) * background
@@ -230,9 +239,7 @@ def _reference_views(gaussians: Gaussians, opacities: Tensor, viewmats: Tensor, 
     rotation = quaternion_to_rotation_matrix(gaussians.quats)
     scaled = rotation * gaussians.scales.exp()[:, None, :]
     covariance = scaled @ scaled.transpose(1, 2)  # [G, 3, 3]
-    ys, xs = torch.meshgrid(*(torch.arange(size, device=viewmats.device, dtype=torch.float32) + 0.5,) * 2,
-                            indexing="ij")
-    pixels = torch.stack([xs.flatten(), ys.flatten()], -1)
+    pixels = _pixel_centres(size, viewmats.device)
     for viewmat, K in zip(viewmats, Ks):
         checkpoint()
         camera = gaussians.means @ viewmat[:3, :3].T + viewmat[:3, 3]
