@@ -35,6 +35,18 @@ WAN22 = {"image_model": "wan2.1", "model_type": "t2v", "in_dim": 48, "out_dim": 
 """Wan 2.2 (5B)'s transformer with one block, on the 48 channels of its 16x VAE (the real one: 30 blocks of 3072)."""
 
 
+def counting_calls(model) -> tuple:
+    """A clone of ``model`` that notes the batch size of every model call, and the list it notes them in."""
+    counted, batches = model.clone(), []
+
+    def count(apply_model, args):
+        batches.append(args["input"].shape[0])
+        return apply_model(args["input"], args["timestep"], **args["c"])
+
+    counted.set_model_unet_function_wrapper(count)
+    return counted, batches
+
+
 def tiny_model(config_class, unet_config: dict):
     """A ModelPatcher of the host's own model class for ``config_class``, random weights, norms at 1."""
     import comfy.model_patcher
@@ -49,39 +61,20 @@ def tiny_model(config_class, unet_config: dict):
     return comfy.model_patcher.ModelPatcher(model, torch.device("cpu"), torch.device("cpu"))
 
 
-@pytest.fixture(scope="module")
-def qwen(comfy):
-    import comfy.supported_models
+def family_model(class_name: str, unet_config: dict):
+    """A module fixture: the tiny model of the host's ``comfy.supported_models.<class_name>``."""
+    @pytest.fixture(scope="module")
+    def model(comfy):
+        import comfy.supported_models
 
-    return tiny_model(comfy.supported_models.QwenImage, QWEN)
+        return tiny_model(getattr(comfy.supported_models, class_name), unet_config)
 
-
-@pytest.fixture(scope="module")
-def sdxl(comfy):
-    import comfy.supported_models
-
-    return tiny_model(comfy.supported_models.SDXL, SDXL)
+    return model
 
 
-@pytest.fixture(scope="module")
-def flux(comfy):
-    import comfy.supported_models
-
-    return tiny_model(comfy.supported_models.Flux, FLUX)
-
-
-@pytest.fixture(scope="module")
-def sd3(comfy):
-    import comfy.supported_models
-
-    return tiny_model(comfy.supported_models.SD3, SD3)
-
-
-@pytest.fixture(scope="module")
-def hunyuan(comfy):
-    import comfy.supported_models
-
-    return tiny_model(comfy.supported_models.HunyuanImage21, HUNYUAN)
+qwen, sdxl, flux = family_model("QwenImage", QWEN), family_model("SDXL", SDXL), family_model("Flux", FLUX)
+sd3, hunyuan, wan22 = family_model("SD3", SD3), family_model("HunyuanImage21", HUNYUAN), \
+    family_model("WAN22_T2V", WAN22)
 
 
 @pytest.fixture(scope="module")
@@ -187,13 +180,6 @@ def wan22_vae(comfy):
 
     return random_video_vae(comfy.ldm.wan.vae2_2.WanVAE, dim=160, z_dim=48, dim_mult=[1, 2, 4, 4], num_res_blocks=2,
                             attn_scales=[], temperal_downsample=[False, True, True], dropout=0.0)
-
-
-@pytest.fixture(scope="module")
-def wan22(comfy):
-    import comfy.supported_models
-
-    return tiny_model(comfy.supported_models.WAN22_T2V, WAN22)
 
 
 def test_decode_encode_and_rgb_averaging_with_a_video_vae(nodes, qwen, conditioning, space, wan_vae):
@@ -348,14 +334,7 @@ def test_per_view_prompts_of_one_length_are_one_model_call_per_step(nodes, space
     """All views and both CFG halves in one call when the prompts batch (same length, same options' shapes)."""
     import comfy.samplers
 
-    model = request.getfixturevalue(family).clone()
-    batches = []
-
-    def count(apply_model, args):
-        batches.append(args["input"].shape[0])
-        return apply_model(args["input"], args["timestep"], **args["c"])
-
-    model.set_model_unet_function_wrapper(count)
+    model, batches = counting_calls(request.getfixturevalue(family))
     generator = torch.Generator().manual_seed(3)
     prompts = [[prompt(family, 5, 0, generator)] for _ in range(space.num_views)]
     negative = [prompt(family, 5, 0, generator)]
@@ -451,13 +430,7 @@ def test_sdxl_window_crops_tell_each_window_where_it_sits_in_one_call(nodes, sdx
     generator = torch.Generator().manual_seed(5)
     positive, negative = [prompt("sdxl", 1, 1, generator)], [prompt("sdxl", 1, 1, generator)]
     crop = lambda conditioning: nodes.prompts.WindowCropsNode.execute(conditioning, space).args[0]  # noqa: E731
-    model, batches = sdxl.clone(), []
-
-    def count(apply_model, args):
-        batches.append(args["input"].shape[0])
-        return apply_model(args["input"], args["timestep"], **args["c"])
-
-    model.set_model_unet_function_wrapper(count)
+    model, batches = counting_calls(sdxl)
     latent = empty_views(nodes, model, space)
     noise = torch.randn(latent.shape, generator=generator)
     sigmas = BasicScheduler().get_sigmas(model, "normal", 2, 1.0)[0]
