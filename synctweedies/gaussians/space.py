@@ -40,17 +40,18 @@ class GaussianColours(CanonicalSpace):
     """Colours ``[C, 1, G]`` of ``gaussians`` seen by ``cameras`` in ``view_size``² views ``[N, C, S, S]``.
 
     ``project`` renders the colours over ``background`` (``[C]``, or ``[1]``: one value for every channel, as the
-    zero latent). ``unproject`` fits colours to views, as the original does: it starts from ``color_assign`` — "previous" (the last fit; the original's default), "zero",
-    or "instance" (every view pixel's foreground colour, its value less the background's share, splatted into
-    the Gaussians it shows by their blending weights) — then takes ``iterations`` Adam steps of rate ``lr`` on
-    the L1 error of one view at a time. With ``logits`` (RGB views in [-1, 1]) it fits sigmoid logits of the
-    colours against targets clamped to [0.001, 0.999]. :meth:`unproject_final` takes ``final_iterations`` steps
-    from zero (the saved colours). ``optimise`` maps geometry ("means", "opacities", "scales", "quats") the
-    fits also optimise to its learning rate (the original's: :data:`GEOMETRY_LR`); it changes the scene for the rest of the run (every space
-    sharing these Gaussians sees it) and is undone by :meth:`begin_run`. With ``clean_background`` (the
-    original's ``--force_clean_composition``) synchronized views show the background colour; without, each
-    keeps its own background behind the rendered Gaussians. Every fit step is a
-    :func:`~synctweedies.progress.checkpoint`. Coverage is each Gaussian's total blending weight over all views.
+    zero latent). ``unproject`` fits colours to views, as the original does: it starts from ``color_assign`` —
+    "previous" (the last fit; the original's default), "zero", or "instance" (every view pixel's foreground colour,
+    its value less the background's share, splatted into the Gaussians it shows by their blending weights) — then
+    takes ``iterations`` Adam steps of rate ``lr`` on the L1 error of one view at a time. With ``logits`` (RGB views
+    in [-1, 1]) it fits sigmoid logits of the colours against targets clamped to [0.001, 0.999].
+    :meth:`unproject_final` takes ``final_iterations`` steps from zero (the saved colours). ``optimise`` maps
+    geometry ("means", "opacities", "scales", "quats") the fits also optimise to its learning rate (the original's:
+    :data:`GEOMETRY_LR`); it changes the scene for the rest of the run (every space sharing these Gaussians sees it)
+    and is undone by :meth:`begin_run`. With ``clean_background`` (the original's ``--force_clean_composition``)
+    synchronized views show the background colour; without, each keeps its own background behind the rendered
+    Gaussians. Every fit step is a :func:`~synctweedies.progress.checkpoint`. Coverage is each Gaussian's total
+    blending weight over all views.
     """
 
     supported_modes = (0, 1, 2, 3)
