@@ -47,6 +47,17 @@ def counting_calls(model) -> tuple:
     return counted, batches
 
 
+def sampled_alone(model, positive: list, negative: list, noise, latent, view: int, sigmas):
+    """The host's own sampling (euler, CFG 4) of view ``view`` alone with ``positive`` and ``negative``."""
+    import comfy.samplers
+
+    host = comfy.samplers.CFGGuider(model)
+    host.set_conds(positive, negative)
+    host.set_cfg(4.0)
+    return host.sample(noise[view:view + 1], latent[view:view + 1], comfy.samplers.sampler_object("euler"), sigmas,
+                       seed=0)
+
+
 def tiny_model(config_class, unet_config: dict):
     """A ModelPatcher of the host's own model class for ``config_class``, random weights, norms at 1."""
     import comfy.model_patcher
@@ -306,10 +317,7 @@ def test_per_view_prompts_of_different_lengths_are_exact_for_every_family(nodes,
     assert sorted(map(len, guider.groups)) == groups, "one group per prompt length (guidance, width, glyphs)"
     ours = guider.sample(noise, latent, euler, sigmas, seed=0)
     for view in range(space.num_views):
-        host = comfy.samplers.CFGGuider(model)
-        host.set_conds(prompts[view], negative)
-        host.set_cfg(4.0)
-        alone = host.sample(noise[view:view + 1], latent[view:view + 1], euler, sigmas, seed=0)
+        alone = sampled_alone(model, prompts[view], negative, noise, latent, view, sigmas)
         assert (ours[view:view + 1] - alone).abs().max() <= 1e-4 * alone.abs().max(), f"view {view}"
 
 
@@ -406,10 +414,7 @@ def test_every_bundled_space_on_every_family(nodes, family, kind, request):
     for view in range(space.num_views):
         own = [[t, {k: v for k, v in o.items() if k != "synctweedies_views"}] for t, o in positive
                if view in o.get("synctweedies_views", [view])]
-        host = comfy.samplers.CFGGuider(model)
-        host.set_conds(own, negative)
-        host.set_cfg(4.0)
-        alone = host.sample(noise[view:view + 1], latent[view:view + 1], euler, sigmas, seed=0)
+        alone = sampled_alone(model, own, negative, noise, latent, view, sigmas)
         assert (independent[view:view + 1] - alone).abs().max() <= 1e-4 * alone.abs().max(), f"view {view}"
     synced = nodes.sampling.make_guider(model, positive, negative, 4.0, space, nodes.sampling.MODE_OPTIONS[2], 1.0,
                                         0).sample(noise, latent, euler, sigmas, seed=0)
@@ -444,10 +449,8 @@ def test_sdxl_window_crops_tell_each_window_where_it_sits_in_one_call(nodes, sdx
     for view, (row, column) in enumerate(space.window_origins.tolist()):
         where = {"width": 128, "height": 32, "crop_w": column * 8, "crop_h": row * 8, "target_width": 128,
                  "target_height": 32}
-        host = comfy.samplers.CFGGuider(sdxl)
-        host.set_conds(*([[t, {**o, **where}] for t, o in c] for c in (positive, negative)))
-        host.set_cfg(4.0)
-        alone = host.sample(noise[view:view + 1], latent[view:view + 1], euler, sigmas, seed=0)
+        alone = sampled_alone(sdxl, *([[t, {**o, **where}] for t, o in c] for c in (positive, negative)), noise,
+                              latent, view, sigmas)
         assert (cropped[view:view + 1] - alone).abs().max() <= 1e-4 * alone.abs().max(), f"view {view}"
         if column > 0:
             assert (uncropped[view] - cropped[view]).abs().max() > 1e-3, "the crop changes what a window draws"
