@@ -1,8 +1,10 @@
 """How fast the VAE work of one synchronized RGB step could be: every convolution of one batched decode and one
 batched encode of the views timed alone through cuDNN (best algorithm, bf16, channels-last) and every group norm
-with its SiLU compiled alone, against the whole VAE compiled (default and max-autotune). The decoder is also run
-with its upsampling convolutions done at low resolution (a 3x3 convolution of a 2x nearest-upsampled image is four
-2x2 convolutions of the image, exactly: 4/9 of the work). Random-weight SD KL VAE, 8 views of 512 px:
+with its SiLU compiled alone, against the whole VAE compiled. The decoder is also run with its upsampling
+convolutions done at low resolution (a 3x3 convolution of a 2x nearest-upsampled image is four 2x2 convolutions of
+the image, exactly: 4/9 of the work), its output compared with the plain decoder's in float32 with TF32 off
+(``*_off_by``: the largest difference as a fraction of the output's range). Random-weight SD KL VAE, 8 views of
+512 px (the panorama workflow's views; one decode and one encode of them is one synchronized step):
 
     python benchmarks/vae_floor.py --comfyui /path/to/ComfyUI [--json out.json]
 """
@@ -78,57 +80,65 @@ def subpixel_upsample(upsample: torch.nn.Module) -> None:
     upsample.forward = forward
 
 
+def convolutions(model: torch.nn.Module, run) -> tuple[float, float]:
+    """(TFLOP, floor in ms) of the convolutions that ``run()`` calls."""
+    convs = calls_of(model, torch.nn.Conv2d, run)
+    conv = lambda m, t: F.conv2d(t, m.weight, m.bias, m.stride, m.padding)  # noqa: E731
+    return round(sum(conv_tflop(m, s) for m, s in convs), 2), floor_ms(convs, conv)
+
+
+def compiled_ms(function, x: torch.Tensor) -> float:
+    """Best time of ``function(x)`` compiled (default mode)."""
+    compiled = torch.compile(function)
+    with torch.no_grad():
+        return best_ms(lambda: compiled(x))
+
+
+def off_by(x: torch.Tensor, reference: torch.Tensor) -> float:
+    """Largest difference of ``x`` from ``reference``, as a fraction of the reference's range."""
+    return round(((x.float() - reference).abs().max() / reference.abs().max()).item(), 7)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--comfyui", type=Path, required=True)
     parser.add_argument("--views", type=int, default=8)
-    parser.add_argument("--autotune", action="store_true",
-                        help="also compile with max-autotune (over 10 minutes on an H200)")
     parser.add_argument("--json", type=Path)
     options = parser.parse_args()
-    modes = ("default", "max-autotune-no-cudagraphs") if options.autotune else ("default",)
     import_host(options.comfyui)
     torch.backends.cudnn.benchmark = True
-    model = random_vae(torch.bfloat16).first_stage_model.to("cuda", torch.bfloat16, memory_format=torch.channels_last)
     torch._dynamo.config.cache_size_limit = 64
+    model = random_vae(torch.bfloat16).first_stage_model.to("cuda", torch.bfloat16, memory_format=torch.channels_last)
     z = torch.randn(options.views, 4, 64, 64, device="cuda", dtype=torch.bfloat16)
     x = torch.rand(options.views, 3, 512, 512, device="cuda", dtype=torch.bfloat16) * 2 - 1
     z, x = (t.contiguous(memory_format=torch.channels_last) for t in (z, x))
-    conv = lambda m, t: F.conv2d(t, m.weight, m.bias, m.stride, m.padding)  # noqa: E731
     norm_silu = torch.compile(lambda t, w, b: F.silu(F.group_norm(t, 32, w, b, 1e-6)), dynamic=False)
     norm = lambda m, t: norm_silu(t, m.weight, m.bias)  # noqa: E731
     result = {"views": options.views}
-    for name, run in (("decode", lambda: model.decode(z)), ("encode", lambda: model.encode(x))):
-        convs = calls_of(model, torch.nn.Conv2d, run)
-        norms = calls_of(model, torch.nn.GroupNorm, run)
-        tflop = sum(conv_tflop(m, s) for m, s in convs)
-        result[f"{name}_conv_tflop"] = round(tflop, 2)
-        result[f"{name}_conv_floor_ms"] = floor_ms(convs, conv)
+    for name, function, data in (("decode", model.decode, z), ("encode", model.encode, x)):
+        tflop, result[f"{name}_conv_floor_ms"] = convolutions(model, lambda: function(data))
+        result[f"{name}_conv_tflop"] = tflop
         result[f"{name}_conv_floor_tflops"] = round(tflop / result[f"{name}_conv_floor_ms"] * 1000)
+        norms = calls_of(model, torch.nn.GroupNorm, lambda: function(data))
         result[f"{name}_norm_silu_floor_ms"] = floor_ms(norms, norm)
         result[f"{name}_norm_traffic_ms"] = norm_traffic_ms(norms)
-        for mode in modes:
-            compiled = torch.compile(getattr(model, name), mode=mode)
-            with torch.no_grad():
-                result[f"{name}_compiled_{mode}_ms"] = best_ms(lambda: compiled(z if name == "decode" else x))
-            report(result, options.json)
+        result[f"{name}_compiled_ms"] = compiled_ms(function, data)
+    torch.backends.cudnn.allow_tf32 = False
     with torch.no_grad():
         reference = model.decode(z)
-    for module in model.decoder.modules():
-        if type(module).__name__ == "Upsample":
-            subpixel_upsample(module)
+        model.float()
+        reference32 = model.decode(z.float())
+        for module in model.decoder.modules():
+            if type(module).__name__ == "Upsample":
+                subpixel_upsample(module)
+        result["subpixel_decode_float32_off_by"] = off_by(model.decode(z.float()), reference32)
+        model.bfloat16()
+        result["subpixel_decode_bf16_off_by"] = off_by(model.decode(z), reference32)
+        result["decode_bf16_off_by"] = off_by(reference, reference32)
     torch._dynamo.reset()
-    convs = calls_of(model, torch.nn.Conv2d, lambda: model.decode(z))
-    result["subpixel_decode_conv_tflop"] = round(sum(conv_tflop(m, s) for m, s in convs), 2)
-    result["subpixel_decode_conv_floor_ms"] = floor_ms(convs, conv)
-    with torch.no_grad():
-        error = (model.decode(z) - reference).abs().max() / reference.abs().max()
-    result["subpixel_decode_max_diff_of_range"] = round(error.item(), 4)
-    for mode in modes:
-        compiled = torch.compile(model.decode, mode=mode)
-        with torch.no_grad():
-            result[f"subpixel_decode_compiled_{mode}_ms"] = best_ms(lambda: compiled(z))
-        report(result, options.json)
+    tflop, result["subpixel_decode_conv_floor_ms"] = convolutions(model, lambda: model.decode(z))
+    result["subpixel_decode_conv_tflop"] = tflop
+    result["subpixel_decode_compiled_ms"] = compiled_ms(model.decode, z)
     floors = ("subpixel_decode_conv_floor_ms", "encode_conv_floor_ms", "decode_norm_traffic_ms",
               "encode_norm_traffic_ms")
     result["floor_ms_per_synchronized_step"] = round(sum(result[key] for key in floors), 2)
