@@ -20,8 +20,8 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(Path(__file__).resolve().parent)]
 from diffusers_support import write_sd_pipeline  # noqa: E402
-from synctweedies.batch import main as batch  # noqa: E402
-from synctweedies.cli import main as command  # noqa: E402
+from synctweedies.standalone.batch import main as batch  # noqa: E402
+from synctweedies.standalone.cli import main as command  # noqa: E402
 from synctweedies.gaussians import gsplat_available  # noqa: E402
 from timing import machine, report, timed  # noqa: E402
 

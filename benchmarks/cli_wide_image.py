@@ -19,8 +19,8 @@ sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).res
                 str(Path(__file__).resolve().parent)]
 from diffusers_support import write_sd_pipeline  # noqa: E402
 from synctweedies import WideCanvas, sample_euler, sample_synchronized  # noqa: E402
-from synctweedies.cli import main as command  # noqa: E402
-from synctweedies.diffusers_backend import DiffusersDenoiser, load_pipeline  # noqa: E402
+from synctweedies.standalone.cli import main as command  # noqa: E402
+from synctweedies.standalone.diffusers_backend import DiffusersDenoiser, load_pipeline  # noqa: E402
 from timing import machine, report, timed  # noqa: E402
 
 

@@ -1,17 +1,22 @@
 """SyncTweedies: synchronized diffusion sampling over the views of one canonical space.
 
-A plain PyTorch library; it never imports ComfyUI.
+A plain PyTorch library; it never imports ComfyUI. Its names load on first use, so the modules that need no torch
+(the job runner, manifests and the ComfyUI client) import without it.
 """
-from .posterior_mean import PosteriorMeanDenoiser, per_view_denoiser
-from .sampling import karras_sigmas, sample, sample_euler
-from .spaces import (AnagramSpace, CanonicalSpace, IndexedSpace, Panorama, PanoramaCameras, PixelSynchronizedSpace,
-                     WideCanvas)
-from .sync import MODE_DESCRIPTIONS, SyncMode, Synchronizer, sample_synchronized, split_schedule
+from importlib import import_module
 
-__all__ = [
-    "CanonicalSpace", "IndexedSpace", "WideCanvas", "AnagramSpace", "Panorama", "PanoramaCameras",
-    "PixelSynchronizedSpace",
-    "SyncMode", "Synchronizer", "MODE_DESCRIPTIONS",
-    "sample_synchronized", "split_schedule", "sample", "sample_euler", "karras_sigmas",
-    "PosteriorMeanDenoiser", "per_view_denoiser",
-]
+_HOMES = {
+    "PosteriorMeanDenoiser": ".posterior_mean", "per_view_denoiser": ".posterior_mean",
+    "karras_sigmas": ".sampling", "sample": ".sampling", "sample_euler": ".sampling",
+    "AnagramSpace": ".spaces", "CanonicalSpace": ".spaces", "IndexedSpace": ".spaces", "Panorama": ".spaces",
+    "PanoramaCameras": ".spaces", "PixelSynchronizedSpace": ".spaces", "WideCanvas": ".spaces",
+    "MODE_DESCRIPTIONS": ".sync", "SyncMode": ".sync", "Synchronizer": ".sync", "sample_synchronized": ".sync",
+    "split_schedule": ".sync",
+}
+__all__ = list(_HOMES)
+
+
+def __getattr__(name: str):
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(_HOMES[name], __name__), name)

@@ -1,6 +1,11 @@
-"""``python -m synctweedies --app ...``: see :mod:`synctweedies.cli`."""
+"""``python -m synctweedies --app ...`` (one run) or ``python -m synctweedies batch MANIFEST`` (many): see
+:mod:`synctweedies.standalone`."""
 import sys
 
-from .cli import main
+if sys.argv[1:2] == ["batch"]:
+    from .standalone.batch import main
+
+    sys.exit(main(sys.argv[2:]))
+from .standalone.cli import main
 
 sys.exit(main())

@@ -14,7 +14,7 @@ pytest.importorskip("diffusers", reason="diffusers is not installed (pip install
 pytest.importorskip("transformers", reason="transformers is not installed (pip install diffusers transformers)")
 
 from diffusers_support import tiny_sd_pipeline  # noqa: E402
-from synctweedies.batch import main  # noqa: E402
+from synctweedies.standalone.batch import main  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -7,7 +7,7 @@ pytest.importorskip("transformers", reason="transformers is not installed (pip i
 
 from diffusers_support import tiny_controlnet, tiny_sd_pipeline  # noqa: E402
 from synctweedies.control import StrengthRamp  # noqa: E402
-from synctweedies.diffusers_backend import (DiffusersDenoiser, ViewGuidance, load_controlnet,  # noqa: E402
+from synctweedies.standalone.diffusers_backend import (DiffusersDenoiser, ViewGuidance, load_controlnet,  # noqa: E402
                                             load_pipeline)
 
 

@@ -82,7 +82,7 @@ def queue_from_page(page, workflow: dict, prompt: dict) -> int:
 def test_panorama_workflow_queued_from_the_page_draws_in_the_360_viewer(page, tmp_path):
     """Load the bundled panorama graph, queue its API twin at CPU size from the page's own session, and
     look at the 360 viewer its save node opens."""
-    from synctweedies.queue import apply_overrides
+    from synctweedies.comfyui_client import apply_overrides
     from test_host_server import PANORAMA_CPU
 
     workflow = json.loads((WORKFLOWS / "panorama.json").read_text())
@@ -122,7 +122,7 @@ def test_panorama_workflow_queued_from_the_page_draws_in_the_360_viewer(page, tm
 def test_mesh_workflow_queued_from_the_page_opens_the_glb_in_the_hosts_3d_preview(page, models_dir):
     """Queue the mesh texturing graph from the page at CPU size: its Preview3D node gets the saved .glb (the path
     in the output folder) and the host's viewer fetches that file."""
-    from synctweedies.queue import apply_overrides
+    from synctweedies.comfyui_client import apply_overrides
     from test_host_server import TINY
 
     workflow = json.loads((WORKFLOWS / "mesh_texturing.json").read_text())

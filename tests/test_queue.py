@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from synctweedies.queue import (EXIT_CODES, WorkflowError, apply_overrides, main, output_target, rejection,
+from synctweedies.comfyui_client import (EXIT_CODES, WorkflowError, apply_overrides, main, output_target, rejection,
                                 run_workflow, unique_path)
 
 WORKFLOW = {"1": {"class_type": "A", "inputs": {"steps": 50}, "_meta": {"title": "Sampler"}},
@@ -201,7 +201,7 @@ def test_a_manifest_spreads_jobs_over_servers_reports_failures_and_resumes(tmp_p
         assert main(["--manifest", str(manifest), "--out", str(out), *servers]) == EXIT_CODES["failed"]
         printed = capsys.readouterr().out
         assert "4 done, 0 skipped (finished before), 2 failed, of 6 jobs" in printed
-        assert re.search(r"rejected: FAILED on .*\nnode 1 \(Reject\): Value not in list", printed)
+        assert re.search(r"rejected: FAILED: on .*\nnode 1 \(Reject\): Value not in list", printed)
         assert re.search(r"missing: FAILED: cannot read .*missing.json", printed)
         received = [sorted(w["1"]["inputs"]["steps"] for w in state["received"]) for _, state, _ in hosts]
         assert all(received) and sorted(received[0] + received[1]) == [0, 1, 2, 3], "every job once, both servers"
@@ -243,5 +243,5 @@ def test_a_job_that_outlasts_the_timeout_fails_on_its_server_and_is_not_passed_o
     finally:
         stop()
     printed = capsys.readouterr().out
-    assert "slow: FAILED on" in printed and "took longer than --timeout 1 s" in printed
+    assert "slow: FAILED: on" in printed and "took longer than --timeout 1 s" in printed
     assert "cannot be reached" not in printed and len(state["received"]) == 1

@@ -4,24 +4,27 @@
         --sd_path SD15_FOLDER --controlnet_path control_v11f1p_sd15_depth --case_num 2 --initialize_xt_from_zt
     python -m synctweedies batch jobs.json [--ray ADDRESS]
 
-The flags keep the original's names, meanings and defaults; a flag of the original that is not supported is
-refused with a message, never ignored. Models are only read from local files.
+The flags keep the original's names, meanings and defaults (:mod:`synctweedies.original`); a flag of the original
+that is not supported is refused with a message, never ignored, and numbers outside the ranges the nodes take are
+refused before anything is allocated. Models are only read from local files.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 import time
 from pathlib import Path
 
 import torch
 
+from .. import original
+from ..jobs import Job, JobRun, Outcome
+from ..original import MAX_CAMERAS, range_problem
+from ..sampling import sample_euler
+from ..spaces import PixelSynchronizedSpace
+from ..sync import SyncMode, sample_synchronized, step_index
 from .apps import APPS, Plan, grid, save_images
-from .sampling import sample_euler
-from .spaces import PixelSynchronizedSpace
-from .sync import SyncMode, sample_synchronized, step_index
 
 UNSUPPORTED = {
     "--stage_1_path": "DeepFloyd IF", "--stage_2_path": "DeepFloyd IF", "--stage2_noise_level": "DeepFloyd IF",
@@ -33,10 +36,6 @@ UNSUPPORTED = {
     "--mesh_config_relative": "config-relative mesh paths",
 }
 """Flags of the original that this command does not support, and what they are for."""
-
-NEGATIVE = "oversmoothed, blurry, depth of field, out of focus, low quality, bloom, glowing effect."
-"""The original's negative prompt for panoramas, meshes and Gaussians."""
-
 
 def common_parser(app: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=f"python -m synctweedies --app {app}",
@@ -84,10 +83,8 @@ def controlnet_flags(parser: argparse.ArgumentParser, model: str) -> None:
                         help="a local diffusers ControlNet folder or single file (the original: "
                              "lllyasviel/control_v11f1p_sd15_depth)")
     parser.add_argument("--cond_type", default="depth", choices=["depth"])
-    parser.add_argument("--conditioning_scale", type=float, default=0.7)
-    parser.add_argument("--conditioning_scale_end", type=float, default=0.9)
-    parser.add_argument("--control_guidance_start", type=float, default=0.0)
-    parser.add_argument("--control_guidance_end", type=float, default=0.99)
+    for name, value in original.CONTROLNET_RAMP.items():
+        parser.add_argument(f"--{name}", type=float, default=value)
 
 
 def wide_image_parser() -> argparse.ArgumentParser:
@@ -98,7 +95,7 @@ def wide_image_parser() -> argparse.ArgumentParser:
     parser.add_argument("--latent_instance_size", type=int, default=64)
     parser.add_argument("--window_stride", type=int, default=8, help="latent pixels between windows")
     attention_flags(parser)
-    parser.set_defaults(num_inference_steps=50, mvd_end=0.8)
+    parser.set_defaults(**original.WIDE_IMAGE)
     return parser
 
 
@@ -112,7 +109,7 @@ def ambiguous_image_parser() -> argparse.ArgumentParser:
     parser.add_argument("--iterations", type=int, default=10)
     parser.add_argument("--lr", type=float, default=0.1)
     parser.add_argument("--latent_instance_size", type=int, default=64)
-    parser.set_defaults(num_inference_steps=30, guidance_scale=10.0)
+    parser.set_defaults(**original.AMBIGUOUS_IMAGE)
     return parser
 
 
@@ -134,7 +131,7 @@ def panorama_parser() -> argparse.ArgumentParser:
                              "through a depth ControlNet (--controlnet_path)")
     attention_flags(parser)
     controlnet_flags(parser, "controlnet")
-    parser.set_defaults(num_inference_steps=30, mvd_end=0.8, guidance_scale=25.0, negative_prompt=NEGATIVE)
+    parser.set_defaults(**original.PANORAMA)
     return parser
 
 
@@ -161,8 +158,7 @@ def mesh_parser() -> argparse.ArgumentParser:
     attention_flags(parser)
     controlnet_flags(parser, "controlnet")
     turntable_flags(parser)
-    parser.set_defaults(num_inference_steps=30, guidance_scale=15.5, mvd_end=0.8, negative_prompt=NEGATIVE,
-                        sd_path="runwayml/stable-diffusion-v1-5", views_per_batch=48, log_step=5)
+    parser.set_defaults(**original.MESH, sd_path="runwayml/stable-diffusion-v1-5", views_per_batch=48, log_step=5)
     return parser
 
 
@@ -197,8 +193,8 @@ def gs_parser() -> argparse.ArgumentParser:
     attention_flags(parser)
     controlnet_flags(parser, "controlnet")
     turntable_flags(parser)
-    parser.set_defaults(num_inference_steps=30, guidance_scale=35.0, mvd_end=0.8, negative_prompt=NEGATIVE, seed=0,
-                        sd_path="runwayml/stable-diffusion-v1-5", views_per_batch=50, log_step=2, antialiased=True)
+    parser.set_defaults(**original.GAUSSIANS, sd_path="runwayml/stable-diffusion-v1-5", views_per_batch=50, log_step=2,
+                        antialiased=True)
     return parser
 
 
@@ -222,6 +218,7 @@ def parse(argv: list[str]) -> tuple[str, argparse.Namespace]:
             parser.error(f"unrecognized argument {name}")
     if unknown:
         parser.error(f"unexpected values {' '.join(unknown)}")
+    check_numbers(args)
     if getattr(args, "model", "sd") == "controlnet" and getattr(args, "depth_data_path", True) \
             and not args.controlnet_path:
         raise ValueError(f"--app {app} guides views with a depth ControlNet (--model controlnet, the original's "
@@ -230,18 +227,24 @@ def parse(argv: list[str]) -> tuple[str, argparse.Namespace]:
     return app, args
 
 
-def run_folder_path(args: argparse.Namespace) -> Path:
-    """``save_top_dir/tag[/time]``: where the run's results go."""
-    folder = Path(args.save_top_dir) / args.tag
-    return folder / time.strftime("%Y%m%d-%H%M%S") if args.save_dir_now else folder
+def check_numbers(args: argparse.Namespace) -> None:
+    """A ValueError naming the first flag whose number the nodes would not take (before anything is allocated)."""
+    for name, value in vars(args).items():
+        problem = range_problem(name, value) if name in original.RANGES and value is not None else None
+        if problem:
+            raise ValueError(f"--{problem}.")
+    if len(getattr(args, "camera_azims", ())) > MAX_CAMERAS:
+        raise ValueError(f"--camera_azims gives {len(args.camera_azims)} cameras; at most {MAX_CAMERAS}.")
 
 
-def run_folder(args: argparse.Namespace) -> Path:
-    """:func:`run_folder_path`, checked: an existing run is never written over."""
-    folder = run_folder_path(args)
-    if folder.exists() and any(folder.iterdir()):
-        raise ValueError(f"{folder} already holds a run; pass --save_dir_now or another --tag.")
-    return folder
+def run_name(args: argparse.Namespace) -> str:
+    """The run's folder under ``--save_top_dir``: ``tag``, or ``tag/TIME`` with ``--save_dir_now``."""
+    return f"{args.tag}/{time.strftime('%Y%m%d-%H%M%S')}" if args.save_dir_now else args.tag
+
+
+def finished_run(folder: Path) -> bool:
+    """Whether ``folder`` holds a finished run of the command."""
+    return (folder / "results").is_dir() and (folder / "config.json").is_file()
 
 
 def device_of(args: argparse.Namespace) -> torch.device:
@@ -325,39 +328,51 @@ def sample_plan(plan: Plan, args: argparse.Namespace, backend, folder: Path) -> 
     return views
 
 
-def run(app: str, args: argparse.Namespace, models: Models | None = None) -> Path:
-    """Sample, decode and save; returns the run folder. The run is written into ``FOLDER.partial`` and renamed
-    when it is complete, so a folder without that suffix always holds a finished run."""
-    folder = run_folder(args)
+def planned(app: str, args: argparse.Namespace, models: Models | None = None) -> tuple[Plan, object]:
+    """The run's checked plan and its loaded model (nothing is written yet)."""
     plan = APPS[app](args, device_of(args))
     check_plan(plan, SyncMode(int(args.case_num)))
     backend = (models or Models()).denoiser(args)
     if plan.prepare is not None:
         plan.prepare(backend)
-    partial = folder.with_name(folder.name + ".partial")
-    if partial.exists():
-        shutil.rmtree(partial)  # an interrupted run's leftovers, never results
-    (partial / "results").mkdir(parents=True)
-    (partial / "intermediate").mkdir()
-    (partial / "config.json").write_text(json.dumps(vars(args), indent=2))
+    return plan, backend
+
+
+def write_run(plan: Plan, backend, args: argparse.Namespace, folder: Path) -> None:
+    """Sample, decode and save one planned run into the empty ``folder``: ``config.json``, ``results/`` and
+    ``intermediate/``."""
+    (folder / "results").mkdir()
+    (folder / "intermediate").mkdir()
+    (folder / "config.json").write_text(json.dumps(vars(args), indent=2))
+    views = sample_plan(plan, args, backend, folder)
+    plan.save(plan, backend.decode(views), folder / "results")
+
+
+def run(app: str, args: argparse.Namespace, models: Models | None = None) -> Path:
+    """One run into ``--save_top_dir/--tag``, written in a work folder that becomes it when complete (see
+    :mod:`synctweedies.jobs`): a folder there always holds a finished run, and none is written over."""
+    job = Job(0, run_name(args))
+    runs = JobRun([job], Path(args.save_top_dir), lambda job, outcome: None, lambda folder: True)
+    if runs.outcomes:
+        problem = runs.outcomes[0].detail
+        raise ValueError(problem if job.problem else f"{runs.folder(job)} already holds a run; pass --save_dir_now "
+                                                     "or another --tag.")
+    plan, backend = planned(app, args, models)
     try:
-        views = sample_plan(plan, args, backend, partial)
-        plan.save(plan, backend.decode(views), partial / "results")
-    except Exception:
-        shutil.rmtree(partial)
+        write_run(plan, backend, args, runs.start(job))
+    except BaseException:
+        runs.finish(job, Outcome("failed"))
+        runs.close()
         raise
-    if folder.exists():
-        folder.rmdir()  # run_folder checked it is empty
-    partial.rename(folder)
-    return folder
+    runs.finish(job, Outcome("done"))
+    runs.close()
+    if runs.outcomes[0].status != "done":
+        raise ValueError(runs.outcomes[0].detail)
+    return runs.folder(job)
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["batch"]:
-        from .batch import main as batch_main
-
-        return batch_main(argv[1:])
     try:
         app, args = parse(argv)
         folder = run(app, args)

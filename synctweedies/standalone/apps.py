@@ -1,7 +1,7 @@
 """The applications of the standalone command: each builds its space, prompts and guidance from the original's
 flags, and saves what the ComfyUI nodes save (images; a textured .glb and turntable; a 3DGS .ply and turntable).
 
-Every application is a :class:`Plan` that :func:`synctweedies.cli.run` samples the same way.
+Every application is a :class:`Plan` that :func:`synctweedies.standalone.cli.run` samples the same way.
 """
 from __future__ import annotations
 
@@ -17,14 +17,12 @@ import torch
 from PIL import Image
 from torch import Tensor
 
-from .control import StrengthRamp
-from .depth import depth_hint, read_depth, view_depth_hints
+from ..control import StrengthRamp
+from ..depth import depth_hint, read_depth, view_depth_hints
+from ..original import PROMPT_PREFIX
+from ..spaces import AnagramSpace, CanonicalSpace, Panorama, PanoramaCameras, ViewOptions, WideCanvas
+from ..spaces.panorama import perspective_views
 from .diffusers_backend import DiffusersDenoiser, ViewGuidance
-from .spaces import AnagramSpace, CanonicalSpace, Panorama, PanoramaCameras, ViewOptions, WideCanvas
-from .spaces.panorama import perspective_views
-
-PROMPT_PREFIX = "Best quality, extremely detailed "
-"""What the original puts before the prompt of every application but ambiguous images."""
 
 Saver = Callable[["Plan", Tensor, Path], list[Path]]
 """``save(plan, images, folder)``: writes a run's results, returns their paths."""
@@ -145,9 +143,9 @@ def panorama(args: argparse.Namespace, device: torch.device) -> Plan:
 
 def mesh(args: argparse.Namespace, device: torch.device) -> Plan:
     """The original's mesh texturing (and texture editing with ``--sdedit``)."""
-    from .mesh import MeshTexture, load_mesh, orbit_cameras
-    from .mesh.background import BackgroundSchedule
-    from .mesh.directions import camera_angles, negative_direction, view_direction, with_direction
+    from ..mesh import MeshTexture, load_mesh, orbit_cameras
+    from ..mesh.background import BackgroundSchedule
+    from ..mesh.directions import camera_angles, negative_direction, view_direction, with_direction
 
     check_scale(args.rgb_view_size, args.latent_view_size)
     loaded, texture = load_mesh(args.mesh, args.mesh_autouv)
@@ -180,7 +178,7 @@ def mesh(args: argparse.Namespace, device: torch.device) -> Plan:
 
 def set_palette(space, backend: DiffusersDenoiser) -> None:
     """Give a mesh space its background colours in the model's latent units."""
-    from .mesh.background import colour_images
+    from ..mesh.background import colour_images
 
     palette = backend.encode(colour_images().movedim(-1, 1) * 2 - 1).mean((2, 3))
     space.palette = palette.float().cpu()
@@ -188,7 +186,7 @@ def set_palette(space, backend: DiffusersDenoiser) -> None:
 
 def save_mesh(plan: Plan, images: Tensor, folder: Path, frames: int = 36, size: int = 512) -> list[Path]:
     """``texture.png``, ``mesh.glb`` with that texture, ``view_{i}.png`` and ``turntable.gif``."""
-    from .mesh import turntable, write_glb
+    from ..mesh import turntable, write_glb
 
     space = plan.space
     pixels = space.scaled(images.shape[-1] // space.view_size[-1])
@@ -206,9 +204,9 @@ def save_mesh(plan: Plan, images: Tensor, folder: Path, frames: int = 36, size: 
 
 def gaussians(args: argparse.Namespace, device: torch.device) -> Plan:
     """The original's 3D Gaussian texturing."""
-    from .gaussians import (GaussianColours, blender_cameras, colmap_cameras, load_gaussians,
+    from ..gaussians import (GaussianColours, blender_cameras, colmap_cameras, load_gaussians,
                             scene_orbit_cameras)
-    from .gaussians.space import optimised_geometry
+    from ..gaussians.space import optimised_geometry
 
     if not args.plyfile:
         raise ValueError("--app gs needs --plyfile, the 3DGS scene to texture.")
@@ -240,7 +238,7 @@ def gaussians(args: argparse.Namespace, device: torch.device) -> Plan:
 
 def save_gaussians_run(plan: Plan, images: Tensor, folder: Path, frames: int = 36, size: int = 512) -> list[Path]:
     """``gaussians.ply`` (only the colours changed), ``view_{i}.png`` and ``turntable.gif``."""
-    from .gaussians import render, save_gaussians, turntable_cameras
+    from ..gaussians import render, save_gaussians, turntable_cameras
 
     space = plan.space
     pixels = space.scaled(images.shape[-1] // space.view_size[-1])

@@ -13,9 +13,9 @@ from typing import Iterator
 import torch
 from torch import Tensor
 
-from .attention import cross_view_attention
-from .control import StrengthRamp
-from .sync import ViewDenoiser, step_index
+from ..attention import cross_view_attention
+from ..control import StrengthRamp
+from ..sync import ViewDenoiser, step_index
 
 
 def load_pipeline(sd_path: str, device: torch.device, dtype: torch.dtype):

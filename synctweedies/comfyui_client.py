@@ -1,0 +1,496 @@
+"""Queue an API-format workflow on a running ComfyUI, show its progress and save every file it writes.
+
+    python path/to/ComfyUI-SyncTweedies/synctweedies/comfyui_client.py workflows/api/wide_image.json \\
+        --set "Load Checkpoint.ckpt_name=my.safetensors"
+    python .../comfyui_client.py --manifest jobs.json --server localhost:8188 --server localhost:8189
+
+With ``--manifest`` (a JSON or YAML list of jobs ``{"workflow": PATH, "set": ["NODE.INPUT=VALUE", ...],
+"name": NAME}``, workflow paths relative to the manifest) each job goes to the next free server (one ComfyUI per
+GPU) and its files to ``--out/NAME`` (see :mod:`synctweedies.jobs`: a finished job is skipped on a re-run, a
+failing one is reported and the others go on).
+
+It needs only the standard library and aiohttp (which ComfyUI itself needs), runs from any folder, talks to the
+host over HTTP and its websocket only, and writes only under ``--out``. Every answer of the host is read under a
+size limit, and ``--timeout`` bounds the whole run.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if not __package__:  # run as a script: import the pack's library, not the modules beside this file as top-level
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
+    __package__ = "synctweedies"  # noqa: A001
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import re  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from pathlib import PurePosixPath  # noqa: E402
+from urllib.parse import urlencode  # noqa: E402
+
+from .jobs import Job, JobRun, Outcome, report_line  # noqa: E402
+from .manifest import read_manifest  # noqa: E402
+
+EXIT_CODES = {"done": 0, "failed": 1, "bad input": 2, "no server": 3, "cannot write": 4}
+"""What the command's exit status means."""
+MiB = 2**20
+
+
+class WorkflowError(RuntimeError):
+    """The host rejected the workflow, failed while running it, lost it, or answered as ComfyUI does not."""
+
+
+class NotComfyUI(WorkflowError):
+    """What answers at the address is not ComfyUI's API."""
+
+
+class LocalWriteError(RuntimeError):
+    """A file could not be written here (name too long, a folder in the way, disk full...)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The most the client reads from the host: one JSON answer, one saved file, and seconds for the whole run."""
+
+    json_bytes: int = 64 * MiB
+    file_bytes: int = 4096 * MiB
+    timeout: float = 3600.0
+
+
+def read_json(path: Path):
+    """The JSON document in ``path``; a ValueError that says why it cannot be read."""
+    try:
+        return json.loads(path.read_text())
+    except OSError as error:
+        raise ValueError(f"cannot read {path}: {error.strerror}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path} is not JSON: {error}") from None
+
+
+def load_workflow(path: Path) -> dict:
+    """An API-format workflow (``{node id: {"class_type", "inputs"}}``) from ``path``; a ValueError otherwise."""
+    workflow = read_json(path)
+    if isinstance(workflow, dict) and "nodes" in workflow:
+        raise ValueError(f"{path} is in the editor's format; queue its API twin (workflows/api/).")
+    if not isinstance(workflow, dict) or not workflow or not all(
+            isinstance(node, dict) and isinstance(node.get("class_type"), str) for node in workflow.values()):
+        raise ValueError(f"{path} is not an API-format workflow: a JSON object of nodes, each with a class_type "
+                         "(export one with the editor's 'Export (API)').")
+    return workflow
+
+
+def apply_overrides(workflow: dict, overrides: list[str]) -> dict:
+    """``["NODE.INPUT=VALUE", ...]`` → a copy of ``workflow`` with those inputs set.
+
+    NODE is a node id or title; VALUE is parsed as JSON when it parses, else kept as text.
+    """
+    workflow = json.loads(json.dumps(workflow))
+    for override in overrides:
+        target, sep, value = override.partition("=")
+        node, dot, name = target.rpartition(".")
+        if not sep or not dot or not name:
+            raise ValueError(f"--set {override!r}: write NODE.INPUT=VALUE, e.g. 'Wide canvas.width=1024'.")
+        matches = [key for key, entry in workflow.items()
+                   if key == node or entry.get("_meta", {}).get("title") == node]
+        if len(matches) != 1:
+            raise ValueError(f"--set {override!r}: {len(matches)} nodes have the id or title {node!r}.")
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            parsed = value
+        workflow[matches[0]].setdefault("inputs", {})[name] = parsed
+    return workflow
+
+
+def unique_path(path: Path) -> Path:
+    """``path``, or ``name_1.ext``, ``name_2.ext``... if anything (a link too) is there: never overwrites."""
+    candidate, n = path, 0
+    while os.path.lexists(candidate):
+        n += 1
+        candidate = path.with_name(f"{path.stem}_{n}{path.suffix}")
+    return candidate
+
+
+def output_target(out_dir: Path, entry: dict) -> Path:
+    """Where a file the host reports (``filename``, ``subfolder``) goes under ``out_dir``: a ValueError for any
+    name that would lead elsewhere (an absolute or ``..`` subfolder, a file name with a folder in it)."""
+    filename, subfolder = str(entry.get("filename", "")), str(entry.get("subfolder", ""))
+    parts = PurePosixPath(subfolder.replace("\\", "/")).parts
+    if not filename or PurePosixPath(filename.replace("\\", "/")).name != filename or filename in (".", "..") \
+            or PurePosixPath(subfolder).is_absolute() or any(part in ("..", "/") or ":" in part for part in parts):
+        raise ValueError(f"the host reported the file {subfolder!r}/{filename!r}, which is not a plain name under "
+                         "its output folder; it was not saved")
+    return out_dir.joinpath(*parts, filename)
+
+
+def rejection(answer) -> str:
+    """The host's answer to a rejected prompt, each node's error first."""
+    if not isinstance(answer, dict):
+        return str(answer)[:2000]
+    lines = []
+    node_errors = answer.get("node_errors")
+    for node, report in (node_errors.items() if isinstance(node_errors, dict) else ()):
+        errors = report.get("errors", []) if isinstance(report, dict) else []
+        for error in errors if isinstance(errors, list) else []:
+            if isinstance(error, dict):
+                lines.append(f"node {node} ({report.get('class_type', '?')}): {error.get('message', '')}"
+                             + (f": {error['details']}" if error.get("details") else ""))
+    overall = answer.get("error")
+    if isinstance(overall, dict) and not lines:
+        lines.append(f"{overall.get('message', '')}" + (f": {overall['details']}" if overall.get("details") else ""))
+    return "\n".join(lines) or json.dumps(answer)[:2000]
+
+
+def show_progress(value, maximum, node) -> None:
+    if not isinstance(value, (int, float)) or not isinstance(maximum, (int, float)):
+        return
+    width = 30
+    filled = max(0, min(width, int(width * value / max(maximum, 1))))
+    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {value}/{maximum} node {node}", end="", file=sys.stderr,
+          flush=True)
+
+
+class Host:
+    """One run's connection to a ComfyUI: every request bounded by the run's deadline and every answer by size."""
+
+    def __init__(self, session, limits: Limits):
+        self.session, self.limits = session, limits
+        self.deadline = time.monotonic() + limits.timeout
+
+    def remaining(self) -> float:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise asyncio.TimeoutError
+        return left
+
+    async def json(self, method: str, url: str, **kwargs):
+        """The JSON answer to a request and its HTTP status; a NotComfyUI for anything that is not JSON or is over
+        the JSON limit."""
+        return await asyncio.wait_for(self._json(method, url, **kwargs), self.remaining())
+
+    async def _json(self, method: str, url: str, **kwargs):
+        async with self.session.request(method, url, **kwargs) as response:
+            body = await response.content.read(self.limits.json_bytes + 1)
+            while len(body) <= self.limits.json_bytes:
+                more = await response.content.read(self.limits.json_bytes + 1 - len(body))
+                if not more:
+                    break
+                body += more
+            if len(body) > self.limits.json_bytes:
+                raise NotComfyUI(f"{url} answered with over {self.limits.json_bytes // MiB} MiB "
+                                 "(--max-json-mb); that is not what ComfyUI sends")
+            try:
+                return json.loads(body), response.status
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                raise NotComfyUI(f"{url} answered HTTP {response.status} with something that is not JSON; is the "
+                                 "server a ComfyUI?") from None
+
+    async def download(self, url: str, target: Path) -> None:
+        """Stream the file at ``url`` into a new file ``target`` (never through a link, never over a file), under
+        the file limit; a partial file is removed."""
+        await asyncio.wait_for(self._download(url, target), self.remaining())
+
+    async def _download(self, url: str, target: Path) -> None:
+        async with self.session.get(url) as response:
+            if response.status != 200:
+                raise WorkflowError(f"the host could not send {target.name} (HTTP {response.status})")
+            written = 0
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                handle = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
+            except OSError as error:
+                raise LocalWriteError(f"cannot write {target}: {error.strerror}") from None
+            try:
+                with os.fdopen(handle, "wb") as file:
+                    async for chunk in response.content.iter_chunked(MiB):
+                        written += len(chunk)
+                        if written > self.limits.file_bytes:
+                            raise WorkflowError(f"the host sent over {self.limits.file_bytes // MiB} MiB for "
+                                                f"{target.name}; raise --max-file-mb to save it")
+                        try:
+                            file.write(chunk)
+                        except OSError as error:
+                            raise LocalWriteError(f"cannot write {target}: {error.strerror}") from None
+            except BaseException:
+                target.unlink(missing_ok=True)
+                raise
+
+
+def answer_dict(answer, what: str) -> dict:
+    if not isinstance(answer, dict):
+        raise NotComfyUI(f"{what} answered with a JSON {type(answer).__name__}, not the object ComfyUI sends")
+    return answer
+
+
+async def prompt_is_known(host: Host, prompt_id: str) -> bool:
+    """Whether the host still has the prompt: queued, running or finished."""
+    queue = answer_dict((await host.json("GET", "/queue"))[0], "/queue")
+    entries = [entry for key in ("queue_running", "queue_pending") for entry in queue.get(key) or []]
+    if any(isinstance(entry, list) and len(entry) > 1 and entry[1] == prompt_id for entry in entries):
+        return True
+    return prompt_id in answer_dict((await host.json("GET", f"/history/{prompt_id}"))[0], "/history")
+
+
+async def wait_for(host: Host, socket, prompt_id: str, progress: bool, check_every: float) -> None:
+    """Follow the websocket until the prompt ends; a WorkflowError if it fails, is interrupted or vanishes, an
+    asyncio.TimeoutError at the deadline even while events keep coming."""
+    import aiohttp
+
+    while True:
+        try:
+            message = await socket.receive(timeout=min(check_every, host.remaining()))
+        except asyncio.TimeoutError:
+            if not await prompt_is_known(host, prompt_id):
+                raise WorkflowError("the prompt is no longer on the host (removed from its queue?)") from None
+            continue
+        host.remaining()
+        if message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+            raise WorkflowError("the host closed the connection")
+        if message.type != aiohttp.WSMsgType.TEXT:
+            continue
+        try:
+            event = json.loads(message.data)
+        except json.JSONDecodeError:
+            raise NotComfyUI("the host's websocket sent something that is not JSON") from None
+        if not isinstance(event, dict) or not isinstance(event.get("data", {}), dict):
+            continue
+        kind, data = event.get("type"), event.get("data", {})
+        if data.get("prompt_id") not in (None, prompt_id):
+            continue
+        if kind == "progress" and progress:
+            show_progress(data.get("value"), data.get("max"), data.get("node", "?"))
+        elif kind == "execution_error":
+            raise WorkflowError(f"node {data.get('node_id')} ({data.get('node_type')}) failed: "
+                                f"{str(data.get('exception_message', '')).strip()}")
+        elif kind == "execution_interrupted":
+            raise WorkflowError("the run was interrupted")
+        elif kind == "execution_success" or (kind == "executing" and data.get("node") is None):
+            return
+
+
+async def finished_outputs(host: Host, prompt_id: str, poll_s: float = 0.1) -> dict:
+    """The run's outputs from the host's history, which the host writes just after announcing success."""
+    while True:
+        history = answer_dict((await host.json("GET", f"/history/{prompt_id}"))[0], "/history")
+        if prompt_id in history:
+            entry = history[prompt_id]
+            outputs = entry.get("outputs") if isinstance(entry, dict) else None
+            if not isinstance(outputs, dict):
+                raise NotComfyUI(f"the host's history of the prompt has no outputs object (it has "
+                                 f"{type(outputs).__name__})")
+            return outputs
+        await asyncio.sleep(min(poll_s, host.remaining()))
+
+
+def saved_files(outputs: dict) -> list[dict]:
+    """Every file entry (``filename``, ``subfolder``, ``type`` "output") in a run's outputs: images, animations,
+    meshes (``3d``), Gaussians..."""
+    return [entry for node_outputs in outputs.values() if isinstance(node_outputs, dict)
+            for values in node_outputs.values() if isinstance(values, list)
+            for entry in values if isinstance(entry, dict) and entry.get("type") == "output" and "filename" in entry]
+
+
+async def run_workflow(workflow: dict, server: str = "127.0.0.1:8188", out_dir: Path | None = None,
+                       progress: bool = True, timeout: float = 3600.0, check_every: float = 5.0,
+                       limits: Limits | None = None) -> list[Path]:
+    """Queue ``workflow`` on ``server``, wait for it (checking every ``check_every`` seconds that the host still
+    has it), and save the files it wrote under ``out_dir``; their paths. ``timeout`` seconds bound all of it."""
+    import aiohttp
+
+    limits = Limits(**{**(limits or Limits()).__dict__, "timeout": timeout})
+    client_id = uuid.uuid4().hex
+    saved: list[Path] = []
+    async with aiohttp.ClientSession(f"http://{server}", timeout=aiohttp.ClientTimeout(total=timeout),
+                                     max_line_size=65536, max_field_size=65536) as session:
+        host = Host(session, limits)
+        try:
+            socket = await asyncio.wait_for(session.ws_connect(f"/ws?clientId={client_id}",
+                                                               max_msg_size=limits.json_bytes), host.remaining())
+        except aiohttp.WSServerHandshakeError as error:
+            raise NotComfyUI(f"{server} answers HTTP ({error.status}) but has no ComfyUI websocket at /ws") from None
+        async with socket:
+            answer, status = await host.json("POST", "/prompt", json={"prompt": workflow, "client_id": client_id})
+            if status != 200:
+                raise WorkflowError(f"the host rejected the workflow:\n{rejection(answer)}")
+            prompt_id = answer.get("prompt_id") if isinstance(answer, dict) else None
+            if not isinstance(prompt_id, str) or not prompt_id:
+                raise NotComfyUI(f"/prompt answered without a prompt_id: {json.dumps(answer)[:200]}")
+            await wait_for(host, socket, prompt_id, progress, check_every)
+        if progress:
+            print(file=sys.stderr)
+        for entry in saved_files(await finished_outputs(host, prompt_id)):
+            if out_dir is None:
+                continue
+            try:
+                target = unique_path(output_target(out_dir, entry))
+            except ValueError as error:
+                print(f"warning: {error}", file=sys.stderr)
+                continue
+            if any(part.is_symlink() for part in [target.parent, *target.parent.parents]
+                   if part.is_relative_to(out_dir) and part != out_dir):
+                print(f"warning: {target.parent} is a symbolic link; {entry['filename']} was not saved",
+                      file=sys.stderr)
+                continue
+            query = urlencode({k: entry.get(k, "") for k in ("filename", "subfolder", "type")})
+            try:
+                await host.download(f"/view?{query}", target)
+            except WorkflowError as error:
+                if isinstance(error, NotComfyUI) or "--max-file-mb" in str(error):
+                    raise
+                print(f"warning: {error}; it was not saved", file=sys.stderr)
+                continue
+            saved.append(target)
+    return saved
+
+
+def failure(error: BaseException, server: str, timeout: float) -> tuple[str, str]:
+    """An error of a run → (exit status name, one line that says it)."""
+    import aiohttp
+
+    if isinstance(error, asyncio.TimeoutError):
+        return "failed", f"the run took longer than --timeout {timeout:g} s"
+    if isinstance(error, LocalWriteError):
+        return "cannot write", str(error)
+    if isinstance(error, NotComfyUI):
+        return "no server", f"{server} is not a ComfyUI: {error}"
+    if isinstance(error, WorkflowError):
+        return "failed", str(error)
+    if isinstance(error, (aiohttp.ClientConnectionError, ConnectionError)) or (
+            isinstance(error, OSError) and not isinstance(error, aiohttp.ClientError)):
+        return "no server", f"cannot reach ComfyUI at {server} ({error}); is it running there? (--server HOST:PORT)"
+    return "no server", f"{server} answered as ComfyUI does not ({type(error).__name__}: {error})"
+
+
+def plain_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", text).lstrip(".") or "job"
+
+
+def read_jobs(path: Path) -> list[Job]:
+    """The jobs of a manifest (each one's ``spec`` its workflow); a ValueError for a manifest that cannot be read."""
+    entries = read_manifest(path, '{"workflow": "wide_image.json", "set": ["Prompt.text=a city"]}')
+    jobs = []
+    for index, entry in enumerate(entries):
+        job = Job(index, "")
+        try:
+            if not isinstance(entry, dict) or not entry.get("workflow"):
+                raise ValueError("a job needs its \"workflow\" (an API-format workflow file)")
+            workflow = Path(str(entry["workflow"]))
+            job.name = str(entry.get("name") or f"{index + 1:03d}_{plain_name(workflow.stem)}")
+            overrides = entry.get("set", [])
+            if not isinstance(overrides, list):
+                raise ValueError("\"set\" is a list of \"NODE.INPUT=VALUE\"")
+            job.spec = apply_overrides(load_workflow(path.parent / workflow), [str(o) for o in overrides])
+        except ValueError as error:
+            job.problem = str(error)
+        jobs.append(job)
+    return jobs
+
+
+async def serve_jobs(run: JobRun, servers: list[str], limits: Limits) -> None:
+    """Each pending job on the next free server. A server that cannot be reached gives its job back to the others
+    and takes no more; jobs no server took fail as unreachable."""
+    queue: asyncio.Queue[Job] = asyncio.Queue()
+    for job in run.pending:
+        queue.put_nowait(job)
+
+    async def serve(server: str) -> None:
+        while not queue.empty():
+            job = queue.get_nowait()
+            start = time.perf_counter()
+            try:
+                saved = await run_workflow(job.spec, server, run.start(job), progress=False, timeout=limits.timeout,
+                                           limits=limits)
+            except Exception as error:  # noqa: BLE001 - every failure is reported per job
+                status, line = failure(error, server, limits.timeout)
+                if status == "no server":
+                    queue.put_nowait(job)
+                    print(f"[{job.index + 1}/{len(run.jobs)}] {job.name}: {line}; the job goes to another server",
+                          flush=True)
+                    return
+                run.finish(job, Outcome("failed", f"on {server}: {line}", time.perf_counter() - start))
+                continue
+            run.finish(job, Outcome("done", f"on {server}: {len(saved)} files", time.perf_counter() - start))
+
+    await asyncio.gather(*(serve(server) for server in servers))
+    while not queue.empty():
+        run.finish(queue.get_nowait(), Outcome("unreachable", "no server could be reached"))
+
+
+def run_manifest(path: Path, servers: list[str], out_dir: Path, limits: Limits) -> int:
+    try:
+        jobs = read_jobs(path)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_CODES["bad input"]
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        print(f"error: cannot make --out {out_dir}: {error.strerror}", file=sys.stderr)
+        return EXIT_CODES["cannot write"]
+    run = JobRun(jobs, out_dir, report_line(len(jobs)))
+    asyncio.run(serve_jobs(run, servers, limits))
+    print(run.summary())
+    counts = run.close()
+    if counts["unreachable"] and not counts["done"]:
+        return EXIT_CODES["no server"]
+    return EXIT_CODES["failed"] if counts["failed"] + counts["unreachable"] else EXIT_CODES["done"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="comfyui_client.py", description=__doc__.splitlines()[0],
+        epilog="Exit status: " + ", ".join(f"{code} {meaning}" for meaning, code in EXIT_CODES.items()) + ".")
+    parser.add_argument("workflow", type=Path, nargs="?", help="an API-format workflow JSON (workflows/api/*.json)")
+    parser.add_argument("--manifest", type=Path, help="a JSON or YAML list of jobs to run instead of one workflow")
+    parser.add_argument("--server", dest="servers", action="append", default=None, metavar="HOST:PORT",
+                        help="a running ComfyUI; repeat for several (a manifest's jobs go to the next free one) "
+                             "(default: 127.0.0.1:8188)")
+    parser.add_argument("--out", type=Path, default=Path("outputs"),
+                        help="folder for every file the run writes (default: outputs)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="NODE.INPUT=VALUE",
+                        help="set an input of a node (by id or title); repeatable")
+    parser.add_argument("--timeout", type=float, default=Limits.timeout,
+                        help="seconds for the whole run, saving included (per job with --manifest) (default: 3600)")
+    parser.add_argument("--max-json-mb", type=float, default=Limits.json_bytes / MiB,
+                        help="the largest JSON answer read from the host, in MiB (default: 64)")
+    parser.add_argument("--max-file-mb", type=float, default=Limits.file_bytes / MiB,
+                        help="the largest file saved from the host, in MiB (default: 4096)")
+    args = parser.parse_args(argv)
+    if not all(value > 0 for value in (args.timeout, args.max_json_mb, args.max_file_mb)):
+        parser.error("--timeout, --max-json-mb and --max-file-mb must be positive")
+    limits = Limits(int(args.max_json_mb * MiB), int(args.max_file_mb * MiB), args.timeout)
+    servers = args.servers or ["127.0.0.1:8188"]
+    if (args.workflow is None) == (args.manifest is None):
+        parser.error("give a workflow or --manifest")
+    try:
+        import aiohttp  # noqa: F401
+    except ImportError:
+        print("This command needs aiohttp: pip install aiohttp", file=sys.stderr)
+        return EXIT_CODES["bad input"]
+    if args.manifest is not None:
+        if args.overrides:
+            parser.error("--set applies to one workflow; in a manifest, give each job its \"set\" list")
+        return run_manifest(args.manifest, servers, args.out, limits)
+    try:
+        workflow = apply_overrides(load_workflow(args.workflow), args.overrides)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_CODES["bad input"]
+    try:
+        paths = asyncio.run(run_workflow(workflow, servers[0], args.out, timeout=limits.timeout, limits=limits))
+    except Exception as error:  # noqa: BLE001 - one line and an exit status for every failure
+        status, line = failure(error, servers[0], limits.timeout)
+        print(f"error: {line}", file=sys.stderr)
+        return EXIT_CODES[status]
+    for path in paths:
+        print(path)
+    return EXIT_CODES["done"]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
