@@ -10,7 +10,7 @@ from ..synctweedies.spaces.anagram import INVERSE_FITS
 from .animation import ANIMATION_FORMATS, save_animation
 from .canvas import scaled_space, to_latent
 from .guider import merge_view_conditionings
-from .types import OUTPUT, SCALE_TOOLTIP, SPACES, SPACE_TOOLTIP, SyncSpace, latent_scale
+from .sockets import OUTPUT, SCALE_TOOLTIP, SPACES, SPACE_TOOLTIP, SyncSpace, latent_scale
 from .validation import option_problem
 
 VIEW_NAMES = list(ANAGRAM_VIEWS)

@@ -6,7 +6,8 @@ from comfy_api.v0_0_2 import io
 
 from ..synctweedies import WideCanvas
 from ..synctweedies.spaces.wide_canvas import WEIGHTINGS
-from .types import LATENT_SCALE, SAMPLING, SCALE_TOOLTIP, SPACES, SPACE_TOOLTIP, SyncSpace, latent_scale
+from ..synctweedies.original import span
+from .sockets import LATENT_SCALE, SAMPLING, SCALE_TOOLTIP, SPACES, SPACE_TOOLTIP, SyncSpace, latent_scale
 from .validation import option_problem
 
 
@@ -34,9 +35,9 @@ class WideCanvasNode(io.ComfyNode):
             category=SPACES,
             description="A canvas larger than the model's image size, painted as overlapping windows.",
             inputs=[
-                io.Int.Input("width", default=3072, min=64, max=16384, step=8,
+                io.Int.Input("width", default=3072, **span("panorama_width"), step=8,
                              tooltip="Canvas width in pixels (a multiple of 8)."),
-                io.Int.Input("height", default=512, min=64, max=16384, step=8,
+                io.Int.Input("height", default=512, **span("panorama_height"), step=8,
                              tooltip="Canvas height in pixels (a multiple of 8)."),
                 io.Int.Input("window", default=512, min=64, max=4096, step=8,
                              tooltip="Size of each square view in pixels: the model's native resolution."),

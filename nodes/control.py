@@ -6,7 +6,7 @@ from comfy_api.v0_0_2 import io
 
 from ..synctweedies.control import StrengthRamp
 from .guider import RAMP, controls_in
-from .types import GUIDANCE
+from .sockets import GUIDANCE
 
 
 class ControlNetRampNode(io.ComfyNode):

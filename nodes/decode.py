@@ -6,7 +6,7 @@ from comfy_api.v0_0_2 import io
 from torch import Tensor
 
 from .frames import as_views, decode_views, encode_views
-from .types import OUTPUT, SPACE_TOOLTIP, SyncSpace
+from .sockets import OUTPUT, SPACE_TOOLTIP, SyncSpace
 
 
 def view_latents(space, latent: Tensor) -> Tensor:

@@ -11,10 +11,11 @@ from ..synctweedies.gaussians import (GaussianColours, blender_cameras, colmap_c
                                       save_gaussians, scene_orbit_cameras, turntable_cameras)
 from ..synctweedies.gaussians.space import (COLOUR_ASSIGN, GEOMETRY_LR, GEOMETRY_LR_OPTIONS, GEOMETRY_SWITCHES,
                                              optimised_geometry)
+from ..synctweedies.original import span
 from .animation import save_animation, turntable_inputs
 from .canvas import scaled_space, to_latent
 from .files import input_files, input_path, output_file, saved_files_ui
-from .types import OUTPUT, SCALE_TOOLTIP, SPACES, SyncSpace, latent_scale
+from .sockets import OUTPUT, SCALE_TOOLTIP, SPACES, SyncSpace, latent_scale
 from .validation import file_problem, option_problem
 
 ORBIT = "orbit (no camera file)"
@@ -59,10 +60,11 @@ class GaussiansNode(io.ComfyNode):
                 io.Combo.Input("cameras", options=camera_sources(), default=ORBIT,
                                tooltip="A Blender transforms_*.json or a COLMAP model folder (text or binary) in the "
                                        "input folder, or an orbit of 10 cameras around the scene."),
-                io.Int.Input("total_image_to_use", default=50, min=1, max=1000,
+                io.Int.Input("total_image_to_use", default=50, **span("total_image_to_use"),
                              tooltip="At most this many cameras, spread evenly over the given ones."),
                 io.Combo.Input("up_vec", options=["z", "y"], default="z", tooltip="The scene's up axis (orbit)."),
-                io.Int.Input("view_size", default=512, min=64, max=2048, step=8, tooltip="View side in pixels."),
+                io.Int.Input("view_size", default=512, **span("rgb_view_size"), step=8,
+                             tooltip="View side in pixels."),
                 io.Boolean.Input("antialiased", default=True,
                                  tooltip="On for scenes trained with gsplat's antialiased mode, off for the original 3DGS."),
                 io.Combo.Input("background_color", options=["white", "black"], default="white"),

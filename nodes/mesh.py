@@ -12,16 +12,13 @@ from PIL import Image
 from ..synctweedies.mesh import MESH_SUFFIXES, MeshTexture, load_mesh, orbit_cameras, turntable, write_glb, write_obj
 from ..synctweedies.depth import view_depth_hints
 from ..synctweedies.mesh.background import BackgroundSchedule, colour_images
+from ..synctweedies.original import MAX_CAMERAS, span
 from .animation import save_animation, turntable_inputs
 from .canvas import scaled_space, to_latent
 from .frames import as_views, encode_views
 from .files import input_files, input_path, output_file, saved_files_ui
-from .types import GUIDANCE, OUTPUT, SPACES, SyncSpace, latent_scale
+from .sockets import GUIDANCE, OUTPUT, SPACES, SyncSpace, latent_scale
 from .validation import file_problem, option_problem
-
-
-MAX_CAMERAS = 100
-"""The most cameras a mesh rig may have (the original uses 10): each is a view in every model call."""
 
 
 def parse_angles(text: str, name: str) -> list[float]:
@@ -62,7 +59,7 @@ class MeshNode(io.ComfyNode):
                 io.Boolean.Input("mesh_autouv", default=False,
                                  tooltip="Unwrap new UVs with xatlas (pip install xatlas); needed for meshes without "
                                          "UVs. The mesh's own texture is dropped."),
-                io.Float.Input("mesh_scale", default=1.0, min=0.01, max=10.0, step=0.01,
+                io.Float.Input("mesh_scale", default=1.0, **span("mesh_scale"), step=0.01,
                                tooltip="Radius of the mesh's bounding sphere after centring (the original's "
                                        "mesh_scale)."),
                 io.String.Input("azimuths", default="-180, -135, -90, -45, 0, 45, 90, 135",
@@ -76,10 +73,11 @@ class MeshNode(io.ComfyNode):
                 io.Combo.Input("projection", options=["perspective", "orthographic"], default="perspective",
                                tooltip="Orthographic views show the mesh (normalised to mesh_scale) at a fixed "
                                        "half-width of 1.1 × mesh_scale, whatever the distance."),
-                io.Int.Input("view_size", default=768, min=64, max=2048, step=8, tooltip="View side in pixels."),
-                io.Int.Input("latent_texture", default=1536, min=8, max=4096, step=8,
+                io.Int.Input("view_size", default=768, **span("rgb_view_size"), step=8,
+                             tooltip="View side in pixels."),
+                io.Int.Input("latent_texture", default=1536, **span("latent_tex_size"), step=8,
                              tooltip="Side of the latent texture."),
-                io.Int.Input("rgb_texture", default=1024, min=8, max=4096, step=8,
+                io.Int.Input("rgb_texture", default=1024, **span("rgb_tex_size"), step=8,
                              tooltip="Side of the decoded texture image."),
                 io.Combo.Input("background", options=BACKGROUNDS, default="shuffle",
                                tooltip="What views show behind the mesh. shuffle (the original): random solid "

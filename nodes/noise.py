@@ -6,7 +6,7 @@ from comfy_api.v0_0_2 import io
 
 from ..synctweedies import CanonicalSpace
 from .frames import as_views, shaped_like
-from .types import SAMPLING, SPACE_TOOLTIP, SyncSpace
+from .sockets import SAMPLING, SPACE_TOOLTIP, SyncSpace
 
 
 class CanonicalNoise:

@@ -17,7 +17,7 @@ from ..synctweedies.equirect_xmp import save_equirectangular
 from ..synctweedies.spaces.panorama import perspective_views
 from .canvas import scaled_space, to_latent
 from .files import input_files, input_path
-from .types import GUIDANCE, OUTPUT, SCALE_TOOLTIP, SPACES, SyncSpace, latent_scale
+from .sockets import GUIDANCE, OUTPUT, SCALE_TOOLTIP, SPACES, SyncSpace, latent_scale
 from .validation import file_problem, option_problem
 
 log = logging.getLogger("SyncTweedies")

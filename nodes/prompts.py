@@ -6,14 +6,11 @@ from __future__ import annotations
 from comfy_api.v0_0_2 import io
 
 from ..synctweedies.mesh.directions import camera_angles, negative_direction, view_direction, with_direction
+from ..synctweedies.original import NEGATIVE_PROMPT, PROMPT_PREFIX
 from ..synctweedies.spaces.wide_canvas import WideCanvas
 from .guider import WINDOW_CROPS, merge_view_conditionings
 from .mesh import require_mesh
-from .types import GUIDANCE, SyncSpace
-
-NEGATIVE = "oversmoothed, blurry, depth of field, out of focus, low quality, bloom, glowing effect."
-"""The original's negative prompt for meshes."""
-
+from .sockets import GUIDANCE, SyncSpace
 
 def encode_per_view(clip, texts: list[str]) -> list:
     """One CONDITIONING per view for ``texts``, each distinct text encoded once, merged for the sampler."""
@@ -34,9 +31,9 @@ class MeshViewPromptsNode(io.ComfyNode):
             inputs=[io.Clip.Input("clip"),
                     SyncSpace.Input("space", tooltip="The space from 'SyncTweedies Mesh Texture'."),
                     io.String.Input("text", multiline=True, dynamic_prompts=True,
-                                    default="Best quality, extremely detailed A hand carved wood turtle",
+                                    default=PROMPT_PREFIX + "A hand carved wood turtle",
                                     tooltip="What the texture shows; each view gets its direction appended."),
-                    io.String.Input("negative", multiline=True, dynamic_prompts=True, default=NEGATIVE)],
+                    io.String.Input("negative", multiline=True, dynamic_prompts=True, default=NEGATIVE_PROMPT)],
             outputs=[io.Conditioning.Output(display_name="positive", tooltip="One prompt per view."),
                      io.Conditioning.Output(display_name="negative", tooltip="One negative prompt per view.")],
         )

@@ -10,10 +10,11 @@ import torch
 from comfy_api.v0_0_2 import io
 
 from ..synctweedies import MODE_DESCRIPTIONS, SyncMode
+from ..synctweedies.original import span
 from .frames import as_views, shaped_like
 from .guider import SyncTweediesGuider
 from .mesh import palette_in_model_units
-from .types import SAMPLING, SPACE_TOOLTIP, SyncSpace
+from .sockets import SAMPLING, SPACE_TOOLTIP, SyncSpace
 from .validation import option_problem
 
 MODE_LABELS = {SyncMode.NONE: "0: none", SyncMode.NOISE: "1: noise", SyncMode.TWEEDIE: "2: x0 (SyncTweedies)",
@@ -95,7 +96,7 @@ class GuiderNode(io.ComfyNode):
                 io.Model.Input("model"),
                 io.Conditioning.Input("positive", tooltip="Prompt for every view."),
                 io.Conditioning.Input("negative", tooltip="Negative prompt for every view."),
-                io.Float.Input("cfg", default=7.5, min=0.0, max=100.0, step=0.1, round=0.01,
+                io.Float.Input("cfg", default=7.5, **span("guidance_scale"), step=0.1, round=0.01,
                                tooltip="Classifier-free guidance scale."),
                 *sync_inputs(),
                 *vae_inputs(),
@@ -128,8 +129,8 @@ class SamplerNode(io.ComfyNode):
                 io.Conditioning.Input("negative", tooltip="Negative prompt for every view."),
                 io.Int.Input("seed", default=0, min=0, max=0xFFFFFFFFFFFFFFFF, control_after_generate=True,
                              tooltip="Seed of the canonically consistent initial noise."),
-                io.Int.Input("steps", default=50, min=1, max=10000, tooltip="Denoising steps."),
-                io.Float.Input("cfg", default=7.5, min=0.0, max=100.0, step=0.1, round=0.01,
+                io.Int.Input("steps", default=50, **span("num_inference_steps"), tooltip="Denoising steps."),
+                io.Float.Input("cfg", default=7.5, **span("guidance_scale"), step=0.1, round=0.01,
                                tooltip="Classifier-free guidance scale."),
                 io.Combo.Input("sampler_name", options=comfy.samplers.SAMPLER_NAMES, default="euler",
                                tooltip="Any ComfyUI sampler."),

@@ -171,7 +171,8 @@ class Host:
     async def json(self, method: str, url: str, **kwargs):
         """The JSON answer to a request and its HTTP status; a NotComfyUI for anything that is not JSON or is over
         the JSON limit."""
-        return await asyncio.wait_for(self._json(method, url, **kwargs), self.remaining())
+        left = self.remaining()
+        return await asyncio.wait_for(self._json(method, url, **kwargs), left)
 
     async def _json(self, method: str, url: str, **kwargs):
         async with self.session.request(method, url, **kwargs) as response:
@@ -193,7 +194,8 @@ class Host:
     async def download(self, url: str, target: Path) -> None:
         """Stream the file at ``url`` into a new file ``target`` (never through a link, never over a file), under
         the file limit; a partial file is removed."""
-        await asyncio.wait_for(self._download(url, target), self.remaining())
+        left = self.remaining()
+        await asyncio.wait_for(self._download(url, target), left)
 
     async def _download(self, url: str, target: Path) -> None:
         async with self.session.get(url) as response:
@@ -248,7 +250,6 @@ async def wait_for(host: Host, socket, prompt_id: str, progress: bool, check_eve
             if not await prompt_is_known(host, prompt_id):
                 raise WorkflowError("the prompt is no longer on the host (removed from its queue?)") from None
             continue
-        host.remaining()
         if message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
             raise WorkflowError("the host closed the connection")
         if message.type != aiohttp.WSMsgType.TEXT:

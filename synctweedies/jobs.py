@@ -10,6 +10,7 @@ Standard library only: the ComfyUI client imports it without torch.
 """
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import time
@@ -39,12 +40,12 @@ def job_name(name: str) -> str:
 
 
 def name_under(root: Path, folder: Path | str) -> str:
-    """The job name of ``folder`` (relative to the current folder, or absolute) under ``root``; a ValueError when it
-    lies elsewhere."""
+    """The job name of ``folder`` (relative to ``root``, or absolute) under ``root``; a ValueError when it lies
+    elsewhere. Paths are compared as written: :class:`JobRun` refuses symbolic links on the way."""
     path = Path(folder)
     if path.is_absolute():
         try:
-            path = Path(path.resolve().relative_to(root.resolve()))
+            path = Path(os.path.normpath(path)).relative_to(os.path.normpath(root.absolute()))
         except ValueError:
             raise ValueError(f"{folder} is outside the output root {root}") from None
     text = str(path).replace("\\", "/")

@@ -43,7 +43,13 @@ RANGES = {
 }
 """The numbers this pack takes, as ``(min, max)``: the nodes' input ranges, which the command checks too."""
 MAX_CAMERAS = 100
-"""The most mesh cameras (azimuths) a run takes."""
+"""The most cameras a mesh rig may have (the original uses 10): each is a view in every model call."""
+
+
+def span(name: str) -> dict:
+    """``{"min": ..., "max": ...}`` of the setting ``name``, for a node input."""
+    low, high = RANGES[name]
+    return {"min": low, "max": high}
 
 
 def range_problem(name: str, value) -> str | None:

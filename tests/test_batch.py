@@ -113,3 +113,34 @@ def test_six_jobs_on_a_local_ray_instance(tiny_pipeline, tmp_path, capsys):
         assert outputs(out) == before
     finally:
         ray.shutdown()
+
+
+def test_jobs_stay_under_the_output_root_and_work_in_progress_collides_with_no_name(tiny_pipeline, tmp_path, capsys):
+    """Tags named like another job's work in progress both finish; folders that leave the root (``..``, an absolute
+    path elsewhere, a symbolic link) are refused by name while the others run; nothing is written outside."""
+    root, outside = tmp_path / "batch", tmp_path / "outside"
+    (root / "output").mkdir(parents=True)
+    outside.mkdir()
+    (root / "output" / "linked").symlink_to(outside, target_is_directory=True)
+    jobs = [wide_job(tiny_pipeline, "output", "x.partial"), wide_job(tiny_pipeline, "output", "x"),
+            wide_job(tiny_pipeline, "../outside", "escape"), wide_job(tiny_pipeline, str(outside), "absolute"),
+            wide_job(tiny_pipeline, "output/linked", "through_link"), wide_job(tiny_pipeline, "output", "linked"),
+            wide_job(tiny_pipeline, "output", "broken", panorama_width=100)]
+    manifest = write_manifest(root / "jobs.json", jobs)
+    assert main([str(manifest)]) == 1
+    printed = capsys.readouterr().out
+    assert "2 done, 0 skipped (finished before), 5 failed, of 7 jobs" in printed
+    assert re.search(r"\[3/7\] job 3: FAILED: .*/outside/escape is outside the output root", printed)
+    assert re.search(r"\[4/7\] job 4: FAILED: .*is outside the output root", printed)
+    assert re.search(r"\[5/7\] output/linked/through_link: FAILED: .*is a symbolic link", printed)
+    assert re.search(r"\[6/7\] output/linked: FAILED: .*is a symbolic link", printed)
+    assert re.search(r"\[7/7\] output/broken: FAILED: .*not divisible by 8", printed)
+    assert not any(outside.iterdir()), "nothing is written outside the root"
+    assert sorted(p.name for p in (root / "output").iterdir()) == ["linked", "x", "x.partial"]
+    assert sorted(p.name for p in root.iterdir()) == ["jobs.json", "output"], "no work folder is left behind"
+    for tag in ("x", "x.partial"):
+        assert (root / "output" / tag / "results" / "final.png").is_file()
+    other = tmp_path / "elsewhere"
+    assert main([str(manifest), "--out", str(other)]) == 1
+    assert "3 done" in capsys.readouterr().out, "no link under that root: output/linked runs there"
+    assert (other / "output" / "x" / "results" / "final.png").is_file()

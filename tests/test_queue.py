@@ -3,10 +3,10 @@ in-process stand-in for the ComfyUI HTTP API (the real server is in test_host_se
 import asyncio
 import json
 import re
-import socket
-import threading
 
 import pytest
+
+from fake_comfyui import free_port, start_fake_host
 
 from synctweedies.comfyui_client import (EXIT_CODES, WorkflowError, apply_overrides, main, output_target, rejection,
                                 run_workflow, unique_path)
@@ -83,68 +83,6 @@ def test_a_rejection_shows_each_nodes_error_first():
                   {"message": "Custom validation failed for node", "details": "mesh - Mesh 'x' is not a file"}]}}}
     assert rejection(answer).splitlines()[0] == ("node 5 (SyncTweediesMesh): Custom validation failed for node: "
                                                  "mesh - Mesh 'x' is not a file")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_fake_host(state: dict):
-    """A stand-in for ComfyUI's /ws, /prompt, /queue, /history and /view, run in a thread; ``state`` says how it
-    behaves and collects the workflows it was sent. Returns its address and a function that stops it."""
-    web = pytest.importorskip("aiohttp.web", reason="the queue command needs aiohttp (ComfyUI installs it)")
-    state = {**{"keep": True, "finish": True, "outputs": {}, "files": {}, "delay": 0.2, "received": []}, **state}
-
-    async def ws(request):
-        socket_ = web.WebSocketResponse()
-        await socket_.prepare(request)
-        state["socket"] = socket_
-        async for _ in socket_:
-            pass
-        return socket_
-
-    async def prompt(request):
-        workflow = (await request.json())["prompt"]
-        if any(node.get("class_type") == "Reject" for node in workflow.values()):
-            return web.json_response({"error": {"message": "Prompt outputs failed validation"},
-                                      "node_errors": {"1": {"class_type": "Reject", "errors": [
-                                          {"message": "Value not in list", "details": "x"}]}}}, status=400)
-        state["received"].append(workflow)
-        if state["finish"]:
-            async def later():
-                await asyncio.sleep(state["delay"])
-                await state["socket"].send_str(json.dumps({"type": "execution_success", "data": {"prompt_id": "p1"}}))
-            asyncio.get_running_loop().create_task(later())
-        return web.json_response({"prompt_id": "p1", "number": 0, "node_errors": {}})
-
-    async def queue(request):
-        return web.json_response({"queue_running": [[0, "p1"]] if state["keep"] else [], "queue_pending": []})
-
-    async def history(request):
-        return web.json_response({"p1": {"outputs": state["outputs"]}} if state["finish"] else {})
-
-    async def view(request):
-        data = state["files"].get(request.query["filename"])
-        return web.Response(body=data) if data is not None else web.Response(status=404, text="404: Not Found")
-
-    app = web.Application()
-    app.add_routes([web.get("/ws", ws), web.post("/prompt", prompt), web.get("/queue", queue),
-                    web.get(r"/history/{id}", history), web.get("/view", view)])
-    port, loop = free_port(), asyncio.new_event_loop()
-    runner = web.AppRunner(app)
-    loop.run_until_complete(runner.setup())
-    loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-
-    def stop():
-        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-
-    return f"127.0.0.1:{port}", state, stop
 
 
 @pytest.fixture

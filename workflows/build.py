@@ -5,11 +5,13 @@ Run ``python workflows/build.py`` after changing a graph here; a test checks the
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-PREFIX = "Best quality, extremely detailed "
-"""The original puts this before every prompt (but the anagrams' and the texture editing one)."""
+sys.path.insert(0, str(HERE.parent))
+from synctweedies import original  # noqa: E402  (the original's settings; imports no torch)
+from synctweedies.original import NEGATIVE_PROMPT, PROMPT_PREFIX as PREFIX  # noqa: E402
 PROMPT = PREFIX + "A photo of a mountain range at twilight"
 SD2_BASE = "512-base-ema.safetensors"
 """The original's model for wide images: Stable Diffusion 2 base (512 px), stabilityai/stable-diffusion-2-base."""
@@ -190,6 +192,16 @@ def decode_and_save(graph: Graph, checkpoint: int, latent: tuple[int, int], spac
     return decode
 
 
+RAMP = original.CONTROLNET_RAMP
+
+
+def sampling_of(app: dict, **changes) -> dict:
+    """The sampler settings of one of the original's applications (:mod:`synctweedies.original`): guidance, steps,
+    synchronized and reference-attention fractions, neighbour attention; ``changes`` are a template's own."""
+    return {"cfg": app["guidance_scale"], "steps": app["num_inference_steps"], "sync_end": app["mvd_end"],
+            "ref_attention_end": app["ref_attention_end"], "neighbours": True, **changes}
+
+
 def depth_control(graph: Graph, positive: tuple[int, int], negative: tuple[int, int], hints: tuple[int, int],
                   ramp: bool = False) -> tuple[tuple, tuple]:
     """Depth ControlNet on both prompts from per-view ``hints``: constant strength 0.7 (the original's panorama),
@@ -202,11 +214,13 @@ def depth_control(graph: Graph, positive: tuple[int, int], negative: tuple[int, 
     outputs = [("positive", "CONDITIONING"), ("negative", "CONDITIONING")]
     if ramp:
         apply = graph.add("SyncTweediesControlNetRamp", "Depth ControlNet (ramped)",
-                          {"scale": 0.7, "end_scale": 0.9, "guidance_start": 0.0, "guidance_end": 0.99}, inputs,
-                          outputs=outputs)
+                          {"scale": RAMP["conditioning_scale"], "end_scale": RAMP["conditioning_scale_end"],
+                           "guidance_start": RAMP["control_guidance_start"],
+                           "guidance_end": RAMP["control_guidance_end"]}, inputs, outputs=outputs)
     else:
         apply = graph.add("ControlNetApplyAdvanced", "Apply depth ControlNet",
-                          {"strength": 0.7, "start_percent": 0.0, "end_percent": 0.99}, inputs, outputs=outputs)
+                          {"strength": RAMP["conditioning_scale"], "start_percent": RAMP["control_guidance_start"],
+                           "end_percent": RAMP["control_guidance_end"]}, inputs, outputs=outputs)
     return (apply, 0), (apply, 1)
 
 
@@ -231,7 +245,7 @@ def sync_sampler(graph: Graph, checkpoint: int, positive: tuple[int, int], negat
         inputs, outputs=[("views", "LATENT")], seeded="seed")
 
 
-WIDE_SAMPLING = {"cfg": 7.5, "sync_end": 1.0, "ref_attention_end": 0.2, "neighbours": True}
+WIDE_SAMPLING = sampling_of(original.WIDE_IMAGE, sync_end=1.0)
 """The original's wide image: guidance 7.5, synchronized to the end (its README's --mvd_end 1.0), cross-view
 attention (reference until 0.2, neighbours always)."""
 
@@ -240,7 +254,7 @@ def wide_image() -> Graph:
     """The one-node sampler: the simplest wide-image graph."""
     graph = Graph()
     checkpoint, positive, negative, space = text_to_canvas_inputs(graph)
-    sampler = sync_sampler(graph, checkpoint, (positive, 0), (negative, 0), space, steps=50, **WIDE_SAMPLING)
+    sampler = sync_sampler(graph, checkpoint, (positive, 0), (negative, 0), space, **WIDE_SAMPLING)
     decode_and_save(graph, checkpoint, (sampler, 0), space, "wide_image")
     return graph
 
@@ -295,8 +309,9 @@ def ambiguous_image(two_stage: bool = False) -> Graph:
     anagram_outputs = [("space", "SYNCTWEEDIES_SPACE"), ("positive", "CONDITIONING")]
     space = graph.add("SyncTweediesAnagramViews", "Anagram views", {**ANAGRAM_VIEWS, "size": 512}, per_view,
                       outputs=anagram_outputs)
-    sampler = sync_sampler(graph, checkpoint, (space, 1), (prompts[2], 0), space, steps=30, seed=1, rgb=True,
-                           cfg=10.0)
+    settings = original.AMBIGUOUS_IMAGE
+    anagram = {"steps": settings["num_inference_steps"], "cfg": settings["guidance_scale"]}
+    sampler = sync_sampler(graph, checkpoint, (space, 1), (prompts[2], 0), space, seed=1, rgb=True, **anagram)
     name = "ambiguous_image_1024" if two_stage else "ambiguous_image"
     if two_stage:
         first = graph.add("SyncTweediesDecode", "Decode 512 px", {},
@@ -309,8 +324,8 @@ def ambiguous_image(two_stage: bool = False) -> Graph:
         start = graph.add("SyncTweediesEncode", "Encode 1024 px", {},
                           {"vae": (checkpoint, 2, "VAE"), "image": (larger, 0, "IMAGE"),
                            "space": (space, 0, "SYNCTWEEDIES_SPACE")}, outputs=[("views", "LATENT")])
-        sampler = sync_sampler(graph, checkpoint, (space, 1), (prompts[2], 0), space, steps=30, seed=1, rgb=True,
-                               cfg=10.0, denoise=0.5, latent=(start, 0), title="SyncTweedies Sampler 1024 px")
+        sampler = sync_sampler(graph, checkpoint, (space, 1), (prompts[2], 0), space, seed=1, rgb=True,
+                               denoise=0.5, latent=(start, 0), title="SyncTweedies Sampler 1024 px", **anagram)
     decode = decode_and_save(graph, checkpoint, (sampler, 0), space, name)
     graph.add("SyncTweediesAnagramAnimation", "Animation",
               {"frames_per_turn": 24, "hold": 12, "fps": 24.0, "format": "webp",
@@ -321,9 +336,8 @@ def ambiguous_image(two_stage: bool = False) -> Graph:
 
 
 PANORAMA_PROMPT = PREFIX + "An old looking library"
-PANORAMA_SAMPLING = {"cfg": 25.0, "sync_end": 0.8, "ref_attention_end": 0.2, "neighbours": True}
+PANORAMA_SAMPLING = sampling_of(original.PANORAMA)
 """The original's panorama config: guidance 25, mvd_end 0.8, ref_attention_end 0.2, neighbour attention."""
-PANORAMA_NEGATIVE = "oversmoothed, blurry, depth of field, out of focus, low quality, bloom, glowing effect."
 PANORAMA_RIG = {"theta_start": 0.0, "theta_end": 360.0, "theta_interval": 45.0, "phi_start": 0.0, "phi_end": 1.0,
                 "phi_interval": 45.0, "fov": 72.0, "view_size": 512, "latent_height": 256, "rgb_height": 1024,
                 "feather": True}
@@ -337,7 +351,7 @@ def panorama(depth: bool = False) -> Graph:
                            outputs=[("MODEL", "MODEL"), ("CLIP", "CLIP"), ("VAE", "VAE")])
     positive = graph.add("CLIPTextEncode", "Prompt", {"text": PANORAMA_PROMPT}, {"clip": (checkpoint, 1, "CLIP")},
                          outputs=[("CONDITIONING", "CONDITIONING")])
-    negative = graph.add("CLIPTextEncode", "Negative prompt", {"text": PANORAMA_NEGATIVE},
+    negative = graph.add("CLIPTextEncode", "Negative prompt", {"text": NEGATIVE_PROMPT},
                          {"clip": (checkpoint, 1, "CLIP")}, outputs=[("CONDITIONING", "CONDITIONING")])
     space = graph.add("SyncTweediesPanorama", "360 panorama", PANORAMA_RIG,
                       outputs=[("space", "SYNCTWEEDIES_SPACE")])
@@ -347,7 +361,7 @@ def panorama(depth: bool = False) -> Graph:
                           {"space": (space, 0, "SYNCTWEEDIES_SPACE")},
                           outputs=[("view_hints", "IMAGE"), ("equirect", "IMAGE")])
         conditioning = depth_control(graph, (positive, 0), (negative, 0), (hints, 0))
-    sampler = sync_sampler(graph, checkpoint, *conditioning, space, steps=30, rgb=True, **PANORAMA_SAMPLING)
+    sampler = sync_sampler(graph, checkpoint, *conditioning, space, rgb=True, **PANORAMA_SAMPLING)
     name = "panorama_depth" if depth else "panorama"
     decode = graph.add("SyncTweediesDecode", "Decode and stitch", {},
                        {"vae": (checkpoint, 2, "VAE"), "samples": (sampler, 0, "LATENT"),
@@ -361,8 +375,7 @@ def panorama(depth: bool = False) -> Graph:
     return graph
 
 
-MESH_NEGATIVE = "oversmoothed, blurry, depth of field, out of focus, low quality, bloom, glowing effect."
-MESH_SAMPLING = {"cfg": 15.5, "sync_end": 0.8, "ref_attention_end": 0.2, "neighbours": True}
+MESH_SAMPLING = sampling_of(original.MESH)
 """The original's mesh defaults: guidance 15.5, mvd_end 0.8, ref_attention_end 0.2, neighbour attention."""
 
 
@@ -386,7 +399,7 @@ def mesh_texturing(edit: bool = False) -> Graph:
                       {"vae": (checkpoint, 2, "VAE")},
                       outputs=[("space", "SYNCTWEEDIES_SPACE"), ("texture", "IMAGE")])
     prompt = "A Chinese style lantern" if edit else PREFIX + "A hand carved wood turtle"
-    prompts = graph.add("SyncTweediesMeshViewPrompts", "View prompts", {"text": prompt, "negative": MESH_NEGATIVE},
+    prompts = graph.add("SyncTweediesMeshViewPrompts", "View prompts", {"text": prompt, "negative": NEGATIVE_PROMPT},
                         {"clip": (checkpoint, 1, "CLIP"), "space": (space, 0, "SYNCTWEEDIES_SPACE")},
                         outputs=[("positive", "CONDITIONING"), ("negative", "CONDITIONING")])
     hints = graph.add("SyncTweediesMeshHints", "Depth and normal views", {},
@@ -396,10 +409,10 @@ def mesh_texturing(edit: bool = False) -> Graph:
         start = graph.add("SyncTweediesEncode", "Encode texture", {},
                           {"vae": (checkpoint, 2, "VAE"), "image": (space, 1, "IMAGE"),
                            "space": (space, 0, "SYNCTWEEDIES_SPACE")}, outputs=[("views", "LATENT")])
-        sampler = sync_sampler(graph, checkpoint, *conditioning, space, steps=30, denoise=0.8,
-                               latent=(start, 0), **MESH_SAMPLING)
+        sampler = sync_sampler(graph, checkpoint, *conditioning, space, denoise=0.8, latent=(start, 0),
+                               **MESH_SAMPLING)
     else:
-        sampler = sync_sampler(graph, checkpoint, *conditioning, space, steps=30, **MESH_SAMPLING)
+        sampler = sync_sampler(graph, checkpoint, *conditioning, space, **MESH_SAMPLING)
     name = "mesh_edit" if edit else "mesh"
     decode = decode_and_save(graph, checkpoint, (sampler, 0), space, f"{name}_texture")
     saved = graph.add("SyncTweediesSaveTexturedMesh", "Save textured mesh",
@@ -422,9 +435,9 @@ def gaussians() -> Graph:
                            {"ckpt_name": SD15},
                            outputs=[("MODEL", "MODEL"), ("CLIP", "CLIP"), ("VAE", "VAE")])
     positive = graph.add("CLIPTextEncode", "Prompt",
-                         {"text": "Best quality, extremely detailed A photo of majestic red throne, adorned with gold "
+                         {"text": PREFIX + "A photo of majestic red throne, adorned with gold "
                                   "accents"}, {"clip": (checkpoint, 1, "CLIP")}, outputs=[("CONDITIONING", "CONDITIONING")])
-    negative = graph.add("CLIPTextEncode", "Negative prompt", {"text": MESH_NEGATIVE}, {"clip": (checkpoint, 1, "CLIP")},
+    negative = graph.add("CLIPTextEncode", "Negative prompt", {"text": NEGATIVE_PROMPT}, {"clip": (checkpoint, 1, "CLIP")},
                          outputs=[("CONDITIONING", "CONDITIONING")])
     space = graph.add("SyncTweediesGaussians", "3D Gaussians",
                       {"ply": "example: gaussians.ply", "cameras": "orbit (no camera file)", "total_image_to_use": 50,
@@ -435,8 +448,7 @@ def gaussians() -> Graph:
                        "opacity_lr": 0.05, "scale_lr": 0.005, "quat_lr": 0.001},
                       outputs=[("space", "SYNCTWEEDIES_SPACE"), ("depth", "IMAGE")])
     conditioning = depth_control(graph, (positive, 0), (negative, 0), (space, 1), ramp=True)
-    sampler = sync_sampler(graph, checkpoint, *conditioning, space, steps=30, rgb=True, cfg=35.0,
-                           sync_end=0.8, ref_attention_end=0.2, neighbours=True)
+    sampler = sync_sampler(graph, checkpoint, *conditioning, space, rgb=True, **sampling_of(original.GAUSSIANS))
     decode = graph.add("SyncTweediesDecode", "Decode and fit colours", {},
                        {"vae": (checkpoint, 2, "VAE"), "samples": (sampler, 0, "LATENT"),
                         "space": (space, 0, "SYNCTWEEDIES_SPACE")},

@@ -229,12 +229,12 @@ def parse(argv: list[str]) -> tuple[str, argparse.Namespace]:
 
 def check_numbers(args: argparse.Namespace) -> None:
     """A ValueError naming the first flag whose number the nodes would not take (before anything is allocated)."""
+    if len(getattr(args, "camera_azims", ())) > MAX_CAMERAS:
+        raise ValueError(f"--camera_azims gives {len(args.camera_azims)} cameras; at most {MAX_CAMERAS}.")
     for name, value in vars(args).items():
         problem = range_problem(name, value) if name in original.RANGES and value is not None else None
         if problem:
             raise ValueError(f"--{problem}.")
-    if len(getattr(args, "camera_azims", ())) > MAX_CAMERAS:
-        raise ValueError(f"--camera_azims gives {len(args.camera_azims)} cameras; at most {MAX_CAMERAS}.")
 
 
 def run_name(args: argparse.Namespace) -> str:
