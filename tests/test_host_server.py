@@ -39,6 +39,18 @@ def test_bundled_workflows_are_the_generated_ones():
     assert {p.stem for p in ui_workflows()} == set(build.WORKFLOWS)
 
 
+def test_the_workflow_builder_reads_the_widgets_the_host_serves(object_info):
+    """``workflows/layout/widgets.json`` (each node's widgets, order and defaults, which ``build.py`` writes the
+    workflows from) is what the host serves now: refresh it with ``build.py --widgets-from URL`` when a node
+    changes."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_workflows", WORKFLOWS / "build.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    assert build.WIDGETS == build.used_widgets(object_info), "stale: run python workflows/build.py --widgets-from URL"
+
+
 def widget_names(info: dict) -> list[str]:
     """Names of a node's widget inputs in order, with the extra value control_after_generate adds."""
     names = []

@@ -1,11 +1,16 @@
 """Writes the bundled workflows, each in the editor's (UI) format and as its API-format twin.
 
-Run ``python workflows/build.py`` after changing a graph here; a test checks the files match.
+Run ``python workflows/build.py`` after changing a graph here; a test checks the files match. Each node's widgets,
+their order and defaults come from the node schemas as the host serves them (``layout/widgets.json``, refreshed
+from a running ComfyUI with the pack by ``python workflows/build.py --widgets-from http://127.0.0.1:8188``; a test
+checks it against the host), so a graph here writes only what it changes.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -15,7 +20,6 @@ from synctweedies.original import NEGATIVE_PROMPT, PROMPT_PREFIX as PREFIX  # no
 PROMPT = PREFIX + "A photo of a mountain range at twilight"
 SD2_BASE = "512-base-ema.safetensors"
 """The original's model for wide images: Stable Diffusion 2 base (512 px), stabilityai/stable-diffusion-2-base."""
-MODE = "2: x0 (SyncTweedies)"
 
 
 SD15 = "v1-5-pruned-emaonly.safetensors"
@@ -47,6 +51,41 @@ STAGE_OF = {"CheckpointLoaderSimple": 0, "CLIPTextEncode": 0, "ControlNetLoader"
             "BasicScheduler": 3, "SamplerCustomAdvanced": 3, "SyncTweediesSampler": 3, "SyncTweediesEncode": 3}
 """The stage (group) of each node type; any other type is output. A node never sits left of its inputs: one that
 would starts a second pass of the stages to the right (the two-stage anagram)."""
+WIDGETS_FILE = HERE / "layout" / "widgets.json"
+WIDGET_TYPES = ("INT", "FLOAT", "STRING", "BOOLEAN", "COMBO")
+
+
+def widgets_of(object_info: dict) -> dict[str, list]:
+    """Node type → ``[[name, default, seeded], ...]``, its widget inputs in the editor's order (required, then
+    optional), from the host's ``/object_info``; default None where the schema gives none (a file list, say), and
+    seeded where the editor adds a control-after-generate value behind it."""
+    widgets = {}
+    for kind, info in object_info.items():
+        listed = []
+        order = info.get("input_order") or {section: list(info["input"].get(section, {})) for section in info["input"]}
+        for section in ("required", "optional"):
+            for name in order.get(section, []):
+                spec = info["input"][section][name]
+                options = spec[1] if len(spec) > 1 and isinstance(spec[1], dict) else {}
+                if (isinstance(spec[0], list) or spec[0] in WIDGET_TYPES) and not options.get("forceInput"):
+                    listed.append([name, options.get("default"), bool(options.get("control_after_generate"))])
+        widgets[kind] = listed
+    return widgets
+
+
+HOST_TYPES = ("CheckpointLoaderSimple", "CLIPTextEncode", "ControlNetLoader", "ControlNetApplyAdvanced", "KSamplerSelect",
+              "BasicScheduler", "SamplerCustomAdvanced", "SaveImage", "ImageScaleBy", "Preview3D")
+"""The host's node types the workflows use."""
+
+
+def used_widgets(object_info: dict) -> dict[str, list]:
+    """:func:`widgets_of` for the pack's node types and the host's that the workflows use."""
+    every = widgets_of(object_info)
+    return {kind: every[kind] for kind in sorted(every) if kind.startswith("SyncTweedies") or kind in HOST_TYPES}
+
+
+WIDGETS = json.loads(WIDGETS_FILE.read_text()) if WIDGETS_FILE.exists() else {}
+"""Each used node type's widgets (:func:`widgets_of`), as last read from the host."""
 SIZES = json.loads((HERE / "layout" / "node_sizes.json").read_text())
 """Each node type's size as the frontend computes it (``refresh_layout.py``)."""
 GROWN = {"SyncTweediesSavePanorama": (560, 300), "CLIPTextEncode": (400, 160), "MarkdownNote": (460, 560),
@@ -72,10 +111,20 @@ class Graph:
         self.nodes: list[dict] = []
         self.note = note
 
-    def add(self, class_type: str, title: str, widgets: dict, inputs: dict | None = None,
-            outputs: list[tuple[str, str]] = (), seeded: str | None = None) -> int:
-        """Add a node; ``inputs`` maps socket names to ``(node id, output slot, type)``; returns its id. A model
-        file among the widgets (:data:`MODELS`) is named with its download link, as the host's templates do."""
+    def add(self, class_type: str, title: str, changes: dict, inputs: dict | None = None,
+            outputs: list[tuple[str, str]] = ()) -> int:
+        """Add a node whose widgets keep their schema defaults but for ``changes``; ``inputs`` maps socket names to
+        ``(node id, output slot, type)``; returns its id. A model file among the widgets (:data:`MODELS`) is named
+        with its download link, as the host's templates do."""
+        schema = WIDGETS[class_type]
+        unknown = set(changes) - {name for name, _, _ in schema}
+        if unknown:
+            raise KeyError(f"{class_type} has no widgets {sorted(unknown)}")
+        widgets = {name: changes.get(name, default) for name, default, _ in schema}
+        missing = [name for name, value in widgets.items() if value is None]
+        if missing:
+            raise KeyError(f"{class_type}: {missing} have no default; give them")
+        seeded = next((name for name, _, control in schema if control), None)
         node_id = len(self.nodes) + 1
         models = [{"name": value, **MODELS[value]} for value in widgets.values() if value in MODELS]
         self.nodes.append({"id": node_id, "type": class_type, "title": title, "widgets": widgets,
@@ -173,9 +222,7 @@ def text_to_canvas_inputs(graph: Graph) -> tuple[int, int, int, int]:
                          outputs=[("CONDITIONING", "CONDITIONING")])
     negative = graph.add("CLIPTextEncode", "Negative prompt", {"text": ""}, {"clip": (checkpoint, 1, "CLIP")},
                          outputs=[("CONDITIONING", "CONDITIONING")])
-    space = graph.add("SyncTweediesWideCanvas", "Wide canvas",
-                      {"width": 3072, "height": 512, "window": 512, "stride": 64, "wrap": False, "weighting": "taper"},
-                      outputs=[("space", "SYNCTWEEDIES_SPACE")])
+    space = graph.add("SyncTweediesWideCanvas", "Wide canvas", {}, outputs=[("space", "SYNCTWEEDIES_SPACE")])
     return checkpoint, positive, negative, space
 
 
@@ -213,24 +260,21 @@ def depth_control(graph: Graph, positive: tuple[int, int], negative: tuple[int, 
               "control_net": (control, 0, "CONTROL_NET"), "image": (*hints, "IMAGE")}
     outputs = [("positive", "CONDITIONING"), ("negative", "CONDITIONING")]
     if ramp:
-        apply = graph.add("SyncTweediesControlNetRamp", "Depth ControlNet (ramped)",
-                          {"scale": RAMP["conditioning_scale"], "end_scale": RAMP["conditioning_scale_end"],
-                           "guidance_start": RAMP["control_guidance_start"],
-                           "guidance_end": RAMP["control_guidance_end"]}, inputs, outputs=outputs)
+        apply = graph.add("SyncTweediesControlNetRamp", "Depth ControlNet (ramped)", {}, inputs, outputs=outputs)
     else:
         apply = graph.add("ControlNetApplyAdvanced", "Apply depth ControlNet",
-                          {"strength": RAMP["conditioning_scale"], "start_percent": RAMP["control_guidance_start"],
-                           "end_percent": RAMP["control_guidance_end"]}, inputs, outputs=outputs)
+                          {"strength": RAMP["conditioning_scale"], "end_percent": RAMP["control_guidance_end"]},
+                          inputs, outputs=outputs)
     return (apply, 0), (apply, 1)
 
 
 def sync_sampler(graph: Graph, checkpoint: int, positive: tuple[int, int], negative: tuple[int, int], space: int,
-                 steps: int, seed: int = 0, rgb: bool = False, denoise: float = 1.0,
-                 latent: tuple[int, int] | None = None, cfg: float = 7.5, sync_end: float = 1.0,
-                 ref_attention_end: float = 0.0, neighbours: bool = False, title: str = "SyncTweedies Sampler") -> int:
-    """The one-node SyncTweedies Sampler (mode 2; euler, the DDIM step, on the ddim_uniform schedule, the
-    original's timesteps); ``rgb`` averages x0 through the VAE; ``latent`` (with ``denoise`` < 1) is the start
-    for editing; ``neighbours`` turns on the original's neighbour-view attention."""
+                 rgb: bool = False, latent: tuple[int, int] | None = None, neighbours: bool = False,
+                 title: str = "SyncTweedies Sampler", **changes) -> int:
+    """The one-node SyncTweedies Sampler (euler, the DDIM step, on the ddim_uniform schedule, the original's
+    timesteps; its other widgets as ``changes`` gives them or at their defaults); ``rgb`` averages x0 through the
+    VAE; ``latent`` (with ``denoise`` < 1) is the start for editing; ``neighbours`` turns on the original's
+    neighbour-view attention."""
     inputs = {"model": (checkpoint, 0, "MODEL"), "positive": (*positive, "CONDITIONING"),
               "negative": (*negative, "CONDITIONING"), "space": (space, 0, "SYNCTWEEDIES_SPACE")}
     if latent is not None:
@@ -239,10 +283,8 @@ def sync_sampler(graph: Graph, checkpoint: int, positive: tuple[int, int], negat
         inputs["vae"] = (checkpoint, 2, "VAE")
     return graph.add(
         "SyncTweediesSampler", title,
-        {"seed": seed, "steps": steps, "cfg": cfg, "sampler_name": "euler", "scheduler": "ddim_uniform",
-         "denoise": denoise, "mode": MODE, "sync_end": sync_end, "views_per_batch": 0,
-         "ref_attention_end": ref_attention_end, "neighbour_attention": neighbours, "draft_vae_end": 0.5},
-        inputs, outputs=[("views", "LATENT")], seeded="seed")
+        {"scheduler": "ddim_uniform", "neighbour_attention": neighbours, **changes}, inputs,
+        outputs=[("views", "LATENT")])
 
 
 WIDE_SAMPLING = sampling_of(original.WIDE_IMAGE, sync_end=1.0)
@@ -264,17 +306,17 @@ def wide_image_advanced() -> Graph:
     graph = Graph()
     checkpoint, positive, negative, space = text_to_canvas_inputs(graph)
     guider = graph.add("SyncTweediesGuider", "SyncTweedies Guider",
-                       {"cfg": 7.5, "mode": MODE, "sync_end": 1.0, "views_per_batch": 0, "ref_attention_end": 0.2,
-                        "neighbour_attention": True, "draft_vae_end": 0.5},
+                       {"cfg": WIDE_SAMPLING["cfg"], "sync_end": WIDE_SAMPLING["sync_end"],
+                        "ref_attention_end": WIDE_SAMPLING["ref_attention_end"], "neighbour_attention": True},
                        {"model": (checkpoint, 0, "MODEL"), "positive": (positive, 0, "CONDITIONING"),
                         "negative": (negative, 0, "CONDITIONING"), "space": (space, 0, "SYNCTWEEDIES_SPACE")},
                        outputs=[("GUIDER", "GUIDER")])
-    noise = graph.add("SyncTweediesNoise", "Canonical noise", {"noise_seed": 0},
-                      {"space": (space, 0, "SYNCTWEEDIES_SPACE")}, outputs=[("NOISE", "NOISE")], seeded="noise_seed")
+    noise = graph.add("SyncTweediesNoise", "Canonical noise", {},
+                      {"space": (space, 0, "SYNCTWEEDIES_SPACE")}, outputs=[("NOISE", "NOISE")])
     latent = graph.add("SyncTweediesEmptyLatent", "Empty views", {},
                        {"space": (space, 0, "SYNCTWEEDIES_SPACE")}, outputs=[("LATENT", "LATENT")])
     sampler = graph.add("KSamplerSelect", "Sampler", {"sampler_name": "euler"}, outputs=[("SAMPLER", "SAMPLER")])
-    sigmas = graph.add("BasicScheduler", "Scheduler", {"scheduler": "ddim_uniform", "steps": 50, "denoise": 1.0},
+    sigmas = graph.add("BasicScheduler", "Scheduler", {"scheduler": "ddim_uniform", "steps": WIDE_SAMPLING["steps"]},
                        {"model": (checkpoint, 0, "MODEL")}, outputs=[("SIGMAS", "SIGMAS")])
     sample = graph.add("SamplerCustomAdvanced", "SamplerCustomAdvanced", {},
                        {"noise": (noise, 0, "NOISE"), "guider": (guider, 0, "GUIDER"),
@@ -283,12 +325,6 @@ def wide_image_advanced() -> Graph:
                        outputs=[("output", "LATENT"), ("denoised_output", "LATENT")])
     decode_and_save(graph, checkpoint, (sample, 0), space, "wide_image_advanced")
     return graph
-
-
-ANAGRAM_VIEWS = {"view_1": "identity", "view_2": "rotate_cw", "view_3": "none", "view_4": "none", "rotate_angle": 45.0,
-                 "skew_factor": 1.5, "num_patches": 8, "permutation_seed": 11, "optimize_inverse_mapping": False,
-                 "iterations": 10, "lr": 0.1, "inverse_fit": "mse"}
-"""The original's anagram: upright and turned a quarter clockwise (its n-to-1 fit: 10 steps of rate 0.1)."""
 
 
 def ambiguous_image(two_stage: bool = False) -> Graph:
@@ -307,8 +343,7 @@ def ambiguous_image(two_stage: bool = False) -> Graph:
                                    ("Negative prompt", ""))]
     per_view = {"positive_1": (prompts[0], 0, "CONDITIONING"), "positive_2": (prompts[1], 0, "CONDITIONING")}
     anagram_outputs = [("space", "SYNCTWEEDIES_SPACE"), ("positive", "CONDITIONING")]
-    space = graph.add("SyncTweediesAnagramViews", "Anagram views", {**ANAGRAM_VIEWS, "size": 512}, per_view,
-                      outputs=anagram_outputs)
+    space = graph.add("SyncTweediesAnagramViews", "Anagram views", {}, per_view, outputs=anagram_outputs)
     settings = original.AMBIGUOUS_IMAGE
     anagram = {"steps": settings["num_inference_steps"], "cfg": settings["guidance_scale"]}
     sampler = sync_sampler(graph, checkpoint, (space, 1), (prompts[2], 0), space, seed=1, rgb=True, **anagram)
@@ -319,17 +354,15 @@ def ambiguous_image(two_stage: bool = False) -> Graph:
                            "space": (space, 0, "SYNCTWEEDIES_SPACE")}, outputs=[("canvas", "IMAGE"), ("views", "IMAGE")])
         larger = graph.add("ImageScaleBy", "Enlarge 2x", {"upscale_method": "lanczos", "scale_by": 2.0},
                            {"image": (first, 0, "IMAGE")}, outputs=[("IMAGE", "IMAGE")])
-        space = graph.add("SyncTweediesAnagramViews", "Anagram views 1024 px", {**ANAGRAM_VIEWS, "size": 1024},
-                          per_view, outputs=anagram_outputs)
+        space = graph.add("SyncTweediesAnagramViews", "Anagram views 1024 px", {"size": 1024}, per_view,
+                          outputs=anagram_outputs)
         start = graph.add("SyncTweediesEncode", "Encode 1024 px", {},
                           {"vae": (checkpoint, 2, "VAE"), "image": (larger, 0, "IMAGE"),
                            "space": (space, 0, "SYNCTWEEDIES_SPACE")}, outputs=[("views", "LATENT")])
         sampler = sync_sampler(graph, checkpoint, (space, 1), (prompts[2], 0), space, seed=1, rgb=True,
                                denoise=0.5, latent=(start, 0), title="SyncTweedies Sampler 1024 px", **anagram)
     decode = decode_and_save(graph, checkpoint, (sampler, 0), space, name)
-    graph.add("SyncTweediesAnagramAnimation", "Animation",
-              {"frames_per_turn": 24, "hold": 12, "fps": 24.0, "format": "webp",
-               "filename_prefix": f"SyncTweedies/{name}_animation"},
+    graph.add("SyncTweediesAnagramAnimation", "Animation", {"filename_prefix": f"SyncTweedies/{name}_animation"},
               {"canvas": (decode, 0, "IMAGE"), "space": (space, 0, "SYNCTWEEDIES_SPACE")},
               outputs=[("frames", "IMAGE")])
     return graph
@@ -338,9 +371,6 @@ def ambiguous_image(two_stage: bool = False) -> Graph:
 PANORAMA_PROMPT = PREFIX + "An old looking library"
 PANORAMA_SAMPLING = sampling_of(original.PANORAMA)
 """The original's panorama config: guidance 25, mvd_end 0.8, ref_attention_end 0.2, neighbour attention."""
-PANORAMA_RIG = {"theta_start": 0.0, "theta_end": 360.0, "theta_interval": 45.0, "phi_start": 0.0, "phi_end": 1.0,
-                "phi_interval": 45.0, "fov": 72.0, "view_size": 512, "latent_height": 256, "rgb_height": 1024,
-                "feather": True}
 
 
 def panorama(depth: bool = False) -> Graph:
@@ -353,7 +383,7 @@ def panorama(depth: bool = False) -> Graph:
                          outputs=[("CONDITIONING", "CONDITIONING")])
     negative = graph.add("CLIPTextEncode", "Negative prompt", {"text": NEGATIVE_PROMPT},
                          {"clip": (checkpoint, 1, "CLIP")}, outputs=[("CONDITIONING", "CONDITIONING")])
-    space = graph.add("SyncTweediesPanorama", "360 panorama", PANORAMA_RIG,
+    space = graph.add("SyncTweediesPanorama", "360 panorama", {},
                       outputs=[("space", "SYNCTWEEDIES_SPACE")])
     conditioning = (positive, 0), (negative, 0)
     if depth:
@@ -367,8 +397,7 @@ def panorama(depth: bool = False) -> Graph:
                        {"vae": (checkpoint, 2, "VAE"), "samples": (sampler, 0, "LATENT"),
                         "space": (space, 0, "SYNCTWEEDIES_SPACE")},
                        outputs=[("canvas", "IMAGE"), ("views", "IMAGE")])
-    graph.add("SyncTweediesSavePanorama", "Save 360 panorama", {"filename_prefix": f"SyncTweedies/{name}",
-                                                                "format": "jpg"},
+    graph.add("SyncTweediesSavePanorama", "Save 360 panorama", {"filename_prefix": f"SyncTweedies/{name}"},
               {"images": (decode, 0, "IMAGE")})
     graph.add("SaveImage", "Save views", {"filename_prefix": f"SyncTweedies/{name}_views"},
               {"images": (decode, 1, "IMAGE")})
@@ -391,15 +420,11 @@ def mesh_texturing(edit: bool = False) -> Graph:
                            {"ckpt_name": SD15},
                            outputs=[("MODEL", "MODEL"), ("CLIP", "CLIP"), ("VAE", "VAE")])
     space = graph.add("SyncTweediesMesh", "Mesh",
-                      {"mesh": "example: vase.obj", "mesh_autouv": False, "mesh_scale": 1.0,
-                       "azimuths": "-180, -135, -90, -45, 0, 45, 90, 135", "elevation": 0.0, "top_views": True,
-                       "distance": 2.0, "fov": 60.0, "projection": "perspective", "view_size": 768,
-                       "latent_texture": 1536, "rgb_texture": 1024, "background": "shuffle", "shuffle_bg_change": 0.4,
-                       "shuffle_bg_end": 0.8},
+                      {"mesh": "example: vase.obj"},
                       {"vae": (checkpoint, 2, "VAE")},
                       outputs=[("space", "SYNCTWEEDIES_SPACE"), ("texture", "IMAGE")])
-    prompt = "A Chinese style lantern" if edit else PREFIX + "A hand carved wood turtle"
-    prompts = graph.add("SyncTweediesMeshViewPrompts", "View prompts", {"text": prompt, "negative": NEGATIVE_PROMPT},
+    prompts = graph.add("SyncTweediesMeshViewPrompts", "View prompts",
+                        {"text": "A Chinese style lantern"} if edit else {},
                         {"clip": (checkpoint, 1, "CLIP"), "space": (space, 0, "SYNCTWEEDIES_SPACE")},
                         outputs=[("positive", "CONDITIONING"), ("negative", "CONDITIONING")])
     hints = graph.add("SyncTweediesMeshHints", "Depth and normal views", {},
@@ -415,14 +440,11 @@ def mesh_texturing(edit: bool = False) -> Graph:
         sampler = sync_sampler(graph, checkpoint, *conditioning, space, **MESH_SAMPLING)
     name = "mesh_edit" if edit else "mesh"
     decode = decode_and_save(graph, checkpoint, (sampler, 0), space, f"{name}_texture")
-    saved = graph.add("SyncTweediesSaveTexturedMesh", "Save textured mesh",
-                      {"filename_prefix": f"SyncTweedies/{name}", "format": "glb"},
+    saved = graph.add("SyncTweediesSaveTexturedMesh", "Save textured mesh", {"filename_prefix": f"SyncTweedies/{name}"},
                       {"texture": (decode, 0, "IMAGE"), "space": (space, 0, "SYNCTWEEDIES_SPACE")},
                       outputs=[("path", "STRING"), ("model_file", "STRING")])
-    graph.add("Preview3D", "Preview 3D", {"model_file": ""}, {"model_file": (saved, 1, "STRING")})
-    graph.add("SyncTweediesMeshTurntable", "Turntable",
-              {"frames": 36, "size": 512, "elevation": 20.0, "fps": 12.0, "format": "webp",
-               "filename_prefix": f"SyncTweedies/{name}_turntable"},
+    graph.add("Preview3D", "Preview 3D", {}, {"model_file": (saved, 1, "STRING")})
+    graph.add("SyncTweediesMeshTurntable", "Turntable", {"filename_prefix": f"SyncTweedies/{name}_turntable"},
               {"texture": (decode, 0, "IMAGE"), "space": (space, 0, "SYNCTWEEDIES_SPACE")},
               outputs=[("frames", "IMAGE")])
     return graph
@@ -440,12 +462,7 @@ def gaussians() -> Graph:
     negative = graph.add("CLIPTextEncode", "Negative prompt", {"text": NEGATIVE_PROMPT}, {"clip": (checkpoint, 1, "CLIP")},
                          outputs=[("CONDITIONING", "CONDITIONING")])
     space = graph.add("SyncTweediesGaussians", "3D Gaussians",
-                      {"ply": "example: gaussians.ply", "cameras": "orbit (no camera file)", "total_image_to_use": 50,
-                       "up_vec": "z", "view_size": 512, "antialiased": True, "background_color": "white",
-                       "canonical_domain": "rgb", "iterations": 1000, "final_iterations": 4000, "lr": 0.025,
-                       "color_assign_method": "previous", "zt_init": True, "force_clean_composition": True,
-                       "enable_xyz": False, "enable_opacity": False, "enable_covariance": False, "xyz_lr": 0.0003,
-                       "opacity_lr": 0.05, "scale_lr": 0.005, "quat_lr": 0.001},
+                      {"ply": "example: gaussians.ply"},
                       outputs=[("space", "SYNCTWEEDIES_SPACE"), ("depth", "IMAGE")])
     conditioning = depth_control(graph, (positive, 0), (negative, 0), (space, 1), ramp=True)
     sampler = sync_sampler(graph, checkpoint, *conditioning, space, rgb=True, **sampling_of(original.GAUSSIANS))
@@ -455,11 +472,9 @@ def gaussians() -> Graph:
                        outputs=[("canvas", "IMAGE"), ("views", "IMAGE")])
     graph.add("SaveImage", "Save views", {"filename_prefix": "SyncTweedies/gaussians_views"},
               {"images": (decode, 1, "IMAGE")})
-    graph.add("SyncTweediesSaveGaussians", "Save Gaussians", {"filename_prefix": "SyncTweedies/gaussians"},
+    graph.add("SyncTweediesSaveGaussians", "Save Gaussians", {},
               {"colours": (decode, 0, "IMAGE"), "space": (space, 0, "SYNCTWEEDIES_SPACE")}, outputs=[("path", "STRING")])
-    graph.add("SyncTweediesGaussiansTurntable", "Turntable",
-              {"frames": 36, "size": 512, "elevation": 20.0, "fps": 12.0, "format": "webp",
-               "filename_prefix": "SyncTweedies/gaussians_turntable"},
+    graph.add("SyncTweediesGaussiansTurntable", "Turntable", {},
               {"colours": (decode, 0, "IMAGE"), "space": (space, 0, "SYNCTWEEDIES_SPACE")}, outputs=[("frames", "IMAGE")])
     return graph
 
@@ -598,7 +613,21 @@ def render() -> dict[str, str]:
     return files
 
 
-if __name__ == "__main__":
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--widgets-from", metavar="URL",
+                        help="first read the node schemas from a running ComfyUI with this pack into layout/widgets.json")
+    options = parser.parse_args()
+    if options.widgets_from:
+        with urllib.request.urlopen(f"{options.widgets_from.rstrip('/')}/object_info", timeout=120) as response:
+            WIDGETS.clear()
+            WIDGETS.update(used_widgets(json.load(response)))
+        WIDGETS_FILE.write_text(json.dumps(WIDGETS, indent=1) + "\n")
+        print(f"wrote workflows/layout/{WIDGETS_FILE.name}")
     for file_name, text in render().items():
         (HERE / file_name).write_text(text)
         print(f"wrote workflows/{file_name}")
+
+
+if __name__ == "__main__":
+    main()
