@@ -14,7 +14,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_fake_host(state: dict):
+def start_fake_host(state: dict, port: int | None = None):
     """A stand-in for ComfyUI's /ws, /prompt, /queue, /history and /view, run in a thread; ``state`` says how it
     behaves and collects the workflows it was sent. Returns its address and a function that stops it.
 
@@ -93,7 +93,7 @@ def start_fake_host(state: dict):
     app = web.Application()
     app.add_routes([web.get("/ws", ws), web.post("/prompt", prompt), web.get("/queue", queue),
                     web.get(r"/history/{id}", history), web.get("/view", view)])
-    port, loop = free_port(), asyncio.new_event_loop()
+    port, loop = port or free_port(), asyncio.new_event_loop()
     runner = web.AppRunner(app)
     loop.run_until_complete(runner.setup())
     loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
