@@ -46,7 +46,7 @@ class AnagramViewsNode(io.ComfyNode):
                                          "(n-to-1 views such as 'rotate' by 45°)."),
                 io.Int.Input("iterations", default=10, min=1, max=1000, tooltip="Optimisation steps per unprojection."),
                 io.Float.Input("lr", default=0.1, min=0.0001, max=10.0, step=0.001, tooltip="Adam learning rate."),
-                io.Combo.Input("inverse_fit", options=list(INVERSE_FITS), default="mse",
+                io.Combo.Input("inverse_fit", options=list(INVERSE_FITS), optional=True, default="mse",
                                tooltip="mse: fit the squared error from each step's average (measured closer to "
                                        "the prompts); original: the original's L1 fit from the previous step's."),
                 io.Vae.Input("vae", optional=True, tooltip=SCALE_TOOLTIP),
@@ -56,7 +56,7 @@ class AnagramViewsNode(io.ComfyNode):
         )
 
     @classmethod
-    def validate_inputs(cls, view_1, view_2, view_3, view_4, inverse_fit) -> bool | str:
+    def validate_inputs(cls, view_1, view_2, view_3, view_4, inverse_fit="mse") -> bool | str:
         return option_problem(cls, view_1=view_1, view_2=view_2, view_3=view_3, view_4=view_4,
                               inverse_fit=inverse_fit) or True
 

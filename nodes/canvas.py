@@ -45,7 +45,7 @@ class WideCanvasNode(io.ComfyNode):
                              tooltip="Pixels between neighbouring windows; smaller means more views and overlap."),
                 io.Boolean.Input("wrap", default=False,
                                  tooltip="Make the canvas a horizontal loop that tiles seamlessly left to right."),
-                io.Combo.Input("weighting", options=list(WEIGHTINGS), default="taper",
+                io.Combo.Input("weighting", options=list(WEIGHTINGS), optional=True, default="taper",
                                tooltip="How overlapping windows are averaged: taper (windows enter and leave the "
                                        "mean over half a stride: no seams), flat (the original's plain mean; "
                                        "seams at window borders), pyramid (ComfyUI's context windows)."),
@@ -55,12 +55,12 @@ class WideCanvasNode(io.ComfyNode):
         )
 
     @classmethod
-    def validate_inputs(cls, weighting) -> bool | str:
+    def validate_inputs(cls, weighting="flat") -> bool | str:
         return option_problem(cls, weighting=weighting) or True
 
     @classmethod
     def execute(cls, width: int, height: int, window: int, stride: int, wrap: bool,
-                weighting: str = "taper", vae=None) -> io.NodeOutput:
+                weighting: str = "flat", vae=None) -> io.NodeOutput:
         scale = latent_scale(vae)
         size = lambda pixels, name: to_latent(pixels, name, scale)  # noqa: E731
         space = WideCanvas(size(height, "height"), size(width, "width"), size(window, "window"),

@@ -79,13 +79,13 @@ class MeshNode(io.ComfyNode):
                              tooltip="Side of the latent texture."),
                 io.Int.Input("rgb_texture", default=1024, **span("rgb_tex_size"), step=8,
                              tooltip="Side of the decoded texture image."),
-                io.Combo.Input("background", options=BACKGROUNDS, default="shuffle",
+                io.Combo.Input("background", options=BACKGROUNDS, optional=True, default="shuffle",
                                tooltip="What views show behind the mesh. shuffle (the original): random solid "
                                        "colours, then black or white, then fixed, so no colour bleeds into the "
                                        "texture. Colours need the VAE; none leaves a zero latent."),
-                io.Float.Input("shuffle_bg_change", default=0.4, min=0.0, max=1.0, step=0.01,
+                io.Float.Input("shuffle_bg_change", optional=True, default=0.4, min=0.0, max=1.0, step=0.01,
                                tooltip="Until this fraction of the steps, backgrounds are random colours."),
-                io.Float.Input("shuffle_bg_end", default=0.8, min=0.0, max=1.0, step=0.01,
+                io.Float.Input("shuffle_bg_end", optional=True, default=0.8, min=0.0, max=1.0, step=0.01,
                                tooltip="Until this fraction of the steps, backgrounds are random black or white; "
                                        "then each view keeps its last one."),
                 io.Vae.Input("vae", optional=True, tooltip="Encodes the background colours into latents; its pixels "
@@ -98,7 +98,7 @@ class MeshNode(io.ComfyNode):
         )
 
     @classmethod
-    def validate_inputs(cls, mesh, projection, background) -> bool | str:
+    def validate_inputs(cls, mesh, projection, background="shuffle") -> bool | str:
         return file_problem(mesh, "Mesh", suffixes=MESH_SUFFIXES) \
             or option_problem(cls, projection=projection, background=background) or True
 
@@ -189,7 +189,7 @@ class SaveTexturedMeshNode(io.ComfyNode):
                         "its .mtl and .png.",
             inputs=[*texture_inputs(),
                     io.String.Input("filename_prefix", default="SyncTweedies/mesh"),
-                    io.Combo.Input("format", options=["glb", "obj"], default="glb")],
+                    io.Combo.Input("format", options=["glb", "obj"], default="glb", optional=True)],
             outputs=[io.String.Output(display_name="path", tooltip="Where the mesh was written."),
                      io.String.Output(display_name="model_file",
                                       tooltip="The file relative to the output folder: connect it to Preview3D.")],
@@ -197,7 +197,7 @@ class SaveTexturedMeshNode(io.ComfyNode):
         )
 
     @classmethod
-    def validate_inputs(cls, format) -> bool | str:
+    def validate_inputs(cls, format="glb") -> bool | str:
         return option_problem(cls, format=format) or True
 
     @classmethod

@@ -54,7 +54,7 @@ class PanoramaNode(io.ComfyNode):
                              tooltip="Height of the latent equirectangular canvas (width is twice this)."),
                 io.Int.Input("rgb_height", default=1024, min=64, max=4096, step=8,
                              tooltip="Height of the decoded equirectangular image (width is twice this)."),
-                io.Boolean.Input("feather", default=True,
+                io.Boolean.Input("feather", optional=True, default=True,
                                  tooltip="Weigh each view less towards its edges when averaging, so views blend "
                                          "in and out; off: a plain mean, as the original."),
                 io.Vae.Input("vae", optional=True, tooltip=SCALE_TOOLTIP),

@@ -47,11 +47,11 @@ def sync_inputs() -> list[io.Input]:
                        tooltip="Fraction of the steps that are synchronized; views denoise independently after it."),
         io.Int.Input("views_per_batch", default=0, min=0, max=1024,
                      tooltip="Views per model call; 0 fits as many as free memory allows."),
-        io.Float.Input("ref_attention_end", default=0.0, min=0.0, max=1.0, step=0.01,
+        io.Float.Input("ref_attention_end", optional=True, default=0.0, min=0.0, max=1.0, step=0.01,
                        tooltip="Fraction of the steps in which every view's self-attention also attends to a "
                                "reference view (the original's cross-view attention; UNet models). Higher "
                                "harmonises views more, lower keeps more detail; 0 turns it off."),
-        io.Boolean.Input("neighbour_attention", default=False,
+        io.Boolean.Input("neighbour_attention", optional=True, default=False,
                          tooltip="Every view's self-attention also attends to its neighbour views at every step "
                                  "(the original's, always on there; UNet models). All views then run in each "
                                  "model call."),
