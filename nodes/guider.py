@@ -38,11 +38,17 @@ def merge_view_conditionings(per_view: list[list]) -> list:
             for tensor, options in conditioning]
 
 
-def shape_key(value, pad_length: bool = False):
+MASKS = ("attention_mask",)
+"""Options that must be equal, not only alike in shape, for views to share a call: some models reduce a text
+attention mask to one token count for the whole batch (Lumina 2's ``num_tokens``)."""
+
+
+def shape_key(value, pad_length: bool = False, exact: bool = False):
     """What must agree for values of several views to be batched: a tensor's shape past the batch (not its length
-    with ``pad_length``), a plain value itself, any other object its identity."""
+    with ``pad_length``; its values too when ``exact``), a plain value itself, any other object its identity."""
     if torch.is_tensor(value):
-        return ("tensor", tuple(value.shape[2:] if pad_length else value.shape[1:]), value.dtype)
+        shape = tuple(value.shape[2:] if pad_length else value.shape[1:])
+        return ("tensor", shape, value.dtype, tuple(value.flatten().tolist()) if exact else None)
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     return ("object", id(value))
@@ -59,7 +65,8 @@ def view_groups(conditionings: list[list], num_views: int, pad_length: bool) -> 
         return [(list(range(num_views)), conditionings)]
     groups: dict[tuple, list[int]] = {}
     for view, own in enumerate(entries):
-        key = tuple(tuple((shape_key(t, pad_length), tuple((k, shape_key(v)) for k, v in sorted(o.items()) if k != VIEWS))
+        key = tuple(tuple((shape_key(t, pad_length), tuple((k, shape_key(v, exact=k in MASKS))
+                                                            for k, v in sorted(o.items()) if k != VIEWS))
                           for t, o in conditioning) for conditioning in own)
         groups.setdefault(key, []).append(view)
     batched = []
@@ -74,14 +81,16 @@ def view_groups(conditionings: list[list], num_views: int, pad_length: bool) -> 
 
 def batch_entry(entries: list[list], pad_length: bool) -> list:
     """The entries of one position for several views → one entry with a row per view (an entry shared by all
-    views stays as it is)."""
+    views stays as it is, and so does an option tensor equal for all of them: it broadcasts as one prompt's
+    does)."""
     if all(entry is entries[0] for entry in entries):
         return entries[0]
     tensors = [tensor for tensor, _ in entries]
     if pad_length:
         length = math.lcm(*(t.shape[1] for t in tensors))
         tensors = [t.repeat(1, length // t.shape[1], *[1] * (t.ndim - 2)) for t in tensors]
-    options = {key: torch.cat([e[1][key] for e in entries]) if torch.is_tensor(value) else value
+    options = {key: torch.cat([e[1][key] for e in entries])
+               if torch.is_tensor(value) and not all(torch.equal(e[1][key], value) for e in entries) else value
                for key, value in entries[0][1].items() if key != VIEWS}
     return [torch.cat(tensors), options]
 
@@ -194,7 +203,8 @@ def self_attention_blocks(model_patcher) -> list[tuple[str, int, int]]:
         raise ValueError("Cross-view attention (ref_attention_end, neighbour_attention) needs a UNet model (SD1.x, "
                          "SD2.x, SDXL); set ref_attention_end to 0 and turn neighbour_attention off for this model.")
     keys = []
-    for name, blocks in (("input", unet.input_blocks), ("middle", [unet.middle_block]), ("output", unet.output_blocks)):
+    middle = [] if unet.middle_block is None else [unet.middle_block]  # some UNets (SSD-1B, Vega) have none
+    for name, blocks in (("input", unet.input_blocks), ("middle", middle), ("output", unet.output_blocks)):
         for number, block in enumerate(blocks):
             for layer in block:
                 keys += [(name, number, index) for index in range(len(getattr(layer, "transformer_blocks", [])))]

@@ -65,3 +65,20 @@ def test_neighbour_attention_mixes_views_and_runs_them_all_in_one_call(nodes, ti
     assert (attended - plain).abs().max() > 0.1, "views attend to their neighbours"
     both = sample(nodes, model, space, positive, negative, 0.5, neighbours=True)
     assert (both - attended).abs().max() > 0.1, "and to the reference view early on"
+
+
+def test_a_unet_without_a_middle_block_takes_cross_view_attention(nodes, tiny_sd15, encode):
+    """Some SD-family UNets (SSD-1B, Vega) have no middle block: attention is installed in the other blocks."""
+    model, _, _ = tiny_sd15
+    unet = model.clone()
+    diffusion = unet.get_model_object("diffusion_model")
+    middle, diffusion.middle_block = diffusion.middle_block, None
+    try:
+        blocks = nodes.guider.self_attention_blocks(unet)
+        assert blocks and all(name != "middle" for name, _, _ in blocks)
+        space = AnagramSpace(["identity", "rotate_cw"], 8)
+        plain = sample(nodes, unet, space, encode("a cat"), encode(""), 0.0)
+        attended = sample(nodes, unet, space, encode("a cat"), encode(""), 1.0, neighbours=True)
+        assert torch.isfinite(attended).all() and (attended - plain).abs().max() > 0.01
+    finally:
+        diffusion.middle_block = middle

@@ -29,6 +29,11 @@ HUNYUAN = {"image_model": "hunyuan_video", "in_channels": 64, "out_channels": 64
            "byt5": True, "guidance_embed": False}
 """HunyuanImage-2.1's transformer with one double and one single block and its byT5 glyph mapper (64 latent
 channels of a 32x VAE)."""
+LUMINA2 = {"image_model": "lumina2", "patch_size": 2, "in_channels": 16, "dim": 32, "cap_feat_dim": 32, "n_layers": 1,
+           "n_refiner_layers": 1, "n_heads": 2, "n_kv_heads": 1, "qk_norm": True, "axes_dims": [4, 6, 6],
+           "axes_lens": [300, 512, 512], "multiple_of": 16}
+"""Lumina 2's NextDiT with one layer (the real one: 26 of width 2304); its text tokens are counted from the text
+encoder's attention mask, one count for the whole batch."""
 WAN22 = {"image_model": "wan2.1", "model_type": "t2v", "in_dim": 48, "out_dim": 48, "dim": 32, "ffn_dim": 64,
          "num_heads": 2, "num_layers": 1, "text_dim": 32, "patch_size": (1, 2, 2), "freq_dim": 256,
          "window_size": (-1, -1), "qk_norm": True, "cross_attn_norm": True, "eps": 1e-6}
@@ -86,6 +91,7 @@ def family_model(class_name: str, unet_config: dict):
 qwen, sdxl, flux = family_model("QwenImage", QWEN), family_model("SDXL", SDXL), family_model("Flux", FLUX)
 sd3, hunyuan, wan22 = family_model("SD3", SD3), family_model("HunyuanImage21", HUNYUAN), \
     family_model("WAN22_T2V", WAN22)
+lumina = family_model("Lumina2", LUMINA2)
 
 
 @pytest.fixture(scope="module")
@@ -282,6 +288,8 @@ def prompt(family: str, length: int, view: int, generator: torch.Generator) -> l
     elif family == "hunyuan":
         options["conditioning_byt5small"] = torch.randn(1, 2 + 2 * (view % 2), 1472, generator=generator)
         options["attention_mask"] = torch.ones(1, length, dtype=torch.long)
+    elif family == "lumina":
+        options["attention_mask"] = torch.ones(1, length, dtype=torch.long)
     return [torch.randn(1, length, 32, generator=generator), options]
 
 
@@ -296,7 +304,8 @@ def per_view_prompts(family: str, num_views: int, generator: torch.Generator) ->
 
 
 @pytest.mark.parametrize("family, groups", [("qwen", [2, 2, 3]), ("flux", [1, 1, 1, 1, 1, 2]), ("sdxl", [3, 4]),
-                                           ("sd3", [2, 2, 3]), ("hunyuan", [1, 1, 1, 1, 1, 2])])
+                                           ("sd3", [2, 2, 3]), ("hunyuan", [1, 1, 1, 1, 1, 2]),
+                                           ("lumina", [2, 2, 3])])
 def test_per_view_prompts_of_different_lengths_are_exact_for_every_family(nodes, space, family, groups, request):
     """Qwen-Image's, Flux's, SD3's and HunyuanImage's text tokens join the image tokens in one attention, so a
     prompt repeated to a common length would weigh more: views with prompts of another length (or another Flux
@@ -334,7 +343,7 @@ def test_per_view_options_stay_per_view(nodes, qwen, space):
     assert options[1]["cross_attn"].shape == (4, 4, 32), "one row per view of the group"
 
 
-FAMILIES = ["sdxl", "sd3", "flux", "qwen", "hunyuan"]
+FAMILIES = ["sdxl", "sd3", "flux", "qwen", "hunyuan", "lumina"]
 
 
 @pytest.mark.parametrize("family", FAMILIES)
