@@ -131,6 +131,8 @@ MESHES = {
                                       + ASCII_TRIANGLE.replace("0 0 0 0 0", "0 0 0 0").replace("1 0 0 1 0", "1 0 1 0")
                                       .replace("0 1 0 0 1", "0 1 0 1")), "mesh.ply has no vertex x, y and z"),
     "not a mesh at all": (lambda t: write(t, "mesh.ply", "hello"), "mesh.ply is not a readable PLY file"),
+    "obj vertex of two coordinates": (lambda t: write(t, "mesh.obj", TRIANGLE.replace("v 0 0 0", "v 0 0", 1)),
+                                      "mesh.obj has vertices with 2 coordinates, not 3"),
 }
 
 
@@ -202,7 +204,9 @@ CAMERAS = {
     "not json": (lambda t: blender(t, "{"), "transforms.json is not a Blender transforms file"),
     "no frames": (lambda t: blender(t, {"camera_angle_x": 0.7, "frames": []}), "transforms.json has no frames"),
     "zero field of view": (lambda t: blender(t, {"camera_angle_x": 0, "frames": [{"transform_matrix": EYE}]}),
-                           "camera_angle_x is 0"),
+                           "camera_angle_x is 0 radians"),
+    "field of view of pi": (lambda t: blender(t, {"camera_angle_x": 3.14159, "frames": [{"transform_matrix": EYE}]}),
+                            r"camera_angle_x is 3.14159 radians \(180.0°\) is not a pinhole camera's field of view"),
     "singular matrix": (lambda t: blender(t, {"camera_angle_x": 0.7, "frames": [{"transform_matrix": [[0] * 4] * 4}]}),
                         "transforms.json: camera 0 is not a rotation and a translation"),
     "NaN matrix": (lambda t: blender(t, {"camera_angle_x": 0.7, "frames": [
@@ -243,6 +247,9 @@ COLMAP = {
     "unknown model": (lambda t: colmap(t, struct.pack("<QiiQQ4d", 1, 1, 99, 100, 50, 80, 80, 50, 25),
                                        struct.pack("<Q", 1) + image()), "unknown camera model id 99"),
     "truncated": (lambda t: colmap(t, ONE_CAMERA[:20], struct.pack("<Q", 1) + image()), "readable COLMAP model"),
+    "focal length of a 180° view": (lambda t: colmap(t, struct.pack("<QiiQQ4d", 1, 1, 1, 100, 50, 1e-4, 1e-4, 50, 25),
+                                                     struct.pack("<Q", 1) + image()),
+                                    "camera 1 has the focal length 0.0001 px for 100 px, not a pinhole camera's"),
     "text garbage": (lambda t: (lambda f: (f.mkdir(), write(f, "cameras.txt", "1 PINHOLE x y\n"),
                                            write(f, "images.txt", "junk\n"), f)[-1])(t / "sparse"),
                      "readable COLMAP model"),

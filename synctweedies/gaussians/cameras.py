@@ -49,6 +49,18 @@ class ViewCameras:
         return ViewCameras(self.viewmats[pick], self.Ks[pick], self.size)
 
 
+MAX_FOV = 179.0
+"""The widest field of view (degrees) a pinhole camera here may have: at 180° it sees nothing in focus."""
+
+
+def fov_problem(fov_x: float) -> str | None:
+    """Why ``fov_x`` (radians) is not a pinhole camera's horizontal field of view (None when it is)."""
+    if not 0 < fov_x < math.radians(MAX_FOV):
+        return (f"{fov_x:g} radians ({math.degrees(fov_x):.1f}°) is not a pinhole camera's field of view, which "
+                f"lies between 0 and {MAX_FOV:g}°")
+    return None
+
+
 def intrinsics(fov_x: float, size: int, count: int) -> Tensor:
     """``[count, 3, 3]`` intrinsics of a horizontal field of view ``fov_x`` (radians), square pixels."""
     focal = size / 2 / math.tan(fov_x / 2)
@@ -69,8 +81,8 @@ def blender_cameras(path: str | Path, size: int) -> ViewCameras:
                          f"transform_matrix): {reason(error)}") from None
     if not frames:
         raise ValueError(f"{path.name} has no frames, so it gives no cameras.")
-    if not 0 < fov_x < math.pi:
-        raise ValueError(f"{path.name}: camera_angle_x is {fov_x}, not a field of view in radians between 0 and pi.")
+    if fov_problem(fov_x):
+        raise ValueError(f"{path.name}: camera_angle_x is {fov_problem(fov_x)}; write it in radians.")
     return ViewCameras(world_to_camera(camtoworld_graphics_to_vision_4x4(c2w), path.name),
                        intrinsics(fov_x, size, len(c2w)), size)
 
@@ -122,6 +134,10 @@ def colmap_cameras(folder: str | Path, size: int) -> ViewCameras:
             raise ValueError(f"The COLMAP model in {folder.name}: camera {camera} ({model} {width}x{height}) has too "
                              "few parameters or no size.")
         fx, fy, cx, cy = (params[0], *params[:3]) if one_focal else params[:4]
+        if not fx > 0 or fov_problem(2 * math.atan(width / 2 / fx)):
+            raise ValueError(f"The COLMAP model in {folder.name}: camera {camera} has the focal length {fx:g} px for "
+                             f"{width} px, not a pinhole camera's (its field of view must lie between 0 and "
+                             f"{MAX_FOV:g}°).")
         Ks.append([[fx * size / width, 0, cx * size / width], [0, fy * size / height, cy * size / height], [0, 0, 1]])
     poses = torch.tensor([pose for _, pose, _ in images], dtype=torch.float64)
     if not torch.isfinite(poses).all() or (poses[:, :4].norm(dim=1) < 1e-8).any():

@@ -107,6 +107,10 @@ def to_mesh(loaded, name: str) -> tuple[Mesh, Image.Image | None]:
     parts = [(part, transform) for part, transform in parts if isinstance(part, trimesh.Trimesh) and len(part.faces)]
     if not parts:
         raise ValueError(f"{name} has no faces; texturing needs a surface mesh (a point cloud is not one).")
+    for part, _ in parts:
+        if part.vertices.ndim != 2 or part.vertices.shape[1] != 3:
+            raise ValueError(f"{name} has vertices with {part.vertices.shape[-1]} coordinates, not 3 (x y z); repair "
+                             "or re-export the mesh.")
     vertices, faces, uvs, uv_faces, texture, offset = [], [], [], [], None, 0
     for part, transform in parts:
         uv = getattr(part.visual, "uv", None)
