@@ -5,7 +5,7 @@ import torch
 from comfy_api.v0_0_2 import io
 
 from ..synctweedies import WideCanvas
-from ..synctweedies.spaces.wide_canvas import WEIGHTINGS
+from ..synctweedies.spaces.wide_canvas import WEIGHTINGS, windows_problem
 from ..synctweedies.original import span
 from .sockets import LATENT_SCALE, SAMPLING, SCALE_TOOLTIP, SPACES, SPACE_TOOLTIP, SyncSpace, latent_scale
 from .validation import option_problem
@@ -18,6 +18,18 @@ def to_latent(pixels: int, name: str, scale: int = LATENT_SCALE) -> int:
         raise ValueError(f"{name} is {pixels} px, which is not a multiple of {scale} (the VAE's pixels per latent "
                          f"pixel). Use a multiple of {scale}, e.g. {max(pixels // scale, 1) * scale}.")
     return pixels // scale
+
+
+def canvas_problem(width, height, window, stride, wrap, scale: int = LATENT_SCALE) -> str | None:
+    """Why a canvas of these sizes in pixels cannot be sampled for its number of windows (None otherwise, and for
+    sizes given by links or not multiples of the VAE's scale, which execution reports)."""
+    sizes = (width, height, window, stride)
+    if not all(isinstance(value, int) and value >= scale and value % scale == 0 for value in sizes):
+        return None
+    width, height, window, stride = (value // scale for value in sizes)
+    if window > min(width, height) or stride > window:
+        return None
+    return windows_problem(height, width, window, stride, bool(wrap), scale, "pixels")
 
 
 def scaled_space(space, scale: int):
@@ -55,14 +67,19 @@ class WideCanvasNode(io.ComfyNode):
         )
 
     @classmethod
-    def validate_inputs(cls, weighting="flat") -> bool | str:
-        return option_problem(cls, weighting=weighting) or True
+    def validate_inputs(cls, width, height, window, stride, wrap, weighting="flat") -> bool | str:
+        """Refuses, before anything runs, a canvas of more windows than can be sampled (sized for an 8x VAE)."""
+        return option_problem(cls, weighting=weighting) or canvas_problem(width, height, window, stride, wrap) \
+            or True
 
     @classmethod
     def execute(cls, width: int, height: int, window: int, stride: int, wrap: bool,
                 weighting: str = "flat", vae=None) -> io.NodeOutput:
         scale = latent_scale(vae)
         size = lambda pixels, name: to_latent(pixels, name, scale)  # noqa: E731
+        problem = canvas_problem(width, height, window, stride, wrap, scale)
+        if problem:
+            raise ValueError(problem)
         space = WideCanvas(size(height, "height"), size(width, "width"), size(window, "window"),
                            size(stride, "stride"), wrap, weighting)
         return io.NodeOutput(scaled_space(space, scale))

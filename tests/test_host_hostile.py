@@ -230,3 +230,31 @@ def test_the_next_good_prompt_runs_and_the_server_is_alive(server, models_dir, h
     with urllib.request.urlopen(f"{server}/queue", timeout=30) as response:
         assert json.load(response) == {"queue_running": [], "queue_pending": []}
     assert CANARY not in output_bytes(models_dir)
+
+
+def canvas_sampling_prompt(size: int, window: int, stride: int) -> dict:
+    """A wide canvas sampled by the one-node sampler, the sampler as node "1"."""
+    return {"1": {"class_type": "SyncTweediesSampler", "inputs": {
+                "model": ["2", 0], "positive": ["3", 0], "negative": ["3", 0], "seed": 0, "steps": 4, "cfg": 5.0,
+                "sampler_name": "euler", "scheduler": "normal", "denoise": 1.0, "space": ["4", 0],
+                "mode": "2: x0 (SyncTweedies)", "sync_end": 1.0, "views_per_batch": 64}},
+            "2": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "tiny_sd15.safetensors"}},
+            "3": {"class_type": "CLIPTextEncode", "inputs": {"clip": ["2", 1], "text": "x"}},
+            "4": {"class_type": "SyncTweediesWideCanvas", "inputs": {"width": size, "height": size, "window": window,
+                                                                     "stride": stride, "wrap": False}},
+            "5": {"class_type": "SyncTweediesDecode", "inputs": {"vae": ["2", 2], "samples": ["1", 0],
+                                                                 "space": ["4", 0]}},
+            "6": {"class_type": "PreviewImage", "inputs": {"images": ["5", 0]}}}
+
+
+def test_a_canvas_of_millions_of_windows_is_refused_before_it_is_built(server):
+    message = refusal(server, canvas_sampling_prompt(16384, 64, 8))
+    assert "16384x16384 canvas seen through 64x64 windows every 8 pixels has 4,165,681 windows" in message
+    assert "more than the 10,000 that can be sampled" in message and "make the canvas smaller" in message
+    assert "raise the stride to at least 88 pixels" in refusal(server, canvas_sampling_prompt(8192, 256, 32))
+
+
+def test_the_largest_canvas_allowed_stops_on_an_interrupt(server, models_dir):
+    """10,000 windows (6400 px, window and stride 64): each step is many sub-batched model calls."""
+    ended, _ = asyncio.run(interrupt_during_stage(server, canvas_sampling_prompt(6400, 64, 64)))
+    assert ended == "execution_interrupted"

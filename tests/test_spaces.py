@@ -95,3 +95,13 @@ def test_check_views_names_the_mismatch():
         space.check_views(torch.zeros(3, 4, 8, 8))
     with pytest.raises(ValueError, match="views are 16x16"):
         space.check_views(torch.zeros(5, 4, 16, 16))
+
+
+def test_a_canvas_of_too_many_windows_is_refused_at_once_with_the_fix():
+    from synctweedies.spaces.wide_canvas import MAX_WINDOWS
+
+    with pytest.raises(ValueError, match="has 4,165,681 windows, more than the 10,000 .* make the canvas smaller"):
+        WideCanvas(2048, 2048, 8, 1)  # its index alone would take 2 GiB
+    with pytest.raises(ValueError, match="raise the stride to at least 11 latent pixels"):
+        WideCanvas(1024, 1024, 32, 4)
+    assert WideCanvas(1024, 1024, 32, 11).num_views <= MAX_WINDOWS

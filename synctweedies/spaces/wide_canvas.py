@@ -16,6 +16,32 @@ def window_starts(length: int, window: int, stride: int, wrap: bool) -> list[int
     return starts
 
 
+MAX_WINDOWS = 10_000
+"""The most windows a canvas may have: each is a model input at every step (41 for the original's wide image, 441
+for an 8192² image at window 64 and stride 48 latent pixels)."""
+
+
+def window_count(height: int, width: int, window: int, stride: int, wrap: bool) -> int:
+    """How many windows a canvas has (without building them)."""
+    return len(window_starts(height, window, stride, wrap=False)) * len(window_starts(width, window, stride, wrap))
+
+
+def windows_problem(height: int, width: int, window: int, stride: int, wrap: bool, unit: int = 1,
+                    name: str = "latent pixels") -> str | None:
+    """Why a canvas has too many windows to sample, with the numbers and the fix (None when it has few enough).
+    Sizes are in latent pixels; the message gives them times ``unit`` in ``name``."""
+    count = window_count(height, width, window, stride, wrap)
+    if count <= MAX_WINDOWS:
+        return None
+    enough = next((s for s in range(stride, window + 1) if window_count(height, width, window, s, wrap) <= MAX_WINDOWS),
+                  None)
+    fix = f"raise the stride to at least {enough * unit} {name}" if enough else "make the canvas smaller or the " \
+                                                                               "window larger"
+    return (f"A {height * unit}x{width * unit} canvas seen through {window * unit}x{window * unit} windows every "
+            f"{stride * unit} {name} has {count:,} windows, more than the {MAX_WINDOWS:,} that can be sampled "
+            f"(each is a model input at every step): {fix}.")
+
+
 def _centres(window: int) -> torch.Tensor:
     return torch.arange(window, dtype=torch.float32) + 0.5
 
@@ -57,6 +83,9 @@ class WideCanvas(IndexedSpace):
                              "Make the canvas at least one window high and wide.")
         if weighting not in WEIGHTINGS:
             raise ValueError(f"Unknown window weighting {weighting!r}; use one of {', '.join(WEIGHTINGS)}.")
+        problem = windows_problem(height, width, window, stride, wrap)
+        if problem:
+            raise ValueError(problem)
         self.height, self.width, self.window, self.stride, self.wrap = height, width, window, stride, wrap
         self.weighting = weighting
         rows = torch.tensor(window_starts(height, window, stride, wrap=False))
