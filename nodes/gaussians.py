@@ -61,7 +61,8 @@ class GaussiansNode(io.ComfyNode):
                                tooltip="A Blender transforms_*.json or a COLMAP model folder (text or binary) in the "
                                        "input folder, or an orbit of 10 cameras around the scene."),
                 io.Int.Input("total_image_to_use", default=50, **span("total_image_to_use"),
-                             tooltip="At most this many cameras, spread evenly over the given ones."),
+                             tooltip="At most this many cameras, spread evenly over those of the camera file (the "
+                                     "orbit has 10)."),
                 io.Combo.Input("up_vec", options=["z", "y"], default="z", tooltip="The scene's up axis (orbit)."),
                 io.Int.Input("view_size", default=512, **span("rgb_view_size"), step=8,
                              tooltip="View side in pixels."),

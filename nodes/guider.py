@@ -15,7 +15,7 @@ from torch import Tensor
 
 from ..synctweedies import CanonicalSpace, PixelSynchronizedSpace, SyncMode, Synchronizer, sample_synchronized
 from ..synctweedies.attention import cross_view_attention
-from ..synctweedies.sync import step_index
+from ..synctweedies.sync import step_index, steps_until
 from .frames import as_views, decode_views, encode_views, has_frames, shaped_like
 
 RAMP = "synctweedies_strength_ramp"
@@ -258,8 +258,10 @@ class SyncTweediesGuider(comfy.samplers.CFGGuider):
     ``views_per_batch`` (0: as many as free memory allows). With a ``vae``, x0 is averaged in pixel
     space: each synchronized step decodes the views' x0 in one batch and encodes the average back; a
     ``draft_vae`` (e.g. the host's TAESD) does that instead for the first ``draft_vae_end`` of the steps.
-    Cross-view attention (UNet models; :mod:`synctweedies.attention`): for the first ``ref_attention_end`` of
-    the steps every view's self-attention also attends to the space's reference view, which joins every
+    Synchronization and reference attention end on the schedule as the original's do: ``sync_end`` (its mvd_end)
+    synchronizes the steps that start at a model timestep t > 1000 · (1 − sync_end), whatever the step count, the
+    scheduler or the denoise. Cross-view attention (UNet models; :mod:`synctweedies.attention`): while
+    t > 1000 · (1 − ``ref_attention_end``) every view's self-attention also attends to the space's reference view, which joins every
     sub-batch; with ``neighbour_attention`` every view attends to its neighbour views at every step (the
     original's always-on attention), which puts all views in each model call.
     """
@@ -277,6 +279,7 @@ class SyncTweediesGuider(comfy.samplers.CFGGuider):
         self.neighbour_attention = neighbour_attention
         self.synchronizer = Synchronizer(space, SyncMode.NONE)
         self.schedule = torch.zeros(1)
+        self.reference_steps = 0
         self.step = 0
         self.frames = False
         self.groups: list[list[int]] = [list(range(space.num_views))]
@@ -327,6 +330,8 @@ class SyncTweediesGuider(comfy.samplers.CFGGuider):
         total_steps = sigmas.shape[-1] - 1
         space = self.sync_space()
         self.schedule = sigmas.cpu()
+        timesteps = self.model_patcher.get_model_object("model_sampling").timestep(self.schedule.float())
+        self.reference_steps = steps_until(self.ref_attention_end, total_steps, timesteps)
         self.frames = latent_image.ndim == 5
         host = lambda x: shaped_like(x, latent_image)  # noqa: E731  the host's shape of views or canvas
 
@@ -342,7 +347,7 @@ class SyncTweediesGuider(comfy.samplers.CFGGuider):
 
         noise = noise.to(latent_image)
         views = sample_synchronized(run, space, self.mode, self.sync_end, as_views(noise), as_views(latent_image),
-                                    sigmas.to(latent_image.device))
+                                    sigmas.to(latent_image.device), timesteps)
         return host(views)
 
     def predict_noise(self, x: Tensor, timestep: Tensor, model_options={}, seed=None) -> Tensor:
@@ -375,7 +380,7 @@ class SyncTweediesGuider(comfy.samplers.CFGGuider):
         n = views.shape[0]
         timestep = sigma.reshape(1).expand(n)
         reference = self.space.reference_view \
-            if n > 1 and self.step < self.ref_attention_end * (len(self.schedule) - 1) else None
+            if n > 1 and self.step < self.reference_steps else None
         neighbours = self.space.attention_neighbours if self.neighbour_attention and n > 1 else None
         if (reference is not None or neighbours) and len(self.groups) > 1:
             raise ValueError(f"Cross-view attention runs every view's prompt in one model call, but these views' "

@@ -38,19 +38,31 @@ def mode_problem(node: type[io.ComfyNode], mode: str | None) -> str | None:
     return option_problem(node, mode=mode)
 
 
+INITIAL_NOISE = {
+    "canonical": lambda space, channels, generator: space.initial_noise(channels, generator),
+    "per view": lambda space, channels, generator: torch.randn(space.num_views, channels, *space.view_size,
+                                                               generator=generator),
+}
+"""The sampler's starting noise ``[N, C, h, w]`` for a space, by its name."""
+
+
 def sync_inputs() -> list[io.Input]:
     """The inputs every synchronized sampler shares: space, mode, sync_end and view batching."""
     return [
         SyncSpace.Input("space", tooltip=SPACE_TOOLTIP),
         io.Combo.Input("mode", options=MODE_OPTIONS, default=DEFAULT_MODE, tooltip=MODE_TOOLTIP),
         io.Float.Input("sync_end", default=1.0, min=0.0, max=1.0, step=0.01,
-                       tooltip="Fraction of the steps that are synchronized; views denoise independently after it."),
+                       tooltip="How far down the schedule views are synchronized, as the original's mvd_end: the "
+                               "steps that start at a model timestep t > 1000 x (1 - sync_end) (0.8: from t = 1000 "
+                               "down to 200), whatever the steps, scheduler or denoise; views denoise "
+                               "independently after it."),
         io.Int.Input("views_per_batch", default=0, min=0, max=1024,
                      tooltip="Views per model call; 0 fits as many as free memory allows."),
         io.Float.Input("ref_attention_end", optional=True, default=0.0, min=0.0, max=1.0, step=0.01,
-                       tooltip="Fraction of the steps in which every view's self-attention also attends to a "
-                               "reference view (the original's cross-view attention; UNet models). Higher "
-                               "harmonises views more, lower keeps more detail; 0 turns it off."),
+                       tooltip="How far down the schedule every view's self-attention also attends to a "
+                               "reference view (the original's cross-view attention; UNet models): the steps that "
+                               "start at t > 1000 x (1 - ref_attention_end). Higher harmonises views more, lower "
+                               "keeps more detail; 0 turns it off."),
         io.Boolean.Input("neighbour_attention", optional=True, default=False,
                          tooltip="Every view's self-attention also attends to its neighbour views at every step "
                                  "(the original's, always on there; UNet models). All views then run in each "
@@ -142,18 +154,24 @@ class SamplerNode(io.ComfyNode):
                 io.Latent.Input("latent_image", optional=True,
                                 tooltip="Views to start from when denoise < 1; empty views otherwise."),
                 *vae_inputs(),
+                io.Combo.Input("initial_noise", options=list(INITIAL_NOISE), default="canonical", optional=True,
+                               tooltip="canonical: one noise on the canonical space, which every view sees (the "
+                                       "original's --initialize_xt_from_zt); per view: every view its own noise "
+                                       "(the original without that flag, and its SDEdit)."),
             ],
             outputs=[io.Latent.Output(display_name="views", tooltip="The sampled views, one latent per view.")],
         )
 
     @classmethod
-    def validate_inputs(cls, sampler_name, scheduler, mode) -> bool | str:
-        return option_problem(cls, sampler_name=sampler_name, scheduler=scheduler) or mode_problem(cls, mode) or True
+    def validate_inputs(cls, sampler_name, scheduler, mode, initial_noise="canonical") -> bool | str:
+        return option_problem(cls, sampler_name=sampler_name, scheduler=scheduler, initial_noise=initial_noise) \
+            or mode_problem(cls, mode) or True
 
     @classmethod
     def execute(cls, model, positive, negative, seed, steps, cfg, sampler_name, scheduler, denoise, space, mode,
                 sync_end, views_per_batch, ref_attention_end=0.0, latent_image=None, vae=None,
-                neighbour_attention=False, draft_vae=None, draft_vae_end=0.5) -> io.NodeOutput:
+                neighbour_attention=False, draft_vae=None, draft_vae_end=0.5,
+                initial_noise="canonical") -> io.NodeOutput:
         guider = make_guider(model, positive, negative, cfg, space, mode, sync_end, views_per_batch,
                              ref_attention_end, vae, neighbour_attention, draft_vae, draft_vae_end)
         if latent_image is None:
@@ -166,7 +184,8 @@ class SamplerNode(io.ComfyNode):
         sigmas = comfy.samplers.calculate_sigmas(model.get_model_object("model_sampling"), scheduler,
                                                  total_steps).cpu()[-(steps + 1):]
         generator = torch.Generator().manual_seed(seed)
-        noise = shaped_like(space.initial_noise(latent["samples"].shape[1], generator), latent["samples"])
+        noise = shaped_like(INITIAL_NOISE[initial_noise](space, latent["samples"].shape[1], generator),
+                            latent["samples"])
         callback = latent_preview.prepare_callback(model, steps)
         samples = guider.sample(noise, latent["samples"], comfy.samplers.sampler_object(sampler_name), sigmas,
                                 denoise_mask=latent.get("noise_mask"), callback=callback,

@@ -17,11 +17,14 @@ WIDE_IMAGE = {"num_inference_steps": 50, "guidance_scale": 7.5, "mvd_end": 0.8, 
 """The original's wide-image flags (its README's run sets --mvd_end 1.0: the bundled template does too)."""
 AMBIGUOUS_IMAGE = {"num_inference_steps": 30, "guidance_scale": 10.0}
 PANORAMA = {"num_inference_steps": 30, "guidance_scale": 25.0, "mvd_end": 0.8, "ref_attention_end": 0.2,
-            "negative_prompt": NEGATIVE_PROMPT}
+            "negative_prompt": NEGATIVE_PROMPT, "seed": 0}
 MESH = {"num_inference_steps": 30, "guidance_scale": 15.5, "mvd_end": 0.8, "ref_attention_end": 0.2,
         "negative_prompt": NEGATIVE_PROMPT}
 GAUSSIANS = {"num_inference_steps": 30, "guidance_scale": 35.0, "mvd_end": 0.8, "ref_attention_end": 0.2,
              "negative_prompt": NEGATIVE_PROMPT, "seed": 0}
+SDEDIT_TIMESTEP = 0.2
+"""The original's texture editing starts this far into its schedule (of ``MESH``'s steps), from every view's own
+noise."""
 CONTROLNET_RAMP = {"conditioning_scale": 0.7, "conditioning_scale_end": 0.9, "control_guidance_start": 0.0,
                    "control_guidance_end": 0.99}
 """The original's depth ControlNet strength: 0.7, then (meshes and Gaussians) 0.9 falling to 0.7."""

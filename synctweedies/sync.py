@@ -113,14 +113,27 @@ def step_index(schedule: Tensor, sigma: Tensor | float) -> int:
     return int((schedule.cpu() > float(sigma) * (1 + 1e-5)).sum())
 
 
-def split_schedule(sigmas: Tensor, sync_end: float) -> tuple[Tensor, Tensor]:
-    """Split ``sigmas`` (``[S + 1]``) into the synchronized first ``sync_end`` of the steps and the rest.
+def steps_until(end: float, steps: int, timesteps: Tensor | None = None) -> int:
+    """How many of the first ``steps`` steps lie before ``end``: with ``timesteps`` (``[>= steps]``, the model
+    timestep, 0 to 1000, each step starts at) the steps that start at t > 1000 · (1 − ``end``), as the original
+    tests its ``mvd_end`` and ``ref_attention_end``, whatever the step count or denoise; without them the first
+    ``end`` of the steps."""
+    if not 0.0 <= end <= 1.0:
+        raise ValueError(f"The end of a phase must be in [0, 1]; got {end}.")
+    if timesteps is None:
+        return round(end * steps)
+    if end >= 1.0:  # t > 0: every step (the original's last step is at t = 1; a schedule here may end at t = 0)
+        return steps
+    return int((timesteps[:steps].float().cpu() > 1000 * (1 - end) + 1e-3).sum())
+
+
+def split_schedule(sigmas: Tensor, sync_end: float, timesteps: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    """Split ``sigmas`` (``[S + 1]``) into the synchronized steps (those :func:`steps_until` ``sync_end`` counts,
+    by ``timesteps`` ``[S + 1]`` where given) and the rest.
 
     Both parts share the sigma at the split; a part with fewer than two sigmas has no steps.
     """
-    if not 0.0 <= sync_end <= 1.0:
-        raise ValueError(f"sync_end must be in [0, 1]; got {sync_end}.")
-    split = round(sync_end * (len(sigmas) - 1))
+    split = steps_until(sync_end, len(sigmas) - 1, timesteps)
     return sigmas[: split + 1], sigmas[split:]
 
 
@@ -159,8 +172,9 @@ of ``sigmas[0]`` in the whole schedule (for progress bars).
 
 
 def sample_synchronized(run: SamplerRun, space: CanonicalSpace, mode: SyncMode | int, sync_end: float,
-                        noise: Tensor, latent: Tensor, sigmas: Tensor) -> Tensor:
-    """Sample views with synchronization for the first ``sync_end`` of the schedule, then independently.
+                        noise: Tensor, latent: Tensor, sigmas: Tensor, timesteps: Tensor | None = None) -> Tensor:
+    """Sample views with synchronization until ``sync_end`` of the schedule (:func:`split_schedule`: by the
+    model ``timesteps`` of ``sigmas`` where given, as the original), then independently.
 
     ``noise`` and ``latent`` are views ``[N, C, h, w]``; returns the final views ``[N, C, h, w]``.
     The second phase starts from the first phase's result with zero added noise.
@@ -175,7 +189,7 @@ def sample_synchronized(run: SamplerRun, space: CanonicalSpace, mode: SyncMode |
         check_canonical_noise(space, mode, noise)
     space.begin_run()
     first_step = 0
-    for phase_mode, phase_sigmas in zip((mode, SyncMode.NONE), split_schedule(sigmas, sync_end)):
+    for phase_mode, phase_sigmas in zip((mode, SyncMode.NONE), split_schedule(sigmas, sync_end, timesteps)):
         if len(phase_sigmas) < 2:
             continue
         sync = Synchronizer(space, phase_mode)

@@ -192,3 +192,17 @@ def test_panorama_with_a_depth_map(tiny_pipeline, tiny_control, tmp_path):
     assert main([*argv, "--tag", "plain", "--model", "sd"]) == 0
     guided, plain = (read_image(tmp_path / tag / "results/final.png") for tag in ("panorama", "plain"))
     assert guided.shape == (3, 64, 128) and not torch.equal(guided, plain)
+
+
+@pytest.mark.parametrize("app, flags, expected", [
+    ("panorama", [], {"seed": 0, "guidance_scale": 25.0, "mvd_end": 0.8, "num_inference_steps": 30}),
+    ("gs", ["--prompt", "x", "--plyfile", "a.ply", "--model", "sd"], {"seed": 0, "guidance_scale": 35.0}),
+    ("mesh", ["--prompt", "x", "--mesh", "m.obj", "--model", "sd"], {"seed": 1, "guidance_scale": 15.5,
+                                                                     "sdedit_timestep": 0.2}),
+    ("wide_image", ["--prompt", "x"], {"seed": 1, "mvd_end": 0.8, "num_inference_steps": 50}),
+])
+def test_the_commands_defaults_are_the_originals_configs(app, flags, expected):
+    from synctweedies.standalone.cli import parse
+
+    _, args = parse(["--app", app, *flags])
+    assert {name: getattr(args, name) for name in expected} == expected

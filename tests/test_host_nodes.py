@@ -292,3 +292,64 @@ def test_nodes_are_grouped_by_stage_and_described(nodes):
     categories = {schema.category for schema in schemas}
     assert categories == {"SyncTweedies/spaces", "SyncTweedies/guidance", "SyncTweedies/sampling",
                           "SyncTweedies/output"}
+
+
+def counted_phases(nodes, model, space, prompts, steps, denoise, monkeypatch, sync_end=0.8, reference_end=0.2):
+    """Run the sampler node (euler, ddim_uniform) and count its synchronized and reference-attention steps and
+    the model timestep it starts at."""
+    synced, starts = [], []
+    guider_class = nodes.guider.SyncTweediesGuider
+    predict = guider_class.predict_noise
+
+    def spy(self, x, timestep, model_options={}, seed=None):
+        sampling = self.model_patcher.get_model_object("model_sampling")
+        starts.append(float(sampling.timestep(timestep.max().reshape(1))))
+        synced.append(self.synchronizer.mode != nodes.guider.SyncMode.NONE)
+        spy.reference_steps = self.reference_steps
+        return predict(self, x, timestep, model_options, seed)
+
+    monkeypatch.setattr(guider_class, "predict_noise", spy)
+    latent = nodes.canvas.EmptyLatentNode.execute(space).args[0]
+    nodes.sampling.SamplerNode.execute(model, prompts[0], prompts[1], 0, steps, 5.0, "euler", "ddim_uniform", denoise,
+                                       space, mode_option(nodes, 2), sync_end, 0, reference_end,
+                                       latent_image=latent)
+    return sum(synced), spy.reference_steps, round(starts[0]), len(starts)
+
+
+def test_synchronization_and_reference_attention_end_on_the_originals_timesteps(nodes, tiny_sd15, prompts,
+                                                                               monkeypatch):
+    """30 steps at sync_end 0.8 and ref_attention_end 0.2: 23 synchronized and 5 reference steps from t = 958, as
+    the original's DDIM; the editing template's 24 steps at denoise 0.8 run the original's last 24 from t = 760,
+    17 of them synchronized."""
+    model, _, _ = tiny_sd15
+    space = nodes.canvas.WideCanvasNode.execute(width=96, height=64, window=64, stride=32, wrap=False).args[0]
+    assert counted_phases(nodes, model, space, prompts, 30, 1.0, monkeypatch) == (23, 5, 958, 30)
+    assert counted_phases(nodes, model, space, prompts, 24, 0.8, monkeypatch) == (17, 0, 760, 24)
+
+
+def test_the_editing_template_starts_where_the_originals_sdedit_does(nodes, tiny_sd15, prompts, monkeypatch):
+    import json
+    from pathlib import Path
+
+    workflow = json.loads((Path(__file__).resolve().parents[1] / "workflows/api/mesh_texture_editing.json").read_text())
+    sampler = next(node["inputs"] for node in workflow.values() if node["class_type"] == "SyncTweediesSampler")
+    assert (sampler["scheduler"], sampler["initial_noise"]) == ("ddim_uniform", "per view")
+    model, _, _ = tiny_sd15
+    space = nodes.canvas.WideCanvasNode.execute(width=96, height=64, window=64, stride=32, wrap=False).args[0]
+    synced, _, first, steps = counted_phases(nodes, model, space, prompts, sampler["steps"], sampler["denoise"],
+                                             monkeypatch, sampler["sync_end"], sampler["ref_attention_end"])
+    assert (first, steps, synced) == (760, 24, 17)
+
+
+def test_views_start_from_canonical_or_their_own_noise(nodes, tiny_sd15, prompts, space):
+    """'canonical' noise agrees where views overlap (the original's --initialize_xt_from_zt); 'per view' noise is
+    every view's own (the original's default and its SDEdit), drawn from the same seed each time."""
+    model, _, _ = tiny_sd15
+    noises = {}
+    for kind in ("canonical", "per view"):
+        noises[kind] = nodes.sampling.INITIAL_NOISE[kind](space, 4, torch.Generator().manual_seed(3))
+    assert disagreement(space, noises["canonical"]) < 1e-6 < disagreement(space, noises["per view"])
+    runs = [nodes.sampling.SamplerNode.execute(model, prompts[0], prompts[1], 3, 2, 5.0, "euler", "normal", 1.0,
+                                               space, mode_option(nodes, 0), 1.0, 0, initial_noise=kind
+                                               ).args[0]["samples"] for kind in ("per view", "per view", "canonical")]
+    assert torch.equal(runs[0], runs[1]) and not torch.equal(runs[0], runs[2])

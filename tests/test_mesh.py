@@ -341,3 +341,14 @@ def test_depth_hints_span_nearest_to_farthest_per_view_or_over_all_views():
     assert together[0].max() == 1 and together[1].max() < 0.5, "over all views, the farther camera sees darker"
     blurred = view_depth_hints(fragments.depth, fragments.mask)
     assert blurred.max() < 1 and (blurred[:, :3] == 0).all(), "a 5 px blur softens the edges, not the far corners"
+
+
+def test_the_background_palette_is_encoded_as_the_originals():
+    """The original encodes each colour channel c as c (c + 1) / 2: channels at 0 are black, as at -1, so maroon,
+    olive, green, teal, navy and purple encode as black; white stays white, red red."""
+    from synctweedies.mesh.background import COLOURS, colour_images
+
+    pixels = dict(zip(COLOURS, colour_images(4)[:, 0, 0].tolist()))
+    assert pixels["white"] == [1, 1, 1] and pixels["red"] == [1, 0, 0] and pixels["fuchsia"] == [1, 0, 1]
+    black = sorted(name for name, rgb in pixels.items() if rgb == [0, 0, 0])
+    assert black == ["black", "green", "maroon", "navy", "olive", "purple", "teal"]

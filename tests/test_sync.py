@@ -97,3 +97,20 @@ def test_state_mode_synchronizes_the_sampler_state_in_place():
 def test_canonical_modes_need_consistent_noise(denoiser, space):
     with pytest.raises(ValueError, match="canonically consistent noise"):
         sample(denoiser, space, torch.randn(space.num_views, 3, WINDOW, WINDOW), karras_sigmas(4), 5)
+
+
+def test_phases_end_on_the_models_timesteps_as_the_originals_do():
+    """The original synchronizes while t > 1000 (1 - mvd_end) and attends to the reference while
+    t > 1000 (1 - ref_attention_end): on its 30 DDIM timesteps (958, 925, ..., 1) 23 and 5 steps, not 24 and 6."""
+    from synctweedies.sync import steps_until
+
+    ddim = torch.arange(958, 0, -33).float()
+    assert len(ddim) == 30
+    assert steps_until(0.8, 30, ddim) == 23 and steps_until(0.2, 30, ddim) == 5
+    assert steps_until(0.8, 30) == 24, "without timesteps, a fraction of the steps"
+    assert steps_until(1.0, 30, torch.cat([ddim[:-1], torch.zeros(1)])) == 30, "to the end, a last t of 0 included"
+    assert steps_until(0.0, 30, ddim) == 0
+    edit = ddim[6:]  # the original's SDEdit: the last 24 steps, from t = 760
+    assert edit[0] == 760 and steps_until(0.8, 24, edit) == 17
+    first, rest = split_schedule(torch.linspace(10, 0, 31), 0.8, torch.cat([ddim, torch.zeros(1)]))
+    assert len(first) == 24 and len(rest) == 8

@@ -346,7 +346,8 @@ def ambiguous_image(two_stage: bool = False) -> Graph:
     space = graph.add("SyncTweediesAnagramViews", "Anagram views", {}, per_view, outputs=anagram_outputs)
     settings = original.AMBIGUOUS_IMAGE
     anagram = {"steps": settings["num_inference_steps"], "cfg": settings["guidance_scale"]}
-    sampler = sync_sampler(graph, checkpoint, (space, 1), (prompts[2], 0), space, seed=1, rgb=True, **anagram)
+    sampler = sync_sampler(graph, checkpoint, (space, 1), (prompts[2], 0), space, seed=1, rgb=True,
+                           initial_noise="per view", **anagram)
     name = "ambiguous_image_1024" if two_stage else "ambiguous_image"
     if two_stage:
         first = graph.add("SyncTweediesDecode", "Decode 512 px", {},
@@ -360,7 +361,8 @@ def ambiguous_image(two_stage: bool = False) -> Graph:
                           {"vae": (checkpoint, 2, "VAE"), "image": (larger, 0, "IMAGE"),
                            "space": (space, 0, "SYNCTWEEDIES_SPACE")}, outputs=[("views", "LATENT")])
         sampler = sync_sampler(graph, checkpoint, (space, 1), (prompts[2], 0), space, seed=1, rgb=True,
-                               denoise=0.5, latent=(start, 0), title="SyncTweedies Sampler 1024 px", **anagram)
+                               denoise=0.5, latent=(start, 0), title="SyncTweedies Sampler 1024 px",
+                               initial_noise="per view", **anagram)
     decode = decode_and_save(graph, checkpoint, (sampler, 0), space, name)
     graph.add("SyncTweediesAnagramAnimation", "Animation", {"filename_prefix": f"SyncTweedies/{name}_animation"},
               {"canvas": (decode, 0, "IMAGE"), "space": (space, 0, "SYNCTWEEDIES_SPACE")},
@@ -413,7 +415,8 @@ def mesh_texturing(edit: bool = False) -> Graph:
     SyncTweedies Sampler, the texture, a .glb and a turntable.
 
     With ``edit``, the mesh's own texture is encoded into the views and denoised from the original's
-    ``--sdedit_timestep 0.2`` (which counts from pure noise): denoise 0.8.
+    ``--sdedit_timestep 0.2`` (which counts from pure noise): 24 steps at denoise 0.8 run the last 24 of the
+    original's 30-step schedule (from t = 760), each view from its own noise, as the original.
     """
     graph = Graph()
     checkpoint = graph.add("CheckpointLoaderSimple", "Load Checkpoint",
@@ -434,8 +437,10 @@ def mesh_texturing(edit: bool = False) -> Graph:
         start = graph.add("SyncTweediesEncode", "Encode texture", {},
                           {"vae": (checkpoint, 2, "VAE"), "image": (space, 1, "IMAGE"),
                            "space": (space, 0, "SYNCTWEEDIES_SPACE")}, outputs=[("views", "LATENT")])
-        sampler = sync_sampler(graph, checkpoint, *conditioning, space, denoise=0.8, latent=(start, 0),
-                               **MESH_SAMPLING)
+        kept = 1 - original.SDEDIT_TIMESTEP  # the last 80 % of the original's steps, from noise per view
+        sampler = sync_sampler(graph, checkpoint, *conditioning, space, latent=(start, 0),
+                               **{**MESH_SAMPLING, "steps": round(MESH_SAMPLING["steps"] * kept)}, denoise=kept,
+                               initial_noise="per view")
     else:
         sampler = sync_sampler(graph, checkpoint, *conditioning, space, **MESH_SAMPLING)
     name = "mesh_edit" if edit else "mesh"
@@ -572,7 +577,8 @@ ControlNet and per-view direction prompts; saves a textured `.glb` (shown in Pre
 """,
     "mesh_texture_editing": f"""
 ## Mesh texture editing (SDEdit)
-Repaints a textured mesh from its own texture at denoise 0.8 (the original's `--sdedit_timestep 0.2`).
+Repaints a textured mesh from its own texture: the last 24 of 30 steps (denoise 0.8, from t = 760), each view
+from its own noise, as the original's `--sdedit_timestep 0.2`.
 
 **Models**
 {model_line(SD15)}
@@ -585,8 +591,10 @@ Repaints a textured mesh from its own texture at denoise 0.8 (the original's `--
 """,
     "gaussians": f"""
 ## 3D Gaussian colours
-Recolours a 3D Gaussian splatting scene from 50 of its cameras, the colours fitted to the synchronized views at
-every step; saves the `.ply` (any 3DGS viewer) and a turntable.
+Recolours a 3D Gaussian splatting scene seen by its cameras, the colours fitted to the synchronized views at every
+step; saves the `.ply` (any 3DGS viewer) and a turntable. As it opens, the example scene is seen by an orbit of 10
+cameras; with a camera file (the original's chair cameras), by 50 of its cameras (`total_image_to_use`), as the
+original.
 
 **Models**
 {model_line(SD15)}

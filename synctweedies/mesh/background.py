@@ -14,8 +14,11 @@ COLOURS = {"black": (-1, -1, -1), "white": (1, 1, 1), "maroon": (0, -1, -1), "re
 
 
 def colour_images(size: int = 64) -> Tensor:
-    """Every colour of :data:`COLOURS` as a solid image ``[K, size, size, 3]`` in [0, 1] (for a VAE to encode)."""
-    rgb = (torch.tensor(list(COLOURS.values()), dtype=torch.float32) + 1) / 2
+    """Every colour of :data:`COLOURS` as a solid image ``[K, size, size, 3]`` in [0, 1] (for a VAE to encode), as
+    the original encodes them: each channel ``c`` becomes ``c · (c + 1) / 2``, so a channel at 0 is black like one
+    at -1 (maroon, olive, green, teal, navy and purple encode as black)."""
+    colours = torch.tensor(list(COLOURS.values()), dtype=torch.float32)
+    rgb = colours * (0.5 * colours + 0.5)
     return rgb[:, None, None, :].expand(-1, size, size, -1).contiguous()
 
 

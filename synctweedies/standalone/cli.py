@@ -152,7 +152,7 @@ def mesh_parser() -> argparse.ArgumentParser:
     parser.add_argument("--mesh_autouv", action="store_true", help="unwrap new UVs with xatlas")
     parser.add_argument("--sdedit", action="store_true", help="edit the mesh's own texture")
     parser.add_argument("--sdedit_prompt", default=None, help="the editing prompt (replaces --prompt)")
-    parser.add_argument("--sdedit_timestep", type=float, default=0.2,
+    parser.add_argument("--sdedit_timestep", type=float, default=original.SDEDIT_TIMESTEP,
                         help="where editing starts: 0.0 = x_T (full generation), 1.0 = x_0 (no change)")
     parser.add_argument("--save_gif", action="store_true", help="the turntable GIF (always saved here)")
     attention_flags(parser)
@@ -299,7 +299,7 @@ def sample_plan(plan: Plan, args: argparse.Namespace, backend, folder: Path) -> 
                                     sigmas, plan.guidance)
     generator = torch.Generator().manual_seed(args.seed)
     channels = backend.unet.config.in_channels
-    if args.initialize_xt_from_zt or mode.on_canonical:
+    if (args.initialize_xt_from_zt and plan.start_views is None) or mode.on_canonical:  # SDEdit: noise per view
         noise = space.initial_noise(channels, generator)
     else:
         noise = torch.randn(space.num_views, channels, *space.view_size, generator=generator)
@@ -323,7 +323,8 @@ def sample_plan(plan: Plan, args: argparse.Namespace, backend, folder: Path) -> 
 
         return sample_euler(denoiser, latent + noise * phase_sigmas[0], phase_sigmas, callback)
 
-    views = sample_synchronized(sampler, sync_space, mode, args.mvd_end, noise, latent, sigmas.to(noise.device))
+    views = sample_synchronized(sampler, sync_space, mode, args.mvd_end, noise, latent, sigmas.to(noise.device),
+                                backend.timesteps(sigmas))
     progress.close()
     return views
 

@@ -15,7 +15,7 @@ from torch import Tensor
 
 from ..attention import cross_view_attention
 from ..control import StrengthRamp
-from ..sync import ViewDenoiser, step_index
+from ..sync import ViewDenoiser, step_index, steps_until
 
 
 def load_pipeline(sd_path: str, device: torch.device, dtype: torch.dtype):
@@ -160,6 +160,10 @@ class DiffusersDenoiser:
         low, high = log_sigmas[upper - 1], log_sigmas[upper]
         return upper - 1 + float(((target - low) / (high - low)).clamp(0, 1))
 
+    def timesteps(self, sigmas: Tensor) -> Tensor:
+        """The training timestep of each noise level of ``sigmas`` (0 for sigma 0)."""
+        return torch.tensor([self.timestep(float(sigma)) if sigma > 0 else 0.0 for sigma in sigmas])
+
     def cross_view_processor(self) -> CrossViewProcessor:
         """The UNet's self-attention processor for cross-view attention, installed once."""
         if self.attention is None:
@@ -176,6 +180,8 @@ class DiffusersDenoiser:
         if guidance.hints is not None and self.controlnet is None:
             raise ValueError("Per-view ControlNet hints need a ControlNet: pass --controlnet_path.")
         attention = self.cross_view_processor() if guidance.neighbours or guidance.reference is not None else None
+        reference_steps = 0 if schedule is None else \
+            steps_until(guidance.reference_end, len(schedule) - 1, self.timesteps(schedule))
         per_view = lambda c, part: c[part] if c.shape[0] > 1 else c.expand(len(part), -1, -1)  # noqa: E731
 
         @torch.no_grad()
@@ -184,7 +190,7 @@ class DiffusersDenoiser:
             step, total = 0, 1
             if schedule is not None:
                 step, total = step_index(schedule, s), len(schedule) - 1
-            reference = guidance.reference if n > 1 and step < guidance.reference_end * total else None
+            reference = guidance.reference if n > 1 and step < reference_steps else None
             neighbours = guidance.neighbours if n > 1 else None
             strength = guidance.control_strength(step, total, None if step == 0 else self.timestep(
                 float(schedule[step - 1]))) if guidance.hints is not None else 0.0
