@@ -202,7 +202,7 @@ def test_panorama_with_a_depth_map(tiny_pipeline, tiny_control, tmp_path):
     ("wide_image", ["--prompt", "x"], {"seed": 1, "mvd_end": 0.8, "num_inference_steps": 50}),
 ])
 def test_the_commands_defaults_are_the_originals_configs(app, flags, expected):
-    from synctweedies.standalone.cli import parse
+    from synctweedies.standalone.flags import parse
 
     _, args = parse(["--app", app, *flags])
     assert {name: getattr(args, name) for name in expected} == expected

@@ -18,7 +18,7 @@ from gaussian_scenes import sphere_scene
 from meshes import cube
 from synctweedies.depth import write_dpt
 from synctweedies.mesh import write_glb, write_obj
-from synctweedies.comfyui_client import WorkflowError, run_workflow
+from synctweedies.comfyui_api import WorkflowError, run_workflow
 
 CANARY = b"SYNCTWEEDIES-CANARY-0451"
 """Bytes every file outside the input folder carries: a read of one would show them in some output."""

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from synctweedies.comfyui_client import apply_overrides, run_workflow
+from synctweedies.comfyui_api import run_workflow
+from synctweedies.comfyui_client import apply_overrides
 from synctweedies import WideCanvas
 
 WORKFLOWS = Path(__file__).resolve().parents[1] / "workflows"
@@ -192,7 +193,7 @@ def test_gaussians_workflow_writes_a_recoloured_ply_the_views_and_a_turntable(se
 
 
 def test_queue_rejects_a_broken_workflow_with_the_hosts_reason(server):
-    from synctweedies.comfyui_client import WorkflowError
+    from synctweedies.comfyui_api import WorkflowError
 
     workflow = apply_overrides(json.loads((WORKFLOWS / "api" / "wide_image.json").read_text()),
                                CPU_SIZE + ["Wide canvas.width=250"])

@@ -8,8 +8,8 @@ import pytest
 
 from fake_comfyui import free_port, start_fake_host
 
-from synctweedies.comfyui_client import (EXIT_CODES, WorkflowError, apply_overrides, main, output_target, rejection,
-                                run_workflow, unique_path)
+from synctweedies.comfyui_api import WorkflowError, output_target, rejection, run_workflow, unique_path
+from synctweedies.comfyui_client import EXIT_CODES, apply_overrides, main
 
 WORKFLOW = {"1": {"class_type": "A", "inputs": {"steps": 50}, "_meta": {"title": "Sampler"}},
             "2": {"class_type": "B", "inputs": {"text": "x"}, "_meta": {"title": "Prompt"}},

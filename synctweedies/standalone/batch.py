@@ -22,7 +22,8 @@ from pathlib import Path
 
 from ..jobs import Job, JobRun, Outcome, name_under, report_line
 from ..manifest import read_manifest
-from .cli import Models, finished_run, parse, planned, run_name, write_run
+from .cli import Models, finished_run, planned, run_name, write_run
+from .flags import parse
 
 
 def flags_of(entry: dict) -> list[str]:
