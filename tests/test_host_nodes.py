@@ -353,3 +353,17 @@ def test_views_start_from_canonical_or_their_own_noise(nodes, tiny_sd15, prompts
                                                space, mode_option(nodes, 0), 1.0, 0, initial_noise=kind
                                                ).args[0]["samples"] for kind in ("per view", "per view", "canonical")]
     assert torch.equal(runs[0], runs[1]) and not torch.equal(runs[0], runs[2])
+
+
+@pytest.mark.parametrize("name, noise", [("ambiguous_image", "per view"), ("ambiguous_image_1024", "per view"),
+                                         ("mesh_texture_editing", "per view"), ("mesh_texturing", "canonical"),
+                                         ("panorama", "canonical"), ("wide_image", "canonical")])
+def test_each_template_starts_from_the_noise_the_originals_run_does(name, noise):
+    """The original's README runs anagrams without --initialize_xt_from_zt (every view its own noise) and edits
+    textures from noise per view; its other runs draw the noise on the canonical space."""
+    import json
+    from pathlib import Path
+
+    workflow = json.loads((Path(__file__).resolve().parents[1] / f"workflows/api/{name}.json").read_text())
+    samplers = [node["inputs"] for node in workflow.values() if node["class_type"] == "SyncTweediesSampler"]
+    assert samplers and all(sampler["initial_noise"] == noise for sampler in samplers)
