@@ -9,9 +9,9 @@ from ..synctweedies.spaces import ANAGRAM_VIEWS, ViewOptions
 from ..synctweedies.spaces.anagram import INVERSE_FITS
 from .animation import ANIMATION_FORMATS, save_animation
 from .canvas import scaled_space, to_latent
-from .guider import merge_view_conditionings
 from .sockets import OUTPUT, SCALE_TOOLTIP, SPACES, SPACE_TOOLTIP, SyncSpace, latent_scale
 from .validation import option_problem
+from .view_conditioning import merge_view_conditionings
 
 VIEW_NAMES = list(ANAGRAM_VIEWS)
 MAX_VIEWS = 4

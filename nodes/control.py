@@ -5,8 +5,8 @@ import nodes as host_nodes
 from comfy_api.v0_0_2 import io
 
 from ..synctweedies.control import StrengthRamp
-from .guider import RAMP, controls_in
 from .sockets import GUIDANCE
+from .view_controls import RAMP, controls_in
 
 
 class ControlNetRampNode(io.ComfyNode):

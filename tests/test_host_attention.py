@@ -74,7 +74,7 @@ def test_a_unet_without_a_middle_block_takes_cross_view_attention(nodes, tiny_sd
     diffusion = unet.get_model_object("diffusion_model")
     middle, diffusion.middle_block = diffusion.middle_block, None
     try:
-        blocks = nodes.guider.self_attention_blocks(unet)
+        blocks = nodes.view_attention.self_attention_blocks(unet)
         assert blocks and all(name != "middle" for name, _, _ in blocks)
         space = AnagramSpace(["identity", "rotate_cw"], 8)
         plain = sample(nodes, unet, space, encode("a cat"), encode(""), 0.0)

@@ -152,7 +152,7 @@ def test_a_ramped_controlnet_follows_the_originals_strength_schedule(nodes, tiny
     positive, negative = nodes.control.ControlNetRampNode.execute(*prompts, control, hints, 0.7, 0.9, 0.0,
                                                                   0.99).args
     ramped = positive[0][1]["control"]
-    assert ramped is negative[0][1]["control"] and vars(getattr(ramped, nodes.guider.RAMP)) == vars(StrengthRamp())
+    assert ramped is negative[0][1]["control"] and vars(getattr(ramped, nodes.view_controls.RAMP)) == vars(StrengthRamp())
     seen, get_control = [], ramped.get_control
 
     def recording(x_noisy, t, *args, **kwargs):
