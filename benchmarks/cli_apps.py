@@ -53,7 +53,8 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=4, help="mesh jobs in the batch")
     parser.add_argument("--gs_iterations", type=int, default=1000, help="fit steps per step (the original: 1000)")
     parser.add_argument("--gs_final_iterations", type=int, default=4000)
-    parser.add_argument("--skip_gs", action="store_true", help="leave the Gaussian run out (it needs gsplat to be fast)")
+    parser.add_argument("--skip_gs", action="store_true",
+                        help="leave the Gaussian run out (it needs gsplat to be fast)")
     parser.add_argument("--json", type=Path)
     options = parser.parse_args()
     work = Path(tempfile.mkdtemp())
@@ -64,10 +65,10 @@ def main() -> None:
     mesh_s, status = timed(lambda: command(["--app", "mesh", "--prompt", "A hand carved wood turtle", "--tag", "mesh",
                                             "--mesh", str(options.mesh), "--initialize_xt_from_zt", *shared]))
     assert status == 0
-    gs_s, status = (0.0, 0) if options.skip_gs else timed(lambda: command(["--app", "gs", "--prompt", "A photo of majestic red throne, adorned with "
-                                          "gold accents", "--tag", "gs", "--plyfile", str(options.ply), "--zt_init",
-                                          "--force_clean_composition", "--iterations", str(options.gs_iterations),
-                                          "--final_iterations", str(options.gs_final_iterations), *shared]))
+    gs_argv = ["--app", "gs", "--prompt", "A photo of majestic red throne, adorned with gold accents", "--tag", "gs",
+               "--plyfile", str(options.ply), "--zt_init", "--force_clean_composition", "--iterations",
+               str(options.gs_iterations), "--final_iterations", str(options.gs_final_iterations), *shared]
+    gs_s, status = (0.0, 0) if options.skip_gs else timed(lambda: command(gs_argv))
     assert status == 0
     jobs = [{"app": "mesh", "prompt": f"A hand carved wood turtle {k}", "tag": f"batch{k}", "mesh": str(options.mesh),
              "sd_path": str(model), "controlnet_path": str(control), "save_top_dir": str(work / "out"),

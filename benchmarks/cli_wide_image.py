@@ -49,7 +49,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp())
     model = sd2_base_folder(work / "sd2_base")
 
-    command_s, status = timed(lambda: command(["--app", "wide_image", "--sd_path", str(model), "--prompt", "A photo of a mountain range at "
+    command_s, status = timed(lambda: command([
+                    "--app", "wide_image", "--sd_path", str(model), "--prompt", "A photo of a mountain range at "
                     "twilight", "--save_top_dir", str(work / "out"), "--save_dir_now", "--tag", "wide_image",
                     "--case_num", "2", "--seed", "0", "--sampling_method", "ddim", "--num_inference_steps",
                     str(options.steps), "--panorama_height", "512", "--panorama_width", "3072", "--mvd_end", "1.0",

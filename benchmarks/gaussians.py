@@ -39,7 +39,8 @@ def main() -> None:
     small = load_gaussians(sphere_scene(folder / "small.ply", 2000)).to("cuda")
     colours = torch.rand(2000, 3, device="cuda", generator=torch.Generator("cuda").manual_seed(0))
     for antialiased in (False, True):
-        outs = [render(small, colours, rig(10, 64), antialiased=antialiased, backend=b) for b in ("reference", "gsplat")]
+        outs = [render(small, colours, rig(10, 64), antialiased=antialiased, backend=b)
+                for b in ("reference", "gsplat")]
         key = "antialiased" if antialiased else "classic"
         result[f"{key}_image_mean_abs_diff"] = round((outs[0].images - outs[1].images).abs().mean().item(), 5)
         result[f"{key}_image_max_abs_diff"] = round((outs[0].images - outs[1].images).abs().max().item(), 4)

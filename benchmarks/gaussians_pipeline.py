@@ -66,8 +66,9 @@ def main() -> None:
     guider.set_cfg(35.0)
     noise_s, noise = timed(lambda: space.initial_noise(4, torch.Generator().manual_seed(0)))
     sigmas = comfy.samplers.calculate_sigmas(model.get_model_object("model_sampling"), "ddim_uniform", options.steps)
-    sample_s, views = timed(lambda: guider.sample(noise, torch.zeros_like(noise), comfy.samplers.sampler_object("euler"),
-                                                  sigmas, disable_pbar=True, seed=0))
+    euler = comfy.samplers.sampler_object("euler")
+    sample_s, views = timed(lambda: guider.sample(noise, torch.zeros_like(noise), euler, sigmas, disable_pbar=True,
+                                                  seed=0))
     fitting_in_sampling = sum(fits)
 
     def finish():

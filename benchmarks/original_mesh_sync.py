@@ -41,7 +41,8 @@ def main() -> None:
     latent_s, latent = timed(latent_projection)
 
     def rgb_projection():
-        projection = UVProjection(texture_size=1024, render_size=768, sampling_mode="nearest", channels=3, device=device)
+        projection = UVProjection(texture_size=1024, render_size=768, sampling_mode="nearest", channels=3,
+                                  device=device)
         projection.mesh = latent.mesh.clone()
         projection.set_cameras_and_render_settings(poses, centers=((0, 0, 0),), camera_distance=2.0)
         return projection

@@ -10,7 +10,8 @@ from comfy_api.v0_0_2 import io, ui
 
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "example_inputs"
-"""The pack's own small inputs (``example_inputs/make_examples.py``), offered in every file list as ``example: NAME``."""
+"""The pack's own small inputs (``example_inputs/make_examples.py``), offered in every file list as
+``example: NAME``."""
 EXAMPLE = "example: "
 EXAMPLE_USES = {"vase.obj": "Mesh", "gaussians.ply": "Gaussians", "room_depth.png": "Depth map"}
 """What each example is for: a list offers only the examples for its input (a Gaussian .ply is no mesh)."""
@@ -27,7 +28,8 @@ def matching(root: Path, pattern: str, suffixes: tuple[str, ...], recursive: boo
         return []
     found = root.rglob(pattern) if recursive else root.glob(pattern)
     return sorted(str(p.relative_to(root)) for p in found
-                  if p.is_file() and (not suffixes or p.suffix.lower() in suffixes) and p.resolve().is_relative_to(root))
+                  if p.is_file() and (not suffixes or p.suffix.lower() in suffixes)
+                  and p.resolve().is_relative_to(root))
 
 
 def examples_for(what: str, pattern: str = "*", suffixes: tuple[str, ...] = ()) -> list[str]:
@@ -38,7 +40,8 @@ def examples_for(what: str, pattern: str = "*", suffixes: tuple[str, ...] = ()) 
 def input_files(pattern: str = "*", suffixes: tuple[str, ...] = (), what: str = "") -> list[str]:
     """Files in the input folder and its subfolders matching ``pattern`` (and, if given, ending in one of
     ``suffixes``, any case), relative to it and sorted, then the pack's examples for ``what`` that match."""
-    return matching(input_root(), pattern, suffixes) + [EXAMPLE + name for name in examples_for(what, pattern, suffixes)]
+    examples = [EXAMPLE + name for name in examples_for(what, pattern, suffixes)]
+    return matching(input_root(), pattern, suffixes) + examples
 
 
 def input_path(name, what: str, suffixes: tuple[str, ...] = (), folder: bool = False) -> Path:

@@ -67,7 +67,8 @@ class GaussiansNode(io.ComfyNode):
                 io.Int.Input("view_size", default=512, **span("rgb_view_size"), step=8,
                              tooltip="View side in pixels."),
                 io.Boolean.Input("antialiased", default=True,
-                                 tooltip="On for scenes trained with gsplat's antialiased mode, off for the original 3DGS."),
+                                 tooltip="On for scenes trained with gsplat's antialiased mode, off for the "
+                                         "original 3DGS."),
                 io.Combo.Input("background_color", options=["white", "black"], default="white"),
                 io.Combo.Input("canonical_domain", options=["rgb", "latent"], default="rgb",
                                tooltip="rgb: colours are RGB, views averaged as images (connect the VAE to the "

@@ -28,9 +28,9 @@ class SyncTweediesGuider(comfy.samplers.CFGGuider):
     Synchronization and reference attention end on the schedule as the original's do: ``sync_end`` (its mvd_end)
     synchronizes the steps that start at a model timestep t > 1000 · (1 − sync_end), whatever the step count, the
     scheduler or the denoise. Cross-view attention (UNet models; :mod:`synctweedies.attention`): while
-    t > 1000 · (1 − ``ref_attention_end``) every view's self-attention also attends to the space's reference view, which joins every
-    sub-batch; with ``neighbour_attention`` every view attends to its neighbour views at every step (the
-    original's always-on attention), which puts all views in each model call.
+    t > 1000 · (1 − ``ref_attention_end``) every view's self-attention also attends to the space's reference view,
+    which joins every sub-batch; with ``neighbour_attention`` every view attends to its neighbour views at every
+    step (the original's always-on attention), which puts all views in each model call.
     """
 
     def __init__(self, model_patcher, space: CanonicalSpace, mode: SyncMode | int = SyncMode.TWEEDIE,

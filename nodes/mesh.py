@@ -65,9 +65,11 @@ class MeshNode(io.ComfyNode):
                 io.String.Input("azimuths", default="-180, -135, -90, -45, 0, 45, 90, 135",
                                 tooltip="Camera azimuths in degrees (0 looks at the front)."),
                 io.Float.Input("elevation", default=0.0, min=-89.0, max=89.0, step=1.0),
-                io.Boolean.Input("top_views", default=True, tooltip="Add the original's two top cameras, 30° above the front and the back."),
+                io.Boolean.Input("top_views", default=True,
+                                 tooltip="Add the original's two top cameras, 30° above the front and the back."),
                 io.Float.Input("distance", default=2.0, min=0.1, max=100.0, step=0.1,
-                               tooltip="Camera distance; the mesh fits a sphere of radius mesh_scale (the original: 2)."),
+                               tooltip="Camera distance; the mesh fits a sphere of radius mesh_scale (the "
+                                       "original: 2)."),
                 io.Float.Input("fov", default=60.0, min=1.0, max=170.0, step=1.0,
                                tooltip="Field of view in degrees (perspective)."),
                 io.Combo.Input("projection", options=["perspective", "orthographic"], default="perspective",

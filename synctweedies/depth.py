@@ -63,7 +63,8 @@ def read_depth(path: str | Path) -> Tensor:
     try:
         depth = np.asarray(READERS[suffix](path), dtype=np.float32)
     except (OSError, ValueError, TypeError, RuntimeError, EOFError, MemoryError, Image.DecompressionBombError) as error:
-        raise ValueError(f"{path.name} cannot be read as a depth map ({reason(error)}); check or re-export it.") from None
+        raise ValueError(f"{path.name} cannot be read as a depth map ({reason(error)}); check or re-export "
+                         "it.") from None
     depth = np.squeeze(depth)
     if depth.ndim != 2:
         raise ValueError(f"{path.name} holds an array of shape {list(depth.shape)}; a depth map is one 2D channel.")

@@ -29,7 +29,8 @@ def read_ply(path: str | Path):
     try:
         return plyfile.PlyData.read(str(path), mmap=False)
     except (plyfile.PlyParseError, ValueError, MemoryError) as error:
-        raise ValueError(f"{path.name} could not be read as PLY ({error}); the file is damaged. Re-export it.") from None
+        raise ValueError(f"{path.name} could not be read as PLY ({error}); the file is damaged. "
+                         "Re-export it.") from None
 
 
 def least_row_bytes(element, text: bool) -> int:

@@ -27,7 +27,8 @@ TINY_UNET = dict(SD15_UNET, num_res_blocks=[1], channel_mult=(1,), transformer_d
 def load_pack() -> ModuleType:
     """Import the pack's ``__init__.py`` as the package ``comfyui_synctweedies`` (once)."""
     if PACK not in sys.modules:
-        spec = importlib.util.spec_from_file_location(PACK, REPO / "__init__.py", submodule_search_locations=[str(REPO)])
+        spec = importlib.util.spec_from_file_location(PACK, REPO / "__init__.py",
+                                                      submodule_search_locations=[str(REPO)])
         module = importlib.util.module_from_spec(spec)
         sys.modules[PACK] = module
         spec.loader.exec_module(module)

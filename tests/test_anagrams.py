@@ -46,7 +46,7 @@ def test_known_views_match_torch():
 def test_latent_grid_maps_move_whole_blocks_in_their_pixel_twin(name):
     latent = AnagramSpace([name], 32)
     canonical = torch.randn(3, 32, 32)
-    blocks = lambda x: x.repeat_interleave(8, -2).repeat_interleave(8, -1)
+    blocks = lambda x: x.repeat_interleave(8, -2).repeat_interleave(8, -1)  # noqa: E731
     twin = latent.scaled(8).project(blocks(canonical))
     mismatch = (twin - blocks(latent.project(canonical))).abs().gt(1e-6).float().mean()
     assert mismatch == 0 or (name == "inner_rotate" and mismatch < 0.25)
@@ -76,7 +76,8 @@ def test_n_to_1_optimisation_drives_the_residual_below_tolerance():
                           inverse_iterations=150, inverse_lr=0.05)
     views = splat.project(smooth(3, 32))
     weights = splat.weights.unsqueeze(1)
-    residual = lambda space: ((space.project(space.unproject(views)[0]) - views).square() * weights).mean().sqrt()
+    residual = lambda space: ((space.project(space.unproject(views)[0]) - views).square()  # noqa: E731
+                              * weights).mean().sqrt()
     assert residual(splat) > 5e-3, "the splat alone blurs an interpolating view"
     assert residual(fitted) < 1e-3 and residual(fitted) < residual(splat) / 10
 

@@ -25,7 +25,8 @@ def by_loop(q, k, v, heads, neighbours, reference, weight):
             result = softmax_attention(q[b, :, part], keys, values)
             if reference is not None and weight > 0:
                 r = chunk * views + reference
-                result = (result + weight * softmax_attention(q[b, :, part], k[r, :, part], v[r, :, part])) / (1 + weight)
+                to_reference = softmax_attention(q[b, :, part], k[r, :, part], v[r, :, part])
+                result = (result + weight * to_reference) / (1 + weight)
             out[b, :, part] = result
     return out
 

@@ -77,7 +77,8 @@ def test_ambiguous_image_and_panorama_run(tiny_pipeline, tmp_path):
 
 @pytest.mark.parametrize("argv, message", [
     (["--app", "painting"], "Give --app, one of"),
-    (["--app", "mesh", "--mesh", "m.obj", "--prompt", "x"], "guides views with a depth ControlNet .* --controlnet_path"),
+    (["--app", "mesh", "--mesh", "m.obj", "--prompt", "x"],
+     "guides views with a depth ControlNet .* --controlnet_path"),
     (["--app", "panorama", "--depth_data_path", "x.dpt"], "guides views with a depth ControlNet"),
     (["--app", "mesh", "--mesh", "{tmp}/none.obj", "--prompt", "x", "--model", "sd"], "Mesh none.obj does not exist"),
     (["--app", "mesh", "--mesh", "m.obj", "--prompt", "x", "--model", "sd", "--rgb_view_size", "512"],

@@ -222,7 +222,8 @@ def test_gsplat_and_the_reference_renderer_agree(scene):
 
 
 def fits_by_weights_match_fits_by_rendering(scene: Gaussians, backend: str, cameras: ViewCameras | None = None,
-                                            iterations: int = 200, lr: float = 0.025, same_colours: bool = True) -> None:
+                                            iterations: int = 200, lr: float = 0.025,
+                                            same_colours: bool = True) -> None:
     """The blending weights render every view of ``cameras`` (default :func:`rig`) as ``backend`` does, in value
     and gradient, and a colour fit of ``iterations`` steps through them looks as the fit that renders each step
     does, as close to the views (with ``same_colours``, its colours are the same too: over a thousand steps, colours

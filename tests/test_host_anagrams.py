@@ -96,7 +96,8 @@ def test_decode_and_animation_write_new_files(nodes, tiny_sd15, prompts, tmp_pat
 def test_bad_anagram_input_is_a_clear_error(nodes, tiny_sd15, prompts):
     with pytest.raises(ValueError, match="3 views were picked but 2 prompts are connected"):
         anagram(nodes, prompts, view_3="flip")
-    with pytest.raises(ValueError, match="Anagram of 80 px .*jigsaw needs views whose side in cells is a multiple of 4"):
+    with pytest.raises(ValueError,
+                       match="Anagram of 80 px .*jigsaw needs views whose side in cells is a multiple of 4"):
         anagram(nodes, prompts, view_2="jigsaw", size=80)
     wide = nodes.canvas.WideCanvasNode.execute(width=128, height=64, window=64, stride=32, wrap=False).args[0]
     with pytest.raises(ValueError, match="needs the space from 'SyncTweedies Anagram Views'"):

@@ -7,8 +7,8 @@ import pytest
 
 WORKFLOWS = Path(__file__).resolve().parents[1] / "workflows"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +96,11 @@ def test_panorama_workflow_queued_from_the_page_draws_in_the_360_viewer(page, tm
         const canvas = document.querySelector('canvas.synctweedies-panorama-viewer');
         const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
         let min = 255, max = 0;
-        for (let i = 0; i < data.length; i++) { if (i % 4 === 3) continue; min = Math.min(min, data[i]); max = Math.max(max, data[i]); }
+        for (let i = 0; i < data.length; i++) {
+            if (i % 4 === 3) continue;
+            min = Math.min(min, data[i]);
+            max = Math.max(max, data[i]);
+        }
         return max - min;
     }""")
     assert spread > 10, "the viewer shows the panorama, not a blank canvas"
@@ -108,7 +112,8 @@ def test_panorama_workflow_queued_from_the_page_draws_in_the_360_viewer(page, tm
         return [box.width / window.app.canvas.ds.scale, box.height / window.app.canvas.ds.scale];
     }""")
     assert width >= 512 and height >= 256, f"the 360° viewer opens at {width:.0f}×{height:.0f} (graph units)"
-    assert overlapping(page) == [], f"the grown Save node covers no other node: {overlapping(page)}, " + str(page.evaluate("() => window.app.graph._nodes.map((n) => [n.title, n.size])"))
+    sizes = page.evaluate("() => window.app.graph._nodes.map((n) => [n.title, n.size])")
+    assert overlapping(page) == [], f"the grown Save node covers no other node: {overlapping(page)}, {sizes}"
     viewer.scroll_into_view_if_needed()
     viewer.screenshot(path=str(tmp_path / "viewer.png"))
     before = page.evaluate("() => document.querySelector('canvas.synctweedies-panorama-viewer').dataset.yaw")

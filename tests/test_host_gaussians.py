@@ -94,6 +94,7 @@ def test_geometry_options_reach_the_fit(nodes, models_dir, monkeypatch):
     plain = nodes.gaussians.GaussiansNode.execute(**GAUSSIANS).args[0]
     assert plain.optimise == {} and plain.color_assign == "instance" and plain.clean_background
     space = nodes.gaussians.GaussiansNode.execute(**{**GAUSSIANS, "enable_xyz": True, "xyz_lr": 0.01,
-                                                     "enable_covariance": True, "force_clean_composition": False}).args[0]
+                                                     "enable_covariance": True,
+                                                     "force_clean_composition": False}).args[0]
     assert space.optimise == {"means": 0.01, "scales": 0.005, "quats": 0.001} and not space.clean_background
     assert space.scaled(8).optimise == space.optimise, "the RGB twin fits the same geometry"

@@ -77,8 +77,8 @@ def test_shuffled_backgrounds_end_on_each_views_last_colour_in_vae_units(nodes, 
     background = ~space.fragments.mask
     for view, shown, colour, empty in zip(views, rendered, space.background_colours, background):
         expected = space.vae_palette[colour][:, None].expand(-1, int(empty.sum()))
-        torch.testing.assert_close(shown[:, empty], model.model.process_latent_in(expected[None, :, :, None])[0, :, :, 0],
-                                   atol=1e-4, rtol=1e-4)
+        in_model_units = model.model.process_latent_in(expected[None, :, :, None])[0, :, :, 0]
+        torch.testing.assert_close(shown[:, empty], in_model_units, atol=1e-4, rtol=1e-4)
         assert (view[:, empty] - expected).abs().max() > 0.1, "mode 2 keeps the view's own background"
     assert set(space.background_colours.tolist()) <= {0, 1}, "black or white at the end"
     white = nodes.mesh.MeshNode.execute(**{**MESH, "background": "white", "vae": vae}).args[0]

@@ -114,7 +114,8 @@ def test_depth_hints_steer_each_view_and_survive_sub_batching(nodes, tiny_sd15, 
     hints, equirect = nodes.panorama.PanoramaDepthNode.execute("room_depth.dpt", panorama).args
     assert hints.shape == (8, 64, 64, 3) and equirect.shape == (1, 32, 64, 3)
     assert (hints[0] - hints[2]).abs().mean() > 0.05, "walls at different distances look different"
-    control = comfy.controlnet.load_controlnet(str(models_dir / "models" / "controlnet" / "tiny_controlnet.safetensors"))
+    control = comfy.controlnet.load_controlnet(
+        str(models_dir / "models" / "controlnet" / "tiny_controlnet.safetensors"))
     apply = lambda image: ControlNetApplyAdvanced().apply_controlnet(*prompts, control, image, 1.0, 0.0, 1.0)  # noqa
     positive, negative = apply(hints)
     together = sample(nodes, model, panorama, positive, negative, mode=0)
@@ -148,11 +149,13 @@ def test_a_ramped_controlnet_follows_the_originals_strength_schedule(nodes, tiny
     model, _, _ = tiny_sd15
     monkeypatch.setattr(folder_paths, "input_directory", str(models_dir / "input"))
     hints, _ = nodes.panorama.PanoramaDepthNode.execute("room_depth.dpt", panorama).args
-    control = comfy.controlnet.load_controlnet(str(models_dir / "models" / "controlnet" / "tiny_controlnet.safetensors"))
+    control = comfy.controlnet.load_controlnet(
+        str(models_dir / "models" / "controlnet" / "tiny_controlnet.safetensors"))
     positive, negative = nodes.control.ControlNetRampNode.execute(*prompts, control, hints, 0.7, 0.9, 0.0,
                                                                   0.99).args
     ramped = positive[0][1]["control"]
-    assert ramped is negative[0][1]["control"] and vars(getattr(ramped, nodes.view_controls.RAMP)) == vars(StrengthRamp())
+    assert ramped is negative[0][1]["control"]
+    assert vars(getattr(ramped, nodes.view_controls.RAMP)) == vars(StrengthRamp())
     seen, get_control = [], ramped.get_control
 
     def recording(x_noisy, t, *args, **kwargs):

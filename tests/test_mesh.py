@@ -205,7 +205,8 @@ def test_gltf_with_an_external_buffer_loads_with_its_node_transforms(tmp_path):
     document.scenes = [pygltflib.Scene(nodes=[0])]
     document.save_json(str(tmp_path / "cube.gltf"))
     moved, own = load_mesh(tmp_path / "cube.gltf")
-    torch.testing.assert_close(moved.vertices[moved.faces], cube().vertices[cube().faces] * 2 + torch.tensor([1.0, 2, 3]))
+    torch.testing.assert_close(moved.vertices[moved.faces],
+                               cube().vertices[cube().faces] * 2 + torch.tensor([1.0, 2, 3]))
     assert np.array_equal(np.asarray(own), np.asarray(texture))
     (tmp_path / "cube.bin").unlink()
     with pytest.raises(ValueError, match="cube.gltf needs cube.bin, which is not beside it"):
@@ -220,7 +221,8 @@ def write_ply_mesh(path, vertex, faces: dict):
     face = np.empty(len(next(iter(faces.values()))), [(name, "O") for name in faces])
     for name, rows in faces.items():
         face[name] = list(rows)
-    return plyfile.PlyData([plyfile.PlyElement.describe(vertex, "vertex"), plyfile.PlyElement.describe(face, "face", val_types={"texcoord": "f4"})],
+    return plyfile.PlyData([plyfile.PlyElement.describe(vertex, "vertex"),
+                            plyfile.PlyElement.describe(face, "face", val_types={"texcoord": "f4"})],
                            text=True).write(str(path))
 
 

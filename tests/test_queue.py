@@ -39,7 +39,8 @@ def test_unique_path_never_overwrites(tmp_path):
     assert unique_path(first) == tmp_path / "canvas_2.png"
 
 
-@pytest.mark.parametrize("entry", [{"filename": "../x.png", "subfolder": ""}, {"filename": "a.png", "subfolder": "../.."},
+@pytest.mark.parametrize("entry", [{"filename": "../x.png", "subfolder": ""},
+                                   {"filename": "a.png", "subfolder": "../.."},
                                    {"filename": "a.png", "subfolder": "/etc"}, {"filename": "/etc/passwd"},
                                    {"filename": "..", "subfolder": ""}, {"filename": "a.png", "subfolder": "x/../../y"},
                                    {"filename": "a.png", "subfolder": "C:\\\\temp"}, {"filename": ""}])
@@ -49,7 +50,8 @@ def test_files_named_outside_out_are_refused(tmp_path, entry):
 
 
 def test_plain_names_land_under_out(tmp_path):
-    assert output_target(tmp_path, {"filename": "a.png", "subfolder": "SyncTweedies/x"}) == tmp_path / "SyncTweedies/x/a.png"
+    target = output_target(tmp_path, {"filename": "a.png", "subfolder": "SyncTweedies/x"})
+    assert target == tmp_path / "SyncTweedies/x/a.png"
 
 
 @pytest.mark.parametrize("content, message", [({"nodes": [], "links": []}, "editor's format; queue its API twin"),

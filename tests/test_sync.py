@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from photo_patches import photo_strips
-from synctweedies import PosteriorMeanDenoiser, SyncMode, Synchronizer, WideCanvas, karras_sigmas, sample, split_schedule
+from synctweedies import (PosteriorMeanDenoiser, SyncMode, Synchronizer, WideCanvas, karras_sigmas, sample,
+                          split_schedule)
 
 WINDOW, STRIDE = 16, 2  # the original's window/stride ratio of 8 (64/8 in latent pixels), and its plain mean
 

@@ -9,7 +9,8 @@ import pytest
 from synctweedies import WideCanvas
 
 WEB = Path(__file__).resolve().parents[1] / "web"
-CASES = [(3072, 512, 512, 64, False), (3072, 512, 512, 64, True), (1000, 520, 512, 72, False), (512, 512, 512, 8, False)]
+CASES = [(3072, 512, 512, 64, False), (3072, 512, 512, 64, True), (1000, 520, 512, 72, False),
+         (512, 512, 512, 8, False)]
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")

@@ -73,8 +73,8 @@ def widgets_of(object_info: dict) -> dict[str, list]:
     return widgets
 
 
-HOST_TYPES = ("CheckpointLoaderSimple", "CLIPTextEncode", "ControlNetLoader", "ControlNetApplyAdvanced", "KSamplerSelect",
-              "BasicScheduler", "SamplerCustomAdvanced", "SaveImage", "ImageScaleBy", "Preview3D")
+HOST_TYPES = ("CheckpointLoaderSimple", "CLIPTextEncode", "ControlNetLoader", "ControlNetApplyAdvanced",
+              "KSamplerSelect", "BasicScheduler", "SamplerCustomAdvanced", "SaveImage", "ImageScaleBy", "Preview3D")
 """The host's node types the workflows use."""
 
 
@@ -201,7 +201,8 @@ class Graph:
                 "outputs": [{"name": name, "type": kind, "slot_index": slot,
                              "links": outgoing.get((node["id"], slot), [])}
                             for slot, (name, kind) in enumerate(node["outputs"])],
-                "properties": {"Node name for S&R": node["type"], **({"models": node["models"]} if node["models"] else {})},
+                "properties": {"Node name for S&R": node["type"],
+                               **({"models": node["models"]} if node["models"] else {})},
                 "widgets_values": widget_values,
             })
         note_id = len(nodes) + 1
@@ -352,7 +353,8 @@ def ambiguous_image(two_stage: bool = False) -> Graph:
     if two_stage:
         first = graph.add("SyncTweediesDecode", "Decode 512 px", {},
                           {"vae": (checkpoint, 2, "VAE"), "samples": (sampler, 0, "LATENT"),
-                           "space": (space, 0, "SYNCTWEEDIES_SPACE")}, outputs=[("canvas", "IMAGE"), ("views", "IMAGE")])
+                           "space": (space, 0, "SYNCTWEEDIES_SPACE")},
+                          outputs=[("canvas", "IMAGE"), ("views", "IMAGE")])
         larger = graph.add("ImageScaleBy", "Enlarge 2x", {"upscale_method": "lanczos", "scale_by": 2.0},
                            {"image": (first, 0, "IMAGE")}, outputs=[("IMAGE", "IMAGE")])
         space = graph.add("SyncTweediesAnagramViews", "Anagram views 1024 px", {"size": 1024}, per_view,
@@ -463,8 +465,10 @@ def gaussians() -> Graph:
                            outputs=[("MODEL", "MODEL"), ("CLIP", "CLIP"), ("VAE", "VAE")])
     positive = graph.add("CLIPTextEncode", "Prompt",
                          {"text": PREFIX + "A photo of majestic red throne, adorned with gold "
-                                  "accents"}, {"clip": (checkpoint, 1, "CLIP")}, outputs=[("CONDITIONING", "CONDITIONING")])
-    negative = graph.add("CLIPTextEncode", "Negative prompt", {"text": NEGATIVE_PROMPT}, {"clip": (checkpoint, 1, "CLIP")},
+                                  "accents"}, {"clip": (checkpoint, 1, "CLIP")},
+                         outputs=[("CONDITIONING", "CONDITIONING")])
+    negative = graph.add("CLIPTextEncode", "Negative prompt", {"text": NEGATIVE_PROMPT},
+                         {"clip": (checkpoint, 1, "CLIP")},
                          outputs=[("CONDITIONING", "CONDITIONING")])
     space = graph.add("SyncTweediesGaussians", "3D Gaussians",
                       {"ply": "example: gaussians.ply"},
@@ -478,9 +482,11 @@ def gaussians() -> Graph:
     graph.add("SaveImage", "Save views", {"filename_prefix": "SyncTweedies/gaussians_views"},
               {"images": (decode, 1, "IMAGE")})
     graph.add("SyncTweediesSaveGaussians", "Save Gaussians", {},
-              {"colours": (decode, 0, "IMAGE"), "space": (space, 0, "SYNCTWEEDIES_SPACE")}, outputs=[("path", "STRING")])
+              {"colours": (decode, 0, "IMAGE"), "space": (space, 0, "SYNCTWEEDIES_SPACE")},
+              outputs=[("path", "STRING")])
     graph.add("SyncTweediesGaussiansTurntable", "Turntable", {},
-              {"colours": (decode, 0, "IMAGE"), "space": (space, 0, "SYNCTWEEDIES_SPACE")}, outputs=[("frames", "IMAGE")])
+              {"colours": (decode, 0, "IMAGE"), "space": (space, 0, "SYNCTWEEDIES_SPACE")},
+              outputs=[("frames", "IMAGE")])
     return graph
 
 
@@ -624,7 +630,8 @@ def render() -> dict[str, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--widgets-from", metavar="URL",
-                        help="first read the node schemas from a running ComfyUI with this pack into layout/widgets.json")
+                        help="first read the node schemas from a running ComfyUI with this pack into "
+                             "layout/widgets.json")
     options = parser.parse_args()
     if options.widgets_from:
         with urllib.request.urlopen(f"{options.widgets_from.rstrip('/')}/object_info", timeout=120) as response:

@@ -6,4 +6,5 @@ from .scene import Gaussians, load_gaussians, save_gaussians
 from .space import GaussianColours
 
 __all__ = ["Gaussians", "load_gaussians", "save_gaussians", "ViewCameras", "blender_cameras", "colmap_cameras",
-           "orbit_view_cameras", "scene_orbit_cameras", "turntable_cameras", "Rendered", "render", "gsplat_available", "GaussianColours"]
+           "orbit_view_cameras", "scene_orbit_cameras", "turntable_cameras", "Rendered", "render", "gsplat_available",
+           "GaussianColours"]

@@ -190,7 +190,8 @@ def check_gltf_indices(document, path: Path) -> None:
                     material.pbrMetallicRoughness.baseColorTexture.index, document.textures)
                    for material in document.materials]
     references += [("image", texture.source, document.images) for texture in document.textures]
-    references += [("buffer view", item.bufferView, document.bufferViews) for item in document.images + document.accessors]
+    references += [("buffer view", item.bufferView, document.bufferViews)
+                   for item in document.images + document.accessors]
     references += [("buffer", view.buffer, document.buffers) for view in document.bufferViews]
     for what, index, items in references:
         if index is not None and not (isinstance(index, int) and 0 <= index < len(items)):

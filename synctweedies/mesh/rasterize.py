@@ -93,7 +93,8 @@ def _visible_torch(mesh: Mesh, cameras: Cameras, view: int, size: int, faces_per
             checkpoint()
             faces = candidates[face_start:face_start + faces_per_chunk]
             c = corners[faces]
-            w = torch.stack([_edge(c[None, :, 1], c[None, :, 2], p[:, None]), _edge(c[None, :, 2], c[None, :, 0], p[:, None]),
+            w = torch.stack([_edge(c[None, :, 1], c[None, :, 2], p[:, None]),
+                             _edge(c[None, :, 2], c[None, :, 0], p[:, None]),
                              _edge(c[None, :, 0], c[None, :, 1], p[:, None])], -1) / area[faces][None, :, None]
             inside = (w >= -1e-6).all(-1)
             if cameras.orthographic:

@@ -103,8 +103,8 @@ class MeshTexture(CanonicalSpace):
         if self.schedule is None:
             return torch.full_like(views, self.background)
         if self.palette.shape != (len(COLOURS), views.shape[1]):
-            raise ValueError(f"The background palette must be [{len(COLOURS)}, {views.shape[1]}] (one colour per row, in "
-                             f"the views' units); got {list(self.palette.shape)}.")
+            raise ValueError(f"The background palette must be [{len(COLOURS)}, {views.shape[1]}] (one colour per row, "
+                             f"in the views' units); got {list(self.palette.shape)}.")
         colours = self.background_colours
         if colours is None:
             colours = torch.full((self.num_views,), list(COLOURS).index(self.schedule.fixed))

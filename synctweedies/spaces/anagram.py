@@ -67,7 +67,7 @@ class AnagramSpace(IndexedSpace):
         maps = [VIEWS[name](size, cell, self.options) for name in views]
         taps = [_taps(view, size) for view in maps]
         k = max(index.shape[-1] for index, _ in taps)
-        pad = lambda t, value: torch.nn.functional.pad(t, (0, k - t.shape[-1]), value=value)
+        pad = lambda t, value: torch.nn.functional.pad(t, (0, k - t.shape[-1]), value=value)  # noqa: E731
         super().__init__((size, size), torch.stack([pad(index, -1) for index, _ in taps]),
                          coefficients=torch.stack([pad(c, 0.0) for _, c in taps]))
 

@@ -55,7 +55,7 @@ def _rotate_cw(rows: Tensor, cols: Tensor, size: int, quarter_turns: int) -> tup
 def in_circle(size: int, cell: int, radius: float) -> Tensor:
     """``[S, S]`` bool: the pixel's cell centre lies within ``radius`` of the image centre."""
     rows, cols = _grid(size)
-    centre = lambda v: (torch.div(v, cell, rounding_mode="floor") + 0.5) * cell - size / 2
+    centre = lambda v: (torch.div(v, cell, rounding_mode="floor") + 0.5) * cell - size / 2  # noqa: E731
     return centre(rows).square() + centre(cols).square() < radius ** 2
 
 
