@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import torch
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
+import pack_paths  # noqa: F401  (the pack and its test helpers on sys.path)
 from photo_patches import two_photo_sets  # noqa: E402
 from synctweedies import AnagramSpace, PosteriorMeanDenoiser, karras_sigmas, per_view_denoiser, sample  # noqa: E402
 from synctweedies.spaces import ViewOptions  # noqa: E402

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(Path(__file__).resolve().parent)]
+from pack_paths import REPO as ROOT  # noqa: E402  (and the pack and its test helpers on sys.path)
 from diffusers_support import write_sd_pipeline  # noqa: E402
 from synctweedies.standalone.batch import main as batch  # noqa: E402
 from synctweedies.standalone.cli import main as command  # noqa: E402

@@ -9,14 +9,12 @@ backend, batching, noise and steps. Needs diffusers and transformers:
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 from pathlib import Path
 
 import torch
 
-sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parents[1] / "tests"),
-                str(Path(__file__).resolve().parent)]
+import pack_paths  # noqa: E402,F401  (the pack and its test helpers on sys.path)
 from diffusers_support import write_sd_pipeline  # noqa: E402
 from synctweedies import WideCanvas, sample_euler, sample_synchronized  # noqa: E402
 from synctweedies.standalone.cli import main as command  # noqa: E402

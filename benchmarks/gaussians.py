@@ -9,14 +9,12 @@ antialiased). Costs (on the GPU, gsplat): rendering all views at 512 px, one fit
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 from pathlib import Path
 
 import torch
 
-sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parents[1] / "tests"),
-                str(Path(__file__).resolve().parent)]
+import pack_paths  # noqa: E402,F401  (the pack and its test helpers on sys.path)
 from gaussian_scenes import sphere_scene  # noqa: E402
 from synctweedies.gaussians import GaussianColours, load_gaussians, orbit_view_cameras, render  # noqa: E402
 from timing import machine, report, timed  # noqa: E402

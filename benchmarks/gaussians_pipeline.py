@@ -11,14 +11,12 @@ Needs a ComfyUI checkout and gsplat (CUDA):
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 from pathlib import Path
 
 import torch
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "benchmarks")]
+import pack_paths  # noqa: F401  (the pack and its test helpers on sys.path)
 from sync_overhead import import_host, random_unet, random_vae  # noqa: E402
 from timing import machine, report, timed  # noqa: E402
 

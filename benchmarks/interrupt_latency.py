@@ -7,7 +7,6 @@ the widgets' limits, where each would otherwise run for minutes on a CPU:
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import threading
 import time
@@ -15,8 +14,7 @@ from pathlib import Path
 
 import torch
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "benchmarks")]
+from pack_paths import add  # (and the pack and its test helpers on sys.path)
 from timing import machine, report  # noqa: E402
 
 
@@ -25,7 +23,7 @@ def main() -> None:
     parser.add_argument("--comfyui", type=Path, required=True)
     parser.add_argument("--json", type=Path)
     options = parser.parse_args()
-    sys.path.insert(0, str(options.comfyui))
+    add(str(options.comfyui))
     from comfy.cli_args import args
 
     args.cpu = not torch.cuda.is_available()

@@ -9,12 +9,11 @@ full SD1.5 UNet. Needs a ComfyUI checkout:
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import pack_paths  # noqa: E402,F401  (the pack and its test helpers on sys.path)
 from sync_overhead import import_host, random_unet  # noqa: E402
 from timing import machine, report, timed  # noqa: E402
 

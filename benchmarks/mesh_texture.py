@@ -5,12 +5,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import torch
 
-sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parent)]
+import pack_paths  # noqa: E402,F401  (the pack and its test helpers on sys.path)
 from synctweedies.mesh import MeshTexture, load_mesh, orbit_cameras, rasterize  # noqa: E402
 from synctweedies.mesh.cameras import Cameras  # noqa: E402
 from timing import machine, report, timed  # noqa: E402

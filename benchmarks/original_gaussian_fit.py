@@ -16,15 +16,13 @@ pack's name, so its renderer folder is imported on its own).
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
+from pack_paths import add  # (and the pack and its test helpers on sys.path)
 from synctweedies.gaussians import GaussianColours, blender_cameras, load_gaussians  # noqa: E402
 from timing import machine, report, timed  # noqa: E402
 
@@ -56,7 +54,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--json", type=Path)
     options = parser.parse_args()
-    sys.path.insert(0, str(options.original / "synctweedies" / "renderer"))
+    add(str(options.original / "synctweedies" / "renderer"))
     from gaussian.dataset_loader import load_cameras
     from gaussian.gaussian import GSModel, render
 

@@ -10,12 +10,11 @@ original's 10 cameras, and one synchronization of x0 as its case 2 does it (``ba
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import pack_paths  # noqa: E402  (the pack and its test helpers on sys.path)
 from timing import machine, report, timed  # noqa: E402
 
 
@@ -26,7 +25,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--json", type=Path)
     options = parser.parse_args()
-    sys.path.insert(0, str(options.original))
+    pack_paths.add(str(options.original))
     from synctweedies.renderer.mesh.mesh_renderer import UVProjection
 
     device = torch.device("cuda")

@@ -10,12 +10,11 @@ Random-weight, full-size SD1.5 UNet, KL VAE and TAESD; euler, normal schedule. N
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import pack_paths  # noqa: E402,F401  (the pack and its test helpers on sys.path)
 from sync_overhead import SD15_UNET, import_host, random_unet, random_vae  # noqa: E402
 from host_support import taesd_state  # noqa: E402
 from timing import machine, report, timed  # noqa: E402

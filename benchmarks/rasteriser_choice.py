@@ -10,13 +10,12 @@ embreex trimesh); the PyTorch rasteriser runs on the CPU and, where there is one
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parent)]
+import pack_paths  # noqa: E402,F401  (the pack and its test helpers on sys.path)
 from synctweedies.mesh import load_mesh, orbit_cameras, rasterize  # noqa: E402
 from synctweedies.mesh.rasterize import pytorch3d_available  # noqa: E402
 from timing import machine, report, timed  # noqa: E402

@@ -11,13 +11,12 @@ computation that runs the VAE as efficiently as the UNet can beat it.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import pack_paths  # noqa: E402,F401  (the pack and its test helpers on sys.path)
 from sync_overhead import SD15_UNET, import_host, random_unet, random_vae  # noqa: E402
 from timing import report  # noqa: E402
 

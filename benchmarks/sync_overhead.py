@@ -19,15 +19,14 @@ from pathlib import Path
 
 import torch
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO / "tests"), str(REPO / "benchmarks")]
+from pack_paths import REPO, add  # noqa: E402  (and the pack and its test helpers on sys.path)
 from host_support import SD15_UNET, TINY_UNET, load_pack, randomize, unet_state  # noqa: E402
 from timing import machine, report, timed  # noqa: E402
 
 
 def import_host(comfyui: Path):
     """Import the host's sampling core and the pack's guider (without the pack's node registry)."""
-    sys.path.insert(0, str(comfyui))
+    add(str(comfyui))
     from comfy.cli_args import args
 
     args.cpu = not torch.cuda.is_available()

@@ -11,13 +11,12 @@ the image, exactly: 4/9 of the work), its output compared with the plain decoder
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import pack_paths  # noqa: E402,F401  (the pack and its test helpers on sys.path)
 from sync_overhead import import_host, random_vae  # noqa: E402
 from timing import machine, report  # noqa: E402
 from vae_speed import best_ms  # noqa: E402

@@ -7,12 +7,11 @@ the GPU, in other precisions and memory formats, and compiled. Random-weight SD 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import pack_paths  # noqa: E402,F401  (the pack and its test helpers on sys.path)
 from sync_overhead import import_host, random_vae  # noqa: E402
 from timing import machine, report, timed  # noqa: E402
 

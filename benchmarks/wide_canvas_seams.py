@@ -7,11 +7,9 @@ colour fields (CPU):
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "benchmarks")]
+import pack_paths  # noqa: F401  (the pack and its test helpers on sys.path)
 from test_wide_seams import DATA, measure  # noqa: E402
 from timing import machine, report  # noqa: E402
 
