@@ -18,4 +18,4 @@ def add(*paths: Path | str) -> None:
         sys.path.insert(0, path)
 
 
-add(REPO, REPO / "tests", REPO / "benchmarks")
+add(REPO, REPO / "tests" / "support", REPO / "tests" / "library", REPO / "benchmarks")

@@ -19,7 +19,7 @@ from meshes import cube
 from synctweedies.depth import write_dpt
 from synctweedies.mesh import write_obj
 
-SHIMS = Path(__file__).resolve().parent / "host_shims"
+SHIMS = Path(__file__).resolve().parent / "support" / "host_shims"
 
 
 def find_host() -> Path | None:

@@ -12,8 +12,8 @@ import torch
 from synctweedies import Panorama, PanoramaCameras, PosteriorMeanDenoiser, karras_sigmas, sample
 from synctweedies.mesh import Mesh, MeshTexture, load_mesh, orbit_cameras
 
-WORKFLOWS = Path(__file__).resolve().parents[1] / "workflows" / "api"
-CLUTCH_BAG = Path(__file__).resolve().parents[2] / "shared" / "data" / "mesh" / "clutch_bag.obj"
+WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows" / "api"
+CLUTCH_BAG = Path(__file__).resolve().parents[3] / "shared" / "data" / "mesh" / "clutch_bag.obj"
 LATENT_SCALE = 8
 
 

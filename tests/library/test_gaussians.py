@@ -17,7 +17,7 @@ from synctweedies.gaussians import (GaussianColours, Gaussians, ViewCameras, ble
 from synctweedies.gaussians.render import blending_weights
 from synctweedies.ply import read_ply
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 WORKFLOW, EXAMPLES = REPO / "workflows" / "api" / "gaussians.json", REPO / "example_inputs"
 
 

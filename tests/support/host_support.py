@@ -14,7 +14,7 @@ from types import ModuleType
 
 import torch
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PACK = "comfyui_synctweedies"
 SD15_UNET = dict(image_size=32, in_channels=4, out_channels=4, model_channels=320, num_res_blocks=[2] * 4,
                  channel_mult=(1, 2, 4, 4), transformer_depth=[1] * 6 + [0] * 2,

@@ -15,7 +15,7 @@ from fake_comfyui import free_port, start_fake_host
 from synctweedies.comfyui_client import EXIT_CODES, main as client
 from synctweedies.jobs import WORK_FOLDER, Job, JobRun, Outcome, job_name
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = {"1": {"class_type": "A", "inputs": {"steps": 50}, "_meta": {"title": "Sampler"}}}
 CANVAS = {"7": {"images": [{"filename": "canvas.png", "subfolder": "SyncTweedies", "type": "output"}]}}
 

@@ -8,7 +8,7 @@ import pytest
 
 from synctweedies import WideCanvas
 
-WEB = Path(__file__).resolve().parents[1] / "web"
+WEB = Path(__file__).resolve().parents[2] / "web"
 CASES = [(3072, 512, 512, 64, False), (3072, 512, 512, 64, True), (1000, 520, 512, 72, False),
          (512, 512, 512, 8, False)]
 

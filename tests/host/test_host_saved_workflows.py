@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-RELEASES = Path(__file__).resolve().parent / "released_workflows"
+RELEASES = Path(__file__).resolve().parents[1] / "support" / "released_workflows"
 API = sorted(RELEASES.glob("*/api/*.json"))
 UI = sorted(RELEASES.glob("*/*.json"))
 MODEL_FILES = {"ckpt_name": "tiny_sd15.safetensors", "control_net_name": "tiny_controlnet.safetensors"}

@@ -331,7 +331,7 @@ def test_the_editing_template_starts_where_the_originals_sdedit_does(nodes, tiny
     import json
     from pathlib import Path
 
-    workflow = json.loads((Path(__file__).resolve().parents[1] / "workflows/api/mesh_texture_editing.json").read_text())
+    workflow = json.loads((Path(__file__).resolve().parents[2] / "workflows/api/mesh_texture_editing.json").read_text())
     sampler = next(node["inputs"] for node in workflow.values() if node["class_type"] == "SyncTweediesSampler")
     assert (sampler["scheduler"], sampler["initial_noise"]) == ("ddim_uniform", "per view")
     model, _, _ = tiny_sd15
@@ -364,6 +364,6 @@ def test_each_template_starts_from_the_noise_the_originals_run_does(name, noise)
     import json
     from pathlib import Path
 
-    workflow = json.loads((Path(__file__).resolve().parents[1] / f"workflows/api/{name}.json").read_text())
+    workflow = json.loads((Path(__file__).resolve().parents[2] / f"workflows/api/{name}.json").read_text())
     samplers = [node["inputs"] for node in workflow.values() if node["class_type"] == "SyncTweediesSampler"]
     assert samplers and all(sampler["initial_noise"] == noise for sampler in samplers)

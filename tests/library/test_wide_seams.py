@@ -11,7 +11,7 @@ import torch
 from photo_patches import EIGHT_PHOTOS, photo_strips, smooth_fields, texture_strips
 from synctweedies import PosteriorMeanDenoiser, WideCanvas, karras_sigmas, sample
 
-WORKFLOW = Path(__file__).resolve().parents[1] / "workflows" / "api" / "wide_image.json"
+WORKFLOW = Path(__file__).resolve().parents[2] / "workflows" / "api" / "wide_image.json"
 LATENT_SCALE = 8
 
 

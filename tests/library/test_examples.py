@@ -8,7 +8,7 @@ from synctweedies.depth import read_depth
 from synctweedies.gaussians import load_gaussians
 from synctweedies.mesh import load_mesh
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "example_inputs"
+EXAMPLES = Path(__file__).resolve().parents[2] / "example_inputs"
 
 
 @pytest.fixture(scope="module")

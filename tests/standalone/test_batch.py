@@ -16,7 +16,7 @@ pytest.importorskip("transformers", reason="transformers is not installed (pip i
 from diffusers_support import tiny_sd_pipeline  # noqa: E402
 from synctweedies.standalone.batch import main  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from synctweedies.comfyui_api import run_workflow
 from synctweedies.comfyui_client import apply_overrides
 from synctweedies import WideCanvas
 
-WORKFLOWS = Path(__file__).resolve().parents[1] / "workflows"
+WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 TINY = "Load Checkpoint.ckpt_name=tiny_sd15.safetensors"
 CPU_SIZE = ["Wide canvas.width=256", "Wide canvas.height=64", "Wide canvas.window=64", "Wide canvas.stride=32", TINY]
 STEPS = {"wide_image": ["SyncTweedies Sampler.steps=3"], "wide_image_advanced": ["Scheduler.steps=3"]}

@@ -113,7 +113,7 @@ def test_unknown_flags_fail(tmp_path):
         main(["--app", "wide_image", "--prompt", "x", "--not_a_flag", "1"])
 
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "example_inputs"
+EXAMPLES = Path(__file__).resolve().parents[2] / "example_inputs"
 
 
 @pytest.fixture(scope="module")
