@@ -18,7 +18,7 @@ import torch
 import pack_paths  # noqa: F401  (the pack and its test helpers on sys.path)
 from photo_patches import two_photo_sets  # noqa: E402
 from synctweedies import AnagramSpace, PosteriorMeanDenoiser, karras_sigmas, per_view_denoiser, sample  # noqa: E402
-from synctweedies.spaces import ViewOptions  # noqa: E402
+from synctweedies.anagram import ViewOptions  # noqa: E402
 
 CASES = {
     "1-to-1 (identity + rotate_cw)": dict(views=["identity", "rotate_cw"]),

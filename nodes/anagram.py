@@ -4,9 +4,7 @@ from __future__ import annotations
 from comfy_api.v0_0_2 import io
 
 from ..synctweedies import AnagramSpace
-from ..synctweedies.animation import anagram_animation
-from ..synctweedies.spaces import ANAGRAM_VIEWS, ViewOptions
-from ..synctweedies.spaces.anagram import INVERSE_FITS
+from ..synctweedies.anagram import ANAGRAM_VIEWS, INVERSE_FITS, ViewOptions, anagram_animation
 from .animation import ANIMATION_FORMATS, save_animation
 from .canvas import scaled_space, to_latent
 from .sockets import OUTPUT, SCALE_TOOLTIP, SPACES, SPACE_TOOLTIP, SyncSpace, latent_scale

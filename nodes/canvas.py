@@ -5,7 +5,7 @@ import torch
 from comfy_api.v0_0_2 import io
 
 from ..synctweedies import WideCanvas
-from ..synctweedies.spaces.wide_canvas import WEIGHTINGS, windows_problem
+from ..synctweedies.canvas import WEIGHTINGS, windows_problem
 from ..synctweedies.original import span
 from .sockets import LATENT_SCALE, SAMPLING, SCALE_TOOLTIP, SPACES, SPACE_TOOLTIP, SyncSpace, latent_scale
 from .validation import option_problem

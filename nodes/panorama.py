@@ -13,8 +13,7 @@ from PIL import Image
 
 from ..synctweedies import Panorama, PanoramaCameras
 from ..synctweedies.depth import DEPTH_SUFFIXES, depth_hint, read_depth
-from ..synctweedies.equirect_xmp import save_equirectangular
-from ..synctweedies.spaces.panorama import perspective_views
+from ..synctweedies.panorama import perspective_views, save_equirectangular
 from .canvas import scaled_space, to_latent
 from .files import input_files, input_path
 from .sockets import GUIDANCE, OUTPUT, SCALE_TOOLTIP, SPACES, SyncSpace, latent_scale

@@ -7,7 +7,7 @@ from comfy_api.v0_0_2 import io
 
 from ..synctweedies.mesh.directions import camera_angles, negative_direction, view_direction, with_direction
 from ..synctweedies.original import NEGATIVE_PROMPT, PROMPT_PREFIX
-from ..synctweedies.spaces.wide_canvas import WideCanvas
+from ..synctweedies.canvas import WideCanvas
 from .mesh import require_mesh
 from .sockets import GUIDANCE, SyncSpace
 from .view_conditioning import WINDOW_CROPS, merge_view_conditionings

@@ -20,8 +20,10 @@ from torch import Tensor
 from ..control import StrengthRamp
 from ..depth import depth_hint, read_depth, view_depth_hints
 from ..original import PROMPT_PREFIX
-from ..spaces import AnagramSpace, CanonicalSpace, Panorama, PanoramaCameras, ViewOptions, WideCanvas
-from ..spaces.panorama import perspective_views
+from ..anagram import AnagramSpace, ViewOptions
+from ..canvas import WideCanvas
+from ..panorama import Panorama, PanoramaCameras, perspective_views
+from ..spaces import CanonicalSpace
 from .diffusers_backend import DiffusersDenoiser, ViewGuidance
 
 Saver = Callable[["Plan", Tensor, Path], list[Path]]

@@ -4,8 +4,7 @@ import torch
 
 from photo_patches import two_photo_sets
 from synctweedies import AnagramSpace, PosteriorMeanDenoiser, karras_sigmas, per_view_denoiser, sample
-from synctweedies.animation import anagram_animation, view_frame
-from synctweedies.spaces import ANAGRAM_VIEWS, ViewOptions
+from synctweedies.anagram import ANAGRAM_VIEWS, ViewOptions, anagram_animation, view_frame
 
 ONE_TO_ONE = ["identity", "flip", "flip_horizontal", "rotate_cw", "rotate_ccw", "rotate_180", "negate", "skew",
               "patch_permute", "pixel_permute", "jigsaw", "square_hinge", "inner_circle"]

@@ -9,7 +9,7 @@ import torch
 from synctweedies.spaces.fill import nearest_seen
 from synctweedies import Panorama, PanoramaCameras, PosteriorMeanDenoiser, karras_sigmas, sample
 from synctweedies.depth import depth_hint, read_depth, write_dpt
-from synctweedies.equirect_xmp import save_equirectangular
+from synctweedies.panorama import save_equirectangular
 
 
 def smooth_sphere(height: int) -> torch.Tensor:

@@ -98,7 +98,7 @@ def test_check_views_names_the_mismatch():
 
 
 def test_a_canvas_of_too_many_windows_is_refused_at_once_with_the_fix():
-    from synctweedies.spaces.wide_canvas import MAX_WINDOWS
+    from synctweedies.canvas import MAX_WINDOWS
 
     with pytest.raises(ValueError, match="has 4,165,681 windows, more than the 10,000 .* make the canvas smaller"):
         WideCanvas(2048, 2048, 8, 1)  # its index alone would take 2 GiB

@@ -33,7 +33,7 @@ def test_360_viewer_looks_where_the_library_cameras_look(tmp_path, yaw, pitch):
 
     import torch
 
-    from synctweedies.spaces.panorama import PanoramaCameras, perspective_views
+    from synctweedies.panorama import PanoramaCameras, perspective_views
 
     height = 64
     lat = (0.5 - (torch.arange(height) + 0.5) / height) * math.pi

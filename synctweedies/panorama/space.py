@@ -9,10 +9,10 @@ import torch
 from torch import Tensor
 
 from ..progress import steps
-from .base import CanonicalSpace
-from .fill import nearest_seen
-from .taps import bilinear_taps, gather_taps, unit_variance
-from .warp import BackwardWarp
+from ..spaces.base import CanonicalSpace
+from ..spaces.fill import nearest_seen
+from ..spaces.taps import bilinear_taps, gather_taps, unit_variance
+from ..spaces.warp import BackwardWarp
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from .indexed import IndexedSpace
+from ..spaces.indexed import IndexedSpace
 
 
 def window_starts(length: int, window: int, stride: int, wrap: bool) -> list[int]:

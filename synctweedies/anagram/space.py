@@ -4,9 +4,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .anagram_views import PIXEL_ONLY_VIEWS, VIEWS, ViewMap, ViewOptions
-from .fitting import fit_canonical
-from .indexed import IndexedSpace
+from .views import PIXEL_ONLY_VIEWS, VIEWS, ViewMap, ViewOptions
+from ..spaces.fitting import fit_canonical
+from ..spaces.indexed import IndexedSpace
 
 
 def _taps(view: ViewMap, size: int) -> tuple[Tensor, Tensor]:

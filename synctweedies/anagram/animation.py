@@ -7,8 +7,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .spaces.anagram import AnagramSpace
-from .spaces.anagram_views import in_circle
+from .space import AnagramSpace
+from .views import in_circle
 
 TURNS = {"rotate_cw": 90.0, "rotate_ccw": -90.0, "rotate_180": 180.0, "inner_circle": 180.0}
 """Clockwise degrees of the views animated as a turn (``rotate`` and ``inner_rotate`` use the space's angle)."""
