@@ -134,12 +134,11 @@ BACKGROUNDS = ["shuffle", "black", "white", "none"]
 def palette_in_model_units(space, model) -> None:
     """Give a mesh space with VAE-encoded background colours (``vae_palette``) its palette in ``model``'s
     latent units, which is what its views are in while sampling."""
-    raw = getattr(space, "vae_palette", None)
-    if isinstance(space, MeshTexture) and raw is not None:
-        colours = raw[..., None, None]
+    if isinstance(space, MeshTexture) and space.vae_palette is not None:
+        colours = space.vae_palette[..., None, None]
         if model.get_model_object("latent_format").latent_dimensions == 3:
             colours = colours.unsqueeze(2)  # [K, C, 1, 1, 1]: a video-VAE model's latents have a time axis
-        space.palette = as_views(model.model.process_latent_in(colours))[..., 0, 0].float()
+        space.set_palette(as_views(model.model.process_latent_in(colours))[..., 0, 0])
 
 
 def own_texture(image: Image.Image | None, size: int) -> torch.Tensor:

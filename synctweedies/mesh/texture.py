@@ -46,6 +46,8 @@ class MeshTexture(CanonicalSpace):
         self.pixel_texture_size, self.background = pixel_texture_size, background
         self.weight_exponent, self.final_weight_exponent = weight_exponent, final_weight_exponent
         self.palette = torch.tensor(list(COLOURS.values()), dtype=torch.float32) if palette is None else palette
+        self.vae_palette: Tensor | None = None
+        """The background colours as a VAE encodes them, ``[14, C]`` (before a model's own latent scaling)."""
         self.schedule = schedule
         self.background_colours: Tensor | None = None
         self.num_views, self.view_size = len(cameras), (view_size, view_size)
@@ -97,6 +99,13 @@ class MeshTexture(CanonicalSpace):
         views = unit_variance(gather_taps(canonical, self.index.clamp(min=0), self.coefficients), self.coefficients)
         background = torch.randn(views.shape, generator=generator, dtype=dtype)
         return torch.where(self.fragments.mask.unsqueeze(1), views, background)
+
+    def set_palette(self, palette: Tensor) -> None:
+        """The background colours in the views' units, ``[14, C]`` (one row per colour of :data:`COLOURS`)."""
+        if palette.ndim != 2 or palette.shape[0] != len(COLOURS):
+            raise ValueError(f"The background palette must be [{len(COLOURS)}, C] (one colour per row); got "
+                             f"{list(palette.shape)}.")
+        self.palette = palette.float()
 
     def backgrounds(self, views: Tensor) -> Tensor:
         """What the background of each view shows, broadcastable to ``views`` ``[N, C, h, w]``."""

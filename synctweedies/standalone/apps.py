@@ -183,7 +183,7 @@ def set_palette(space, backend: DiffusersDenoiser) -> None:
     from ..mesh.background import colour_images
 
     palette = backend.encode(colour_images().movedim(-1, 1) * 2 - 1).mean((2, 3))
-    space.palette = palette.float().cpu()
+    space.set_palette(palette.cpu())
 
 
 def save_mesh(plan: Plan, images: Tensor, folder: Path, frames: int = 36, size: int = 512) -> list[Path]:
