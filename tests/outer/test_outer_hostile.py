@@ -48,16 +48,20 @@ def one_line_error(capsys, code: int, expected: int, words: str) -> str:
 
 # 1. No finished run is ever lost ------------------------------------------------------------------------------
 
-def test_a_job_named_like_another_jobs_work_in_progress_loses_nothing(tmp_path, capsys):
-    address, state, stop = start_fake_host({"outputs": CANVAS, "files": {"canvas.png": b"png"}})
+def run_named_jobs(tmp_path: Path, names: list[str], out: Path) -> int:
+    """The client's exit status for a manifest of one workflow under ``names``, run on a fake host into ``out``."""
+    address, _, stop = start_fake_host({"outputs": CANVAS, "files": {"canvas.png": b"png"}})
     workflow_file(tmp_path)
     manifest = tmp_path / "jobs.json"
-    manifest.write_text(json.dumps([{"workflow": "wide.json", "name": "x.partial"},
-                                    {"workflow": "wide.json", "name": "x"}]))
+    manifest.write_text(json.dumps([{"workflow": "wide.json", "name": name} for name in names]))
     try:
-        assert client(["--manifest", str(manifest), "--out", str(tmp_path / "out"), "--server", address]) == 0
+        return client(["--manifest", str(manifest), "--out", str(out), "--server", address])
     finally:
         stop()
+
+
+def test_a_job_named_like_another_jobs_work_in_progress_loses_nothing(tmp_path, capsys):
+    assert run_named_jobs(tmp_path, ["x.partial", "x"], tmp_path / "out") == 0
     assert "2 done" in capsys.readouterr().out
     assert files_under(tmp_path / "out") == {"x.partial/SyncTweedies/canvas.png": b"png",
                                              "x/SyncTweedies/canvas.png": b"png"}
@@ -94,15 +98,7 @@ def test_a_folder_that_is_a_link_is_refused_and_the_others_run(tmp_path, capsys)
     out = tmp_path / "out"
     out.mkdir()
     (out / "linked").symlink_to(outside, target_is_directory=True)
-    address, state, stop = start_fake_host({"outputs": CANVAS, "files": {"canvas.png": b"png"}})
-    workflow_file(tmp_path)
-    manifest = tmp_path / "jobs.json"
-    manifest.write_text(json.dumps([{"workflow": "wide.json", "name": "linked"},
-                                    {"workflow": "wide.json", "name": "fine"}]))
-    try:
-        assert client(["--manifest", str(manifest), "--out", str(out), "--server", address]) == EXIT_CODES["failed"]
-    finally:
-        stop()
+    assert run_named_jobs(tmp_path, ["linked", "fine"], out) == EXIT_CODES["failed"]
     printed = capsys.readouterr().out
     assert "linked: FAILED: " in printed and "is a symbolic link" in printed and "1 done" in printed
     assert not any(outside.iterdir()), "nothing is written through the link"
