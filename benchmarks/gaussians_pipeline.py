@@ -58,8 +58,9 @@ def main() -> None:
     pixels.unproject = timed_unproject
     generator = torch.Generator().manual_seed(0)
     prompt = lambda: [[torch.randn(1, 77, 768, generator=generator), {}]]  # noqa: E731
-    guider = guider_module.SyncTweediesGuider(model, space, 2, 0.8, vae=vae, ref_attention_end=0.2,
-                                              neighbour_attention=True)
+    guider = guider_module.SyncTweediesGuider(model, space,
+                                              guider_module.SyncSettings(2, 0.8, vae=vae, ref_attention_end=0.2,
+                                                                         neighbour_attention=True))
     guider.set_conds(prompt(), prompt())
     guider.set_cfg(35.0)
     noise_s, noise = timed(lambda: space.initial_noise(4, torch.Generator().manual_seed(0)))

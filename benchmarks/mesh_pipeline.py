@@ -46,8 +46,10 @@ def main() -> None:
     sampler = comfy.samplers.sampler_object("euler")
     sigmas = comfy.samplers.calculate_sigmas(model.get_model_object("model_sampling"), "ddim_uniform", options.steps)
     plain = comfy.samplers.CFGGuider(model)
-    synced = guider_module.SyncTweediesGuider(model, space, 2, 0.8, views_per_batch=space.num_views,
-                                              ref_attention_end=0.2, neighbour_attention=True)
+    synced = guider_module.SyncTweediesGuider(model, space,
+                                              guider_module.SyncSettings(2, 0.8, views_per_batch=space.num_views,
+                                                                         ref_attention_end=0.2,
+                                                                         neighbour_attention=True))
     for guider in (plain, synced):
         guider.set_conds(positive, negative)
         guider.set_cfg(15.5)

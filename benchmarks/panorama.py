@@ -81,7 +81,8 @@ def main() -> None:
     sigmas = comfy.samplers.calculate_sigmas(model.get_model_object("model_sampling"), "normal", options.steps)
 
     def synced(**options) -> object:
-        return guider_module.SyncTweediesGuider(model, space, 2, 0.8, space.num_views, **options)
+        return guider_module.SyncTweediesGuider(model, space,
+                                                guider_module.SyncSettings(2, 0.8, space.num_views, **options))
 
     guiders = {"plain": comfy.samplers.CFGGuider(model), "latent": synced(), "rgb": synced(vae=vae),
                "rgb_via_cpu": synced(vae=cpu_vae), "rgb_draft": synced(vae=vae, draft_vae=taesd, draft_vae_end=0.5),

@@ -98,7 +98,9 @@ def main() -> None:
     sigmas = comfy.samplers.calculate_sigmas(model.get_model_object("model_sampling"), "normal", options.steps)
 
     plain = comfy.samplers.CFGGuider(model)
-    synced = guider_module.SyncTweediesGuider(model, space, options.mode, 1.0, views_per_batch=space.num_views)
+    synced = guider_module.SyncTweediesGuider(model, space,
+                                              guider_module.SyncSettings(options.mode, 1.0,
+                                                                         views_per_batch=space.num_views))
     plain.set_conds(positive, negative)
     synced.set_conds(per_view, negative)
     for guider in (plain, synced):

@@ -1,6 +1,7 @@
 """The SyncTweedies guider: a CFG guider that synchronizes every step's views."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 
 import comfy.model_management
@@ -15,6 +16,23 @@ from .vae_codec import vae_codec
 from .view_attention import CrossViewAttention, is_unet, self_attention_blocks, with_attention
 from .view_conditioning import is_per_view, merge_view_conditionings, slice_views, view_groups, window_cropped
 from .view_controls import RAMP, control_hints_of, controls_in, per_view_controls
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    """How a guider synchronizes its views beyond CFG: the synchronization ``mode`` until ``sync_end``, views per
+    model call (0: as many as fit), RGB averaging through ``vae`` (a ``draft_vae`` until ``draft_vae_end``), and
+    the original's cross-view attention (to the reference view until ``ref_attention_end``; to the neighbour views
+    with ``neighbour_attention``)."""
+
+    mode: SyncMode | int = SyncMode.TWEEDIE
+    sync_end: float = 1.0
+    views_per_batch: int = 0
+    vae: object = None
+    ref_attention_end: float = 0.0
+    neighbour_attention: bool = False
+    draft_vae: object = None
+    draft_vae_end: float = 0.5
 
 
 class SyncTweediesGuider(comfy.samplers.CFGGuider):
@@ -33,17 +51,10 @@ class SyncTweediesGuider(comfy.samplers.CFGGuider):
     step (the original's always-on attention), which puts all views in each model call.
     """
 
-    def __init__(self, model_patcher, space: CanonicalSpace, mode: SyncMode | int = SyncMode.TWEEDIE,
-                 sync_end: float = 1.0, views_per_batch: int = 0, vae=None, ref_attention_end: float = 0.0,
-                 neighbour_attention: bool = False, draft_vae=None, draft_vae_end: float = 0.5):
+    def __init__(self, model_patcher, space: CanonicalSpace, settings: SyncSettings = SyncSettings()):
         super().__init__(model_patcher)
-        self.space = space
-        self.mode = SyncMode(mode)
-        self.sync_end = sync_end
-        self.views_per_batch = views_per_batch
-        self.vae, self.draft_vae, self.draft_vae_end = vae, draft_vae, draft_vae_end
-        self.ref_attention_end = ref_attention_end
-        self.neighbour_attention = neighbour_attention
+        self.space, self.settings = space, settings
+        self.mode = SyncMode(settings.mode)
         self.synchronizer = Synchronizer(space, SyncMode.NONE)
         self.schedule = torch.zeros(1)
         self.reference_steps = 0
@@ -72,22 +83,22 @@ class SyncTweediesGuider(comfy.samplers.CFGGuider):
 
     def sync_space(self) -> CanonicalSpace:
         """The space synchronization runs in: the latent space, or its pixel twin through the VAE."""
-        if self.vae is None and self.draft_vae is not None:
+        vae, draft_vae = self.settings.vae, self.settings.draft_vae
+        if vae is None and draft_vae is not None:
             raise ValueError("A draft_vae is connected but no vae: connect the full VAE to 'vae' too (the draft one "
                              "only stands in for it during the first steps).")
-        if self.draft_vae is not None and \
-                self.draft_vae.spacial_compression_decode() != self.vae.spacial_compression_decode():
+        if draft_vae is not None and draft_vae.spacial_compression_decode() != vae.spacial_compression_decode():
             raise ValueError("The draft_vae and the vae scale images differently; use a draft VAE made for this "
                              "model family (TAESD for SD1.x/SD2.x, TAESDXL for SDXL).")
-        if self.vae is None:
+        if vae is None:
             if self.space.pixel_space_reason:
                 raise ValueError(f"{self.space.pixel_space_reason} Connect the VAE to the sampler's or guider's "
                                  "'vae' input to average in pixel space, or pick other views.")
             return self.space
         model = self.model_patcher.model
-        draft = None if self.draft_vae is None else vae_codec(self.draft_vae, model)
-        return PixelSynchronizedSpace(self.space, *vae_codec(self.vae, model), self.vae.spacial_compression_decode(),
-                                      draft, self.draft_vae_end)
+        draft = None if draft_vae is None else vae_codec(draft_vae, model)
+        return PixelSynchronizedSpace(self.space, *vae_codec(vae, model), vae.spacial_compression_decode(), draft,
+                                      self.settings.draft_vae_end)
 
     def sample(self, noise: Tensor, latent_image: Tensor, sampler, sigmas: Tensor, denoise_mask=None,
                callback=None, disable_pbar=False, seed=None) -> Tensor:
@@ -98,7 +109,7 @@ class SyncTweediesGuider(comfy.samplers.CFGGuider):
         space = self.sync_space()
         self.schedule = sigmas.cpu()
         timesteps = self.model_patcher.get_model_object("model_sampling").timestep(self.schedule.float())
-        self.reference_steps = steps_until(self.ref_attention_end, total_steps, timesteps)
+        self.reference_steps = steps_until(self.settings.ref_attention_end, total_steps, timesteps)
         self.frames = latent_image.ndim == 5
         host = lambda x: shaped_like(x, latent_image)  # noqa: E731  the host's shape of views or canvas
 
@@ -113,8 +124,8 @@ class SyncTweediesGuider(comfy.samplers.CFGGuider):
                                                                    denoise_mask, phase_callback, disable_pbar, seed))
 
         noise = noise.to(latent_image)
-        views = sample_synchronized(run, space, self.mode, self.sync_end, as_views(noise), as_views(latent_image),
-                                    sigmas.to(latent_image.device), timesteps)
+        views = sample_synchronized(run, space, self.mode, self.settings.sync_end, as_views(noise),
+                                    as_views(latent_image), sigmas.to(latent_image.device), timesteps)
         return host(views)
 
     def predict_noise(self, x: Tensor, timestep: Tensor, model_options={}, seed=None) -> Tensor:
@@ -148,14 +159,14 @@ class SyncTweediesGuider(comfy.samplers.CFGGuider):
         timestep = sigma.reshape(1).expand(n)
         reference = self.space.reference_view \
             if n > 1 and self.step < self.reference_steps else None
-        neighbours = self.space.attention_neighbours if self.neighbour_attention and n > 1 else None
+        neighbours = self.space.attention_neighbours if self.settings.neighbour_attention and n > 1 else None
         if (reference is not None or neighbours) and len(self.groups) > 1:
             raise ValueError(f"Cross-view attention runs every view's prompt in one model call, but these views' "
                              f"prompts are of {len(self.groups)} kinds that cannot share one (different options or "
                              "entries): set ref_attention_end to 0 and turn neighbour_attention off, or give the "
                              "views prompts of one kind.")
         blocks = self_attention_blocks(self.model_patcher) if reference is not None or neighbours else []
-        batch = n if neighbours else self.views_per_batch or self.auto_views_per_batch(views)
+        batch = n if neighbours else self.settings.views_per_batch or self.auto_views_per_batch(views)
         controls = per_view_controls(self.all_conds(), n) \
             if batch < n or reference is not None or len(self.groups) > 1 else []
         out = torch.empty_like(views)

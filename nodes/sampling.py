@@ -12,7 +12,7 @@ from comfy_api.v0_0_2 import io
 from ..synctweedies import MODE_DESCRIPTIONS, SyncMode
 from ..synctweedies.original import span
 from .frames import as_views, shaped_like
-from .guider import SyncTweediesGuider
+from .guider import SyncSettings, SyncTweediesGuider
 from .mesh import palette_in_model_units
 from .sockets import SAMPLING, SPACE_TOOLTIP, SyncSpace
 from .validation import option_problem
@@ -84,12 +84,17 @@ def vae_inputs() -> list[io.Input]:
     ]
 
 
-def make_guider(model, positive, negative, cfg: float, space, mode: str, sync_end: float,
-                views_per_batch: int, ref_attention_end: float = 0.0, vae=None,
-                neighbour_attention: bool = False, draft_vae=None, draft_vae_end: float = 0.5) -> SyncTweediesGuider:
+def sync_settings(mode: str, sync_end: float = 1.0, views_per_batch: int = 0, ref_attention_end: float = 0.0,
+                  vae=None, neighbour_attention: bool = False, draft_vae=None,
+                  draft_vae_end: float = 0.5) -> SyncSettings:
+    """The Sampler's and Guider's synchronization inputs (``mode`` as its label) as the guider's settings."""
+    return SyncSettings(parse_mode(mode), sync_end, views_per_batch, vae, ref_attention_end, neighbour_attention,
+                        draft_vae, draft_vae_end)
+
+
+def make_guider(model, positive, negative, cfg: float, space, settings: SyncSettings) -> SyncTweediesGuider:
     palette_in_model_units(space, model)
-    guider = SyncTweediesGuider(model, space, parse_mode(mode), sync_end, views_per_batch, vae, ref_attention_end,
-                                neighbour_attention, draft_vae, draft_vae_end)
+    guider = SyncTweediesGuider(model, space, settings)
     guider.set_conds(positive, negative)
     guider.set_cfg(cfg)
     return guider
@@ -123,8 +128,9 @@ class GuiderNode(io.ComfyNode):
     @classmethod
     def execute(cls, model, positive, negative, cfg, space, mode, sync_end, views_per_batch, ref_attention_end=0.0,
                 vae=None, neighbour_attention=False, draft_vae=None, draft_vae_end=0.5) -> io.NodeOutput:
-        return io.NodeOutput(make_guider(model, positive, negative, cfg, space, mode, sync_end, views_per_batch,
-                                         ref_attention_end, vae, neighbour_attention, draft_vae, draft_vae_end))
+        settings = sync_settings(mode, sync_end, views_per_batch, ref_attention_end, vae, neighbour_attention,
+                                 draft_vae, draft_vae_end)
+        return io.NodeOutput(make_guider(model, positive, negative, cfg, space, settings))
 
 
 class SamplerNode(io.ComfyNode):
@@ -172,8 +178,9 @@ class SamplerNode(io.ComfyNode):
                 sync_end, views_per_batch, ref_attention_end=0.0, latent_image=None, vae=None,
                 neighbour_attention=False, draft_vae=None, draft_vae_end=0.5,
                 initial_noise="canonical") -> io.NodeOutput:
-        guider = make_guider(model, positive, negative, cfg, space, mode, sync_end, views_per_batch,
-                             ref_attention_end, vae, neighbour_attention, draft_vae, draft_vae_end)
+        settings = sync_settings(mode, sync_end, views_per_batch, ref_attention_end, vae, neighbour_attention,
+                                 draft_vae, draft_vae_end)
+        guider = make_guider(model, positive, negative, cfg, space, settings)
         if latent_image is None:
             latent = {"samples": torch.zeros(space.num_views, 4, *space.view_size)}
         else:

@@ -140,5 +140,6 @@ def test_a_draft_vae_averages_the_first_steps_and_images_stay_on_the_views_devic
     assert {name for name, _, _ in calls} == {"full"}
     assert (drafted - full).abs().max() > 1e-3
     with pytest.raises(ValueError, match="draft_vae is connected but no vae"):
-        nodes.sampling.make_guider(model, per_view, prompts[2], 5.0, space, mode_option(nodes, 2), 1.0, 0,
-                                   draft_vae=tiny_taesd).sync_space()
+        nodes.sampling.make_guider(model, per_view, prompts[2], 5.0, space,
+                                   nodes.sampling.sync_settings(mode_option(nodes, 2), 1.0, 0,
+                                                                draft_vae=tiny_taesd)).sync_space()

@@ -126,9 +126,11 @@ def test_qwen_image_latents_have_a_time_axis_and_mode_0_is_the_hosts_sampling(no
     host.set_cfg(4.0)
     euler = comfy.samplers.sampler_object("euler")
     expected = host.sample(noise, latent, euler, sigmas, seed=0)
-    ours = nodes.sampling.make_guider(qwen, *conditioning, 4.0, space, nodes.sampling.MODE_OPTIONS[0], 1.0, 0)
+    ours = nodes.sampling.make_guider(qwen, *conditioning, 4.0, space,
+                                      nodes.sampling.sync_settings(nodes.sampling.MODE_OPTIONS[0], 1.0, 0))
     torch.testing.assert_close(ours.sample(noise, latent, euler, sigmas, seed=0), expected, rtol=1e-4, atol=1e-5)
-    synced = nodes.sampling.make_guider(qwen, *conditioning, 4.0, space, nodes.sampling.MODE_OPTIONS[2], 1.0, 1)
+    synced = nodes.sampling.make_guider(qwen, *conditioning, 4.0, space,
+                                        nodes.sampling.sync_settings(nodes.sampling.MODE_OPTIONS[2], 1.0, 1))
     views = synced.sample(noise, latent, euler, sigmas, seed=0)
     assert views.shape == latent.shape
     flat = views[:, :, 0]
@@ -159,7 +161,8 @@ def test_a_latent_of_several_frames_is_refused_with_the_fix(nodes, qwen, conditi
     import comfy.samplers
 
     frames = torch.zeros(space.num_views, 16, 2, 4, 4)
-    guider = nodes.sampling.make_guider(qwen, *conditioning, 4.0, space, nodes.sampling.MODE_OPTIONS[2], 1.0, 0)
+    guider = nodes.sampling.make_guider(qwen, *conditioning, 4.0, space,
+                                        nodes.sampling.sync_settings(nodes.sampling.MODE_OPTIONS[2], 1.0, 0))
     with pytest.raises(ValueError, match="2 frames per view, but views are single images"):
         guider.sample(frames, frames, comfy.samplers.sampler_object("euler"), torch.tensor([1.0, 0.0]), seed=0)
 
@@ -205,8 +208,9 @@ def test_decode_encode_and_rgb_averaging_with_a_video_vae(nodes, qwen, condition
     assert wan_vae.latent_dim == 3
     latent = empty_views(nodes, qwen, space)
     noise = torch.randn(latent.shape, generator=torch.Generator().manual_seed(0))
-    guider = nodes.sampling.make_guider(qwen, *conditioning, 4.0, space, nodes.sampling.MODE_OPTIONS[2], 1.0, 0,
-                                        vae=wan_vae)
+    guider = nodes.sampling.make_guider(qwen, *conditioning, 4.0, space,
+                                        nodes.sampling.sync_settings(nodes.sampling.MODE_OPTIONS[2], 1.0, 0,
+                                                                     vae=wan_vae))
     sigmas = torch.tensor([1.0, 0.5, 0.0])
     views = guider.sample(noise, latent, comfy.samplers.sampler_object("euler"), sigmas, seed=0)
     assert views.shape == latent.shape and torch.isfinite(views).all()
@@ -232,8 +236,9 @@ def test_a_16x_vae_sizes_the_canvas_and_averages_its_views_in_pixels(nodes, wan2
     latent = empty_views(nodes, wan22, space)
     assert latent.shape == (3, 48, 1, 4, 4)
     noise = torch.randn(latent.shape, generator=generator)
-    guider = nodes.sampling.make_guider(wan22, positive, negative, 4.0, space, nodes.sampling.MODE_OPTIONS[2], 1.0, 0,
-                                        vae=wan22_vae)
+    guider = nodes.sampling.make_guider(wan22, positive, negative, 4.0, space,
+                                        nodes.sampling.sync_settings(nodes.sampling.MODE_OPTIONS[2], 1.0, 0,
+                                                                     vae=wan22_vae))
     views = guider.sample(noise, latent, comfy.samplers.sampler_object("euler"), torch.tensor([1.0, 0.0]), seed=0)
     assert views.shape == latent.shape and torch.isfinite(views).all()
     canvas, shown = nodes.decode.DecodeNode.execute(wan22_vae, {"samples": views}, space).args
@@ -322,7 +327,8 @@ def test_per_view_prompts_of_different_lengths_are_exact_for_every_family(nodes,
     noise = torch.randn(latent.shape, generator=generator)
     sigmas = BasicScheduler().get_sigmas(model, "simple", 2, 1.0)[0]
     euler = comfy.samplers.sampler_object("euler")
-    guider = nodes.sampling.make_guider(model, prompts, negative, 4.0, space, nodes.sampling.MODE_OPTIONS[0], 1.0, 0)
+    guider = nodes.sampling.make_guider(model, prompts, negative, 4.0, space,
+                                        nodes.sampling.sync_settings(nodes.sampling.MODE_OPTIONS[0], 1.0, 0))
     assert sorted(map(len, guider.groups)) == groups, "one group per prompt length (guidance, width, glyphs)"
     ours = guider.sample(noise, latent, euler, sigmas, seed=0)
     for view in range(space.num_views):
@@ -336,7 +342,7 @@ def test_per_view_options_stay_per_view(nodes, qwen, space):
     prompts = [[[torch.ones(1, 4, 32), {"guidance": 3.5 if view < 3 else 7.0, "width": 512}]]
                for view in range(space.num_views)]
     guider = nodes.sampling.make_guider(qwen, prompts, [[torch.zeros(1, 4, 32), {}]], 4.0, space,
-                                        nodes.sampling.MODE_OPTIONS[2], 1.0, 0)
+                                        nodes.sampling.sync_settings(nodes.sampling.MODE_OPTIONS[2], 1.0, 0))
     assert guider.groups == [[0, 1, 2], [3, 4, 5, 6]]
     options = [guider.original_conds[f"positive_{index}"][0] for index in range(2)]
     assert [o["guidance"] for o in options] == [3.5, 7.0] and all("synctweedies_views" not in o for o in options)
@@ -356,7 +362,8 @@ def test_per_view_prompts_of_one_length_are_one_model_call_per_step(nodes, space
     prompts = [[prompt(family, 5, 0, generator)] for _ in range(space.num_views)]
     negative = [prompt(family, 5, 0, generator)]
     latent = empty_views(nodes, model, space)
-    guider = nodes.sampling.make_guider(model, prompts, negative, 4.0, space, nodes.sampling.MODE_OPTIONS[2], 1.0, 0)
+    guider = nodes.sampling.make_guider(model, prompts, negative, 4.0, space,
+                                        nodes.sampling.sync_settings(nodes.sampling.MODE_OPTIONS[2], 1.0, 0))
     guider.sample(torch.randn(latent.shape, generator=generator), latent, comfy.samplers.sampler_object("euler"),
                   torch.tensor([1.0, 0.5, 0.0]), seed=0)
     assert batches == [2 * space.num_views] * 2, "one call of every view's cond and uncond per step"
@@ -418,15 +425,17 @@ def test_every_bundled_space_on_every_family(nodes, family, kind, request):
     noise = torch.randn(latent.shape, generator=generator)
     sigmas = BasicScheduler().get_sigmas(model, "simple", 2, 1.0)[0]
     euler = comfy.samplers.sampler_object("euler")
-    independent = nodes.sampling.make_guider(model, positive, negative, 4.0, space, nodes.sampling.MODE_OPTIONS[0],
-                                             1.0, 0).sample(noise, latent, euler, sigmas, seed=0)
+    settings = nodes.sampling.sync_settings(nodes.sampling.MODE_OPTIONS[0], 1.0, 0)
+    independent = nodes.sampling.make_guider(model, positive, negative, 4.0, space, settings).sample(
+        noise, latent, euler, sigmas, seed=0)
     for view in range(space.num_views):
         own = [[t, {k: v for k, v in o.items() if k != "synctweedies_views"}] for t, o in positive
                if view in o.get("synctweedies_views", [view])]
         alone = sampled_alone(model, own, negative, noise, latent, view, sigmas)
         assert (independent[view:view + 1] - alone).abs().max() <= 1e-4 * alone.abs().max(), f"view {view}"
-    synced = nodes.sampling.make_guider(model, positive, negative, 4.0, space, nodes.sampling.MODE_OPTIONS[2], 1.0,
-                                        0).sample(noise, latent, euler, sigmas, seed=0)
+    settings = nodes.sampling.sync_settings(nodes.sampling.MODE_OPTIONS[2], 1.0, 0)
+    synced = nodes.sampling.make_guider(model, positive, negative, 4.0, space, settings).sample(
+        noise, latent, euler, sigmas, seed=0)
     assert synced.shape == latent.shape and torch.isfinite(synced).all()
     if kind in ("panorama", "mesh", "gaussians"):
         assert disagreement(space, synced) < 0.5 * disagreement(space, independent)
@@ -450,11 +459,12 @@ def test_sdxl_window_crops_tell_each_window_where_it_sits_in_one_call(nodes, sdx
     sigmas = BasicScheduler().get_sigmas(model, "normal", 2, 1.0)[0]
     euler = comfy.samplers.sampler_object("euler")
     guider = nodes.sampling.make_guider(model, crop(positive), crop(negative), 4.0, space,
-                                        nodes.sampling.MODE_OPTIONS[0], 1.0, 0)
+                                        nodes.sampling.sync_settings(nodes.sampling.MODE_OPTIONS[0], 1.0, 0))
     cropped = guider.sample(noise, latent, euler, sigmas, seed=0)
     assert batches == [2 * space.num_views] * 2, "one call per step for every window and both CFG halves"
-    uncropped = nodes.sampling.make_guider(model, positive, negative, 4.0, space, nodes.sampling.MODE_OPTIONS[0],
-                                           1.0, 0).sample(noise, latent, euler, sigmas, seed=0)
+    settings = nodes.sampling.sync_settings(nodes.sampling.MODE_OPTIONS[0], 1.0, 0)
+    uncropped = nodes.sampling.make_guider(model, positive, negative, 4.0, space, settings).sample(
+        noise, latent, euler, sigmas, seed=0)
     for view, (row, column) in enumerate(space.window_origins.tolist()):
         where = {"width": 128, "height": 32, "crop_w": column * 8, "crop_h": row * 8, "target_width": 128,
                  "target_height": 32}
@@ -472,7 +482,7 @@ def test_window_crops_are_refused_off_sdxl_and_off_the_wide_canvas(nodes, flux, 
     positive = nodes.prompts.WindowCropsNode.execute([prompt("flux", 3, 0, generator)], space).args[0]
     latent = empty_views(nodes, flux, space)
     guider = nodes.sampling.make_guider(flux, positive, [prompt("flux", 3, 0, generator)], 4.0, space,
-                                        nodes.sampling.MODE_OPTIONS[0], 1.0, 0)
+                                        nodes.sampling.sync_settings(nodes.sampling.MODE_OPTIONS[0], 1.0, 0))
     with pytest.raises(ValueError, match=r"sets SDXL's size and crop conditioning, which this model \(Flux\)"):
         guider.sample(latent, latent, comfy.samplers.sampler_object("euler"), torch.tensor([1.0, 0.0]), seed=0)
     panorama = nodes.panorama.PanoramaNode.execute(0.0, 360.0, 90.0, 0.0, 1.0, 45.0, 90.0, view_size=64,

@@ -80,12 +80,14 @@ def test_independent_mode_is_exactly_the_hosts_sampling(nodes, tiny_sd15, prompt
     sigmas = BasicScheduler().get_sigmas(model, "normal", 4, 1.0)[0]
     noise = space.initial_noise(4, torch.Generator().manual_seed(0))
     expected = plain_host_sampling(model, prompts[0], prompts[1], noise, sigmas)
-    guider = nodes.sampling.make_guider(model, prompts[0], prompts[1], 5.0, space, mode_option(nodes, 0), 1.0, 0)
+    guider = nodes.sampling.make_guider(model, prompts[0], prompts[1], 5.0, space,
+                                        nodes.sampling.sync_settings(mode_option(nodes, 0), 1.0, 0))
     import comfy.samplers
 
     ours = guider.sample(noise, torch.zeros_like(noise), comfy.samplers.sampler_object("euler"), sigmas, seed=0)
     torch.testing.assert_close(ours, expected)
-    synced = nodes.sampling.make_guider(model, prompts[0], prompts[1], 5.0, space, mode_option(nodes, 2), 1.0, 0)
+    synced = nodes.sampling.make_guider(model, prompts[0], prompts[1], 5.0, space,
+                                        nodes.sampling.sync_settings(mode_option(nodes, 2), 1.0, 0))
     views = synced.sample(noise, torch.zeros_like(noise), comfy.samplers.sampler_object("euler"), sigmas, seed=0)
     assert torch.isfinite(views).all() and disagreement(space, views) < 1e-4
 
@@ -110,7 +112,7 @@ def test_each_view_can_have_its_own_prompt(nodes, tiny_sd15, prompts, space):
     euler = comfy.samplers.sampler_object("euler")
 
     def run(positive, views_per_batch=0):
-        guider = nodes.guider.SyncTweediesGuider(model, space, 0, 1.0, views_per_batch)
+        guider = nodes.guider.SyncTweediesGuider(model, space, nodes.guider.SyncSettings(0, 1.0, views_per_batch))
         guider.set_conds(positive, negative)
         guider.set_cfg(5.0)
         return guider.sample(noise, torch.zeros_like(noise), euler, sigmas, seed=0)
