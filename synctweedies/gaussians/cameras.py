@@ -14,11 +14,8 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from ..cameras import OPENGL_TO_OPENCV, intrinsics, look_at, orbit_positions
 from ..files import reason
-from ..mesh.cameras import look_at
-
-OPENGL_TO_OPENCV = torch.diag(torch.tensor([1.0, -1.0, -1.0]))
-"""Flips camera axes between OpenGL (y up, looking down -z) and OpenCV (y down, looking down +z)."""
 
 
 @dataclass
@@ -59,12 +56,6 @@ def fov_problem(fov_x: float) -> str | None:
         return (f"{fov_x:g} radians ({math.degrees(fov_x):.1f}°) is not a pinhole camera's field of view, which "
                 f"lies between 0 and {MAX_FOV:g}°")
     return None
-
-
-def intrinsics(fov_x: float, size: int, count: int) -> Tensor:
-    """``[count, 3, 3]`` intrinsics of a horizontal field of view ``fov_x`` (radians), square pixels."""
-    focal = size / 2 / math.tan(fov_x / 2)
-    return torch.tensor([[focal, 0, size / 2], [0, focal, size / 2], [0, 0, 1]]).expand(count, 3, 3).clone()
 
 
 def blender_cameras(path: str | Path, size: int) -> ViewCameras:
@@ -198,12 +189,8 @@ def orbit_view_cameras(centre: Tensor, distance: float, azimuths: list[float], e
     ``up`` ("z" or "y") the scene's up axis."""
     up_vector = torch.tensor([0.0, 0.0, 1.0]) if up == "z" else torch.tensor([0.0, 1.0, 0.0])
     viewmats = []
-    for azimuth, elevation in zip(azimuths, elevations):
-        a, e = math.radians(azimuth), math.radians(elevation)
-        offset = [math.cos(e) * math.sin(a), math.cos(e) * math.cos(a), math.sin(e)] if up == "z" \
-            else [math.cos(e) * math.sin(a), math.sin(e), math.cos(e) * math.cos(a)]
-        position = centre + distance * torch.tensor(offset)
-        rotation = OPENGL_TO_OPENCV @ look_at(position, centre, up_vector)
+    for position in orbit_positions(azimuths, elevations, distance, centre, up):
+        rotation = OPENGL_TO_OPENCV @ look_at(position, centre.float(), up_vector)
         viewmat = torch.eye(4)
         viewmat[:3, :3], viewmat[:3, 3] = rotation, -rotation @ position
         viewmats.append(viewmat)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from ..cameras import look_at, orbit_positions
+
 
 @dataclass
 class Cameras:
@@ -40,18 +42,6 @@ class Cameras:
         return torch.stack([(xy[..., 0] + 1) * size / 2, (1 - xy[..., 1]) * size / 2], -1)
 
 
-def look_at(position: Tensor, target: Tensor = torch.zeros(3), up: Tensor = torch.tensor([0.0, 1.0, 0.0])) -> Tensor:
-    """World-to-camera rotation ``[3, 3]`` of a camera at ``position`` looking at ``target``."""
-    back = position - target
-    back = back / back.norm()
-    if torch.cross(up, back, dim=0).norm() < 1e-6:  # looking along the up axis: roll about a level one
-        up = torch.tensor([0.0, 0.0, -1.0 if back[1] > 0 else 1.0]) if back[2].abs() < 0.5 \
-            else torch.tensor([0.0, 1.0 if back[2] > 0 else -1.0, 0.0])
-    right = torch.cross(up, back, dim=0)
-    right = right / right.norm()
-    return torch.stack([right, torch.cross(back, right, dim=0), back])
-
-
 def orbit_cameras(azimuths: list[float] = (-180, -135, -90, -45, 0, 45, 90, 135),
                   elevations: list[float] = (0,) * 8, distance: float = 2.0, fov: float = 50.0,
                   top_views: bool = True, orthographic: bool = False) -> Cameras:
@@ -60,8 +50,6 @@ def orbit_cameras(azimuths: list[float] = (-180, -135, -90, -45, 0, 45, 90, 135)
     angles = list(zip(azimuths, elevations))
     if top_views:
         angles += [(0.0, 30.0), (180.0, 30.0)]
-    positions = torch.tensor([[distance * math.cos(math.radians(e)) * math.sin(math.radians(a)),
-                               distance * math.sin(math.radians(e)),
-                               distance * math.cos(math.radians(e)) * math.cos(math.radians(a))] for a, e in angles])
+    positions = orbit_positions([a for a, _ in angles], [e for _, e in angles], distance)
     rotations = torch.stack([look_at(p) for p in positions])
     return Cameras(rotations, positions, fov, orthographic)

@@ -6,13 +6,14 @@ import math
 import torch
 from torch import Tensor
 
+from ..cameras import look_at
 from ..progress import steps
 from ..spaces.base import CanonicalSpace
 from ..spaces.fill import nearest_seen
 from ..spaces.taps import bilinear_taps, gather_taps, unit_variance
 from ..spaces.warp import BackwardWarp
 from .background import COLOURS, BackgroundSchedule
-from .cameras import Cameras, look_at
+from .cameras import Cameras
 from .directions import camera_angles
 from .mesh import Mesh
 from .rasterize import Fragments, rasterize

@@ -337,6 +337,9 @@ def test_no_two_modules_of_the_pack_import_each_other():
     cycles = [(a, b) for a in graph for b in graph[a]
               if b not in packages and a not in packages and reaches(b, a, set())]
     assert not cycles, f"modules that import each other: {cycles}"
+    rooms = lambda name: name.split(".")[1] if name.count(".") > 1 else None  # noqa: E731
+    crossing = [(a, b) for a in graph for b in graph[a] if {rooms(a), rooms(b)} == {"mesh", "gaussians"}]
+    assert not crossing, f"one application's room imports another's: {crossing}"
 
 
 def test_no_module_is_named_like_a_standard_library_module():
