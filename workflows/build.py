@@ -23,14 +23,15 @@ SD2_BASE = "512-base-ema.safetensors"
 
 
 SD15 = "v1-5-pruned-emaonly.safetensors"
-DEPTH_CONTROLNET = "control_v11f1p_sd15_depth.pth"
+DEPTH_CONTROLNET = "control_v11f1p_sd15_depth_fp16.safetensors"
+"""The original's depth ControlNet (lllyasviel's v1.1 depth) as safetensors, which the editor downloads."""
 MODELS = {
     SD15: {"url": "https://huggingface.co/stable-diffusion-v1-5/stable-diffusion-v1-5/resolve/main/"
                   "v1-5-pruned-emaonly.safetensors", "directory": "checkpoints"},
     SD2_BASE: {"url": "https://huggingface.co/stabilityai/stable-diffusion-2-base/resolve/main/512-base-ema.safetensors",
                "directory": "checkpoints"},
-    DEPTH_CONTROLNET: {"url": "https://huggingface.co/lllyasviel/ControlNet-v1-1/resolve/main/"
-                              "control_v11f1p_sd15_depth.pth", "directory": "controlnet"},
+    DEPTH_CONTROLNET: {"url": "https://huggingface.co/comfyanonymous/ControlNet-v1-1_fp16_safetensors/resolve/main/"
+                              "control_v11f1p_sd15_depth_fp16.safetensors", "directory": "controlnet"},
 }
 """The model files the workflows load: where to download each and the models/ folder it goes in."""
 DATA = "https://github.com/KAIST-Visual-AI-Group/SyncTweedies/tree/main/data"
