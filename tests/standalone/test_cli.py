@@ -1,5 +1,6 @@
 """The standalone command on a tiny random-weight diffusers pipeline that the test builds (no host, no hub)."""
 import json
+import os
 import re
 from pathlib import Path
 
@@ -207,3 +208,17 @@ def test_the_commands_defaults_are_the_originals_configs(app, flags, expected):
 
     _, args = parse(["--app", app, *flags])
     assert {name: getattr(args, name) for name in expected} == expected
+
+
+@pytest.mark.parametrize("argv, words", [(["--app", "wide_image", "--help"], "--panorama_width"),
+                                         (["batch", "--help"], "--ray ADDRESS")])
+def test_the_command_runs_from_the_comfyui_folder_by_its_path(tmp_path, argv, words):
+    """From outside the pack (a user in the ComfyUI folder) ``python -m synctweedies`` finds no module; the
+    command runs as ``python custom_nodes/ComfyUI-SyncTweedies/synctweedies ...``."""
+    import subprocess
+    import sys
+
+    environment = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, str(Path(__file__).resolve().parents[2] / "synctweedies"), *argv],
+                          cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and words in done.stdout, done.stderr
