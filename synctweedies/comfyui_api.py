@@ -12,7 +12,7 @@ import os
 import sys
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlencode
 
@@ -236,7 +236,7 @@ async def run_workflow(workflow: dict, server: str = "127.0.0.1:8188", out_dir: 
     has it), and save the files it wrote under ``out_dir``; their paths. ``timeout`` seconds bound all of it."""
     import aiohttp
 
-    limits = Limits(**{**(limits or Limits()).__dict__, "timeout": timeout})
+    limits = replace(limits or Limits(), timeout=timeout)
     client_id = uuid.uuid4().hex
     saved: list[Path] = []
     async with aiohttp.ClientSession(f"http://{server}", timeout=aiohttp.ClientTimeout(total=timeout),

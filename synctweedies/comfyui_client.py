@@ -167,8 +167,8 @@ def run_manifest(path: Path, servers: list[str], out_dir: Path, limits: Limits) 
         return EXIT_CODES["cannot write"]
     run = JobRun(jobs, out_dir, report_line(len(jobs)))
     asyncio.run(serve_jobs(run, servers, limits))
-    print(run.summary())
     counts = run.close()
+    print(run.summary(counts))
     if counts["unreachable"] and not counts["done"]:
         return EXIT_CODES["no server"]
     return EXIT_CODES["failed"] if counts["failed"] + counts["unreachable"] else EXIT_CODES["done"]

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable
@@ -163,8 +162,8 @@ class JobRun:
             work.rmdir()
         return {status: sum(o.status == status for o in self.outcomes.values()) for status in STATUSES}
 
-    def summary(self) -> str:
-        counts = self.close()
+    def summary(self, counts: dict[str, int]) -> str:
+        """One line of :meth:`close`'s ``counts``."""
         return (f"{counts['done']} done, {counts['skipped']} skipped (finished before), "
                 f"{counts['failed'] + counts['unreachable']} failed, of {len(self.jobs)} jobs")
 
@@ -176,10 +175,3 @@ def report_line(total: int) -> Callable[[Job, Outcome], None]:
                 "skipped": "skipped: finished before"}.get(outcome.status, f"FAILED: {outcome.detail}")
         print(f"[{job.index + 1}/{total}] {job.name or 'job ' + str(job.index + 1)}: {line}", flush=True)
     return report
-
-
-def timed(run: Callable[[], str]) -> Outcome:
-    """``run()`` as a done Outcome with its detail and duration."""
-    start = time.perf_counter()
-    detail = run()
-    return Outcome("done", detail, time.perf_counter() - start)

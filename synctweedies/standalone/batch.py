@@ -152,5 +152,6 @@ def main(argv: list[str]) -> int:
         for job in runs.pending:  # an error above: jobs that never ran leave no work folder
             if job.work is not None:
                 runs.finish(job, Outcome("failed", "not run"))
-    print(runs.summary())
-    return 1 if runs.close()["failed"] else 0
+    counts = runs.close()
+    print(runs.summary(counts))
+    return 1 if counts["failed"] else 0

@@ -25,6 +25,7 @@ from ..sync import SyncMode, sample_synchronized, step_index
 from .apps import APPS, Plan, grid, save_images
 from .flags import parse
 
+
 def run_name(args: argparse.Namespace) -> str:
     """The run's folder under ``--save_top_dir``: ``tag``, or ``tag/TIME`` with ``--save_dir_now``."""
     return f"{args.tag}/{time.strftime('%Y%m%d-%H%M%S')}" if args.save_dir_now else args.tag
