@@ -27,6 +27,10 @@ class NotComfyUI(WorkflowError):
     """What answers at the address is not ComfyUI's API."""
 
 
+class NotSent(WorkflowError):
+    """The host would not send one of the files it reported (that file is skipped, the others saved)."""
+
+
 class LocalWriteError(RuntimeError):
     """A file could not be written here (name too long, a folder in the way, disk full...)."""
 
@@ -133,7 +137,7 @@ class Host:
     async def _download(self, url: str, target: Path) -> None:
         async with self.session.get(url) as response:
             if response.status != 200:
-                raise WorkflowError(f"the host could not send {target.name} (HTTP {response.status})")
+                raise NotSent(f"the host could not send {target.name} (HTTP {response.status})")
             written = 0
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
@@ -273,9 +277,7 @@ async def run_workflow(workflow: dict, server: str = "127.0.0.1:8188", out_dir: 
             query = urlencode({k: entry.get(k, "") for k in ("filename", "subfolder", "type")})
             try:
                 await host.download(f"/view?{query}", target)
-            except WorkflowError as error:
-                if isinstance(error, NotComfyUI) or "--max-file-mb" in str(error):
-                    raise
+            except NotSent as error:
                 print(f"warning: {error}; it was not saved", file=sys.stderr)
                 continue
             saved.append(target)
