@@ -14,7 +14,8 @@ import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
+if str(HERE.parent) not in sys.path:  # last, so the pack's nodes/ never hides the host's nodes module
+    sys.path.append(str(HERE.parent))
 from synctweedies import original  # noqa: E402  (the original's settings; imports no torch)
 from synctweedies.original import NEGATIVE_PROMPT, PROMPT_PREFIX as PREFIX  # noqa: E402
 PROMPT = PREFIX + "A photo of a mountain range at twilight"
