@@ -16,13 +16,14 @@ import torch
 
 import pack_paths  # noqa: E402,F401  (the pack and its test helpers on sys.path)
 from gaussian_scenes import sphere_scene  # noqa: E402
-from synctweedies.gaussians import GaussianColours, load_gaussians, orbit_view_cameras, render  # noqa: E402
+from synctweedies.cameras import orbit  # noqa: E402
+from synctweedies.gaussians import GaussianColours, load_gaussians, render  # noqa: E402
 from timing import machine, report, timed  # noqa: E402
 
 
 def rig(views: int, size: int):
     azimuths = [360.0 * k / views for k in range(views)]
-    return orbit_view_cameras(torch.zeros(3), 3.0, azimuths, [20.0 * (-1) ** k for k in range(views)], 50.0, size)
+    return orbit(azimuths, [20.0 * (-1) ** k for k in range(views)], 3.0, 50.0, size, up="z")
 
 
 def main() -> None:

@@ -11,7 +11,6 @@ import torch
 
 import pack_paths  # noqa: E402,F401  (the pack and its test helpers on sys.path)
 from synctweedies.mesh import MeshTexture, load_mesh, orbit_cameras, rasterize  # noqa: E402
-from synctweedies.mesh.cameras import Cameras  # noqa: E402
 from timing import machine, report, timed  # noqa: E402
 
 
@@ -22,8 +21,7 @@ def main() -> None:
     options = parser.parse_args()
     device = "cuda" if torch.cuda.is_available() else "cpu"
     mesh = load_mesh(options.mesh)[0].normalized().to(device)
-    rig = orbit_cameras(distance=2.0, fov=60.0)
-    cameras = Cameras(rig.rotations.to(device), rig.positions.to(device), rig.fov)
+    cameras = orbit_cameras(distance=2.0, fov=60.0).to(device)
     result = {"faces": len(mesh.faces), "views": len(cameras)}
     for size in (96, 768):
         seconds, fragments = timed(lambda: rasterize(mesh, cameras, size))

@@ -60,7 +60,7 @@ def main() -> None:
 
     guider_module = import_host(options.comfyui)
     import comfy.samplers
-    from comfyui_synctweedies.synctweedies import Panorama, PanoramaCameras
+    from comfyui_synctweedies.synctweedies import Panorama, PanoramaRig
 
     dtype = torch.float16 if torch.cuda.is_available() else torch.float32
     model = random_unet(SD15_UNET, dtype)
@@ -69,7 +69,7 @@ def main() -> None:
     full_vae = random_vae(dtype)
     vae, cpu_vae = TimedVae(full_vae), TimedVae(full_vae, pinned=True)
     taesd = TimedVae(comfy.sd.VAE(sd=taesd_state()))
-    build_s, space = timed(lambda: Panorama(PanoramaCameras(), view_size=64, canvas_height=256,
+    build_s, space = timed(lambda: Panorama(PanoramaRig(), view_size=64, canvas_height=256,
                                             pixel_canvas_height=1024))
     build_s += timed(lambda: space.scaled(8))[0]
     generator = torch.Generator().manual_seed(0)

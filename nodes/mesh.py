@@ -115,8 +115,7 @@ class MeshNode(io.ComfyNode):
         loaded = loaded.normalized(mesh_scale)
         angles = parse_angles(azimuths, "azimuths")
         cameras = orbit_cameras(angles, [elevation] * len(angles), distance, fov, top_views,
-                                orthographic=projection == "orthographic")
-        cameras.ortho_scale = 1.1 * mesh_scale
+                                orthographic=projection == "orthographic", ortho_scale=1.1 * mesh_scale)
         schedule = None if background == "none" else BackgroundSchedule(shuffle_bg_change, shuffle_bg_end) \
             if background == "shuffle" else BackgroundSchedule(0.0, 0.0, fixed=background)
         scale = latent_scale(vae)

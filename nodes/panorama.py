@@ -11,7 +11,7 @@ import numpy as np
 from comfy_api.v0_0_2 import io, ui
 from PIL import Image
 
-from ..synctweedies import Panorama, PanoramaCameras
+from ..synctweedies import Panorama, PanoramaRig
 from ..synctweedies.depth import DEPTH_SUFFIXES, depth_hint, read_depth
 from ..synctweedies.panorama import perspective_views, save_equirectangular
 from .canvas import scaled_space, to_latent
@@ -65,7 +65,7 @@ class PanoramaNode(io.ComfyNode):
     @classmethod
     def execute(cls, theta_start, theta_end, theta_interval, phi_start, phi_end, phi_interval, fov, view_size,
                 latent_height, rgb_height, feather=True, vae=None) -> io.NodeOutput:
-        cameras = PanoramaCameras((theta_start, theta_end), theta_interval, (phi_start, phi_end), phi_interval, fov)
+        cameras = PanoramaRig((theta_start, theta_end), theta_interval, (phi_start, phi_end), phi_interval, fov)
         if len(cameras.angles()) > MAX_VIEWS:
             raise ValueError(f"These angles make {len(cameras.angles())} views; a panorama takes at most {MAX_VIEWS}. "
                              "Widen theta_interval or phi_interval.")
@@ -107,7 +107,7 @@ class PanoramaDepthNode(io.ComfyNode):
         if not isinstance(space, Panorama):
             raise ValueError("Depth views need the space from 'SyncTweedies 360° Panorama'.")
         hint = depth_hint(read_depth(input_path(depth_map, "Depth map", DEPTH_SUFFIXES)))[None]
-        views = perspective_views(hint, space.cameras, space.view_size[0] * space.latent_scale)
+        views = perspective_views(hint, space.rig, space.view_size[0] * space.latent_scale)
         return io.NodeOutput(views.movedim(1, -1).expand(-1, -1, -1, 3).contiguous(),
                              hint.movedim(0, -1).expand(-1, -1, 3)[None].contiguous())
 

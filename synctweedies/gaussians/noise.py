@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from ..progress import checkpoint
-from .cameras import ViewCameras
+from ..cameras import Cameras
 from .scene import Gaussians
 
 
@@ -29,7 +29,7 @@ def sky_noise(directions: Tensor, sky: Tensor) -> Tensor:
     return sky[:, row, col]
 
 
-def consistent_noise(gaussians: Gaussians, cameras: ViewCameras, channels: int,
+def consistent_noise(gaussians: Gaussians, cameras: Cameras, channels: int,
                      generator: torch.Generator | None = None, sky_height: int = 1024) -> Tensor:
     """Unit-variance noise ``[N, C, S, S]`` for the views: every Gaussian is a point with its own noise, drawn
     front to back with :func:`point_opacity` and square-root weights (so the weights' squares sum to the

@@ -13,7 +13,7 @@ import torch
 from torch import Tensor
 
 from ..progress import checkpoint
-from .cameras import ViewCameras
+from ..cameras import Cameras
 from .scene import Gaussians
 
 
@@ -107,7 +107,7 @@ def _weights_matrix(pixels: Tensor, ids: Tensor, weights: Tensor, size: int, cou
         return _int32_csr(coo.coalesce().to_sparse_csr())
 
 
-def blending_weights(gaussians: Gaussians, cameras: ViewCameras, antialiased: bool = False, backend: str = "auto",
+def blending_weights(gaussians: Gaussians, cameras: Cameras, antialiased: bool = False, backend: str = "auto",
                      max_bytes: int | None = None) -> BlendingWeights | None:
     """:class:`BlendingWeights` of every camera with ``backend`` (see :func:`render`), or None when they would
     take more than ``max_bytes`` (default: half the free memory of a CUDA device, 8 GiB elsewhere)."""
@@ -124,7 +124,7 @@ def blending_weights(gaussians: Gaussians, cameras: ViewCameras, antialiased: bo
     return BlendingWeights(matrices, cameras.size)
 
 
-def _gsplat_weights(gaussians: Gaussians, cameras: ViewCameras, antialiased: bool) -> Iterator[Tensor]:
+def _gsplat_weights(gaussians: Gaussians, cameras: Cameras, antialiased: bool) -> Iterator[Tensor]:
     """Each view's weights from gsplat's projection and its per-pixel list of the Gaussians it blends (front to
     back, as ``rasterize_to_pixels`` composites them), with the alphas computed as its kernel does."""
     import gsplat
@@ -173,7 +173,7 @@ def _transmittance(pixels: Tensor, alpha: Tensor, rows: int) -> Tensor:
     return torch.exp(before - before[first]).float()
 
 
-def _reference_weights(gaussians: Gaussians, cameras: ViewCameras, antialiased: bool) -> Iterator[Tensor]:
+def _reference_weights(gaussians: Gaussians, cameras: Cameras, antialiased: bool) -> Iterator[Tensor]:
     """Each view's weights from the reference renderer's."""
     device, count, size = gaussians.means.device, len(gaussians), cameras.size
     with torch.no_grad():
@@ -189,7 +189,7 @@ def _reference_weights(gaussians: Gaussians, cameras: ViewCameras, antialiased: 
             yield _weights_matrix(torch.cat(pixels), torch.cat(gaussians_of), torch.cat(weights), size, count)
 
 
-def render(gaussians: Gaussians, colours: Tensor, cameras: ViewCameras, background: Tensor | None = None,
+def render(gaussians: Gaussians, colours: Tensor, cameras: Cameras, background: Tensor | None = None,
            antialiased: bool = False, backend: str = "auto", depth: bool = False) -> Rendered:
     """Render ``colours`` ``[G, C]`` of ``gaussians`` from every camera. ``background`` ``[C]`` or ``[N, C]``
     (default 0). ``backend``: "gsplat", "reference", or "auto" (gsplat where :func:`gsplat_available`); ``depth``

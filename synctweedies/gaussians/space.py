@@ -10,7 +10,7 @@ from torch import Tensor
 from ..depth import view_depth_hints
 from ..progress import checkpoint
 from ..spaces.base import CanonicalSpace
-from .cameras import ViewCameras
+from ..cameras import Cameras
 from .noise import consistent_noise
 from .render import BlendingWeights, Rendered, blending_weights, render
 from .scene import Gaussians
@@ -56,7 +56,7 @@ class GaussianColours(CanonicalSpace):
 
     supported_modes = (0, 1, 2, 3)
 
-    def __init__(self, gaussians: Gaussians, cameras: ViewCameras, view_size: int, background: Tensor,
+    def __init__(self, gaussians: Gaussians, cameras: Cameras, view_size: int, background: Tensor,
                  iterations: int = 100, lr: float = 0.025, color_assign: str = "previous", antialiased: bool = False,
                  backend: str = "auto", pixel_background: Tensor | None = None, seed: int = 0,
                  zt_init: bool = True, rgb_domain: bool = False, final_iterations: int | None = None,
@@ -81,7 +81,7 @@ class GaussianColours(CanonicalSpace):
             raise ValueError("No camera sees any Gaussian: check the cameras (up axis, distance) against the scene.")
 
     def render(self, colours: Tensor, background: Tensor | None = None, depth: bool = False,
-               gaussians: Gaussians | None = None, cameras: ViewCameras | None = None) -> Rendered:
+               gaussians: Gaussians | None = None, cameras: Cameras | None = None) -> Rendered:
         """Render ``colours`` ``[G, C]`` into every view (and their expected depth, with ``depth``)."""
         return render(gaussians or self.gaussians, colours, cameras or self.cameras, background, self.antialiased,
                       self.backend, depth)
@@ -185,9 +185,8 @@ class GaussianColours(CanonicalSpace):
             if weights_of_views is not None:
                 image = weights_of_views.render(self.colours_of(features), view, background)
             else:
-                camera = ViewCameras(self.cameras.viewmats[view:view + 1], self.cameras.Ks[view:view + 1],
-                                     self.cameras.size)
-                image = self.render(self.colours_of(features), background, gaussians=fitted, cameras=camera).images
+                image = self.render(self.colours_of(features), background, gaussians=fitted,
+                                    cameras=self.cameras[view]).images
             loss = ((image - views[view:view + 1]).abs() * weights[view:view + 1]).mean()
             optimizer.zero_grad()
             loss.backward()

@@ -1,5 +1,5 @@
 """Meshes for texturing: loading, cameras, a plain-PyTorch rasteriser and the UV texture space."""
-from .cameras import Cameras, orbit_cameras
+from .rig import orbit_cameras
 from .export import write_glb, write_obj
 from .loading import MESH_SUFFIXES, load_mesh
 from .mesh import Mesh
@@ -7,5 +7,5 @@ from .rasterize import Fragments, rasterize
 from .texture import MeshTexture
 from .turntable import turntable
 
-__all__ = ["Mesh", "MESH_SUFFIXES", "load_mesh", "write_glb", "write_obj", "Cameras", "orbit_cameras", "Fragments",
+__all__ = ["Mesh", "MESH_SUFFIXES", "load_mesh", "write_glb", "write_obj", "orbit_cameras", "Fragments",
            "rasterize", "MeshTexture", "turntable"]

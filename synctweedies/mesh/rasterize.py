@@ -12,7 +12,7 @@ import torch
 from torch import Tensor
 
 from ..progress import checkpoint, steps
-from .cameras import Cameras
+from ..cameras import Cameras
 from .mesh import Mesh
 
 
@@ -65,8 +65,8 @@ def pytorch3d_available() -> bool:
 
 def _screen(mesh: Mesh, cameras: Cameras, view: int, size: int) -> tuple[Tensor, Tensor]:
     """Pixel coordinates ``[V, 2]`` and view-axis depths ``[V]`` of the vertices in ``view``."""
-    camera = cameras.to_camera(mesh.vertices)[view:view + 1]
-    return cameras.to_pixels(camera, size)[0], -camera[0, :, 2]
+    camera = cameras[view].to_camera(mesh.vertices)
+    return cameras[view].to_pixels(camera, size)[0], -camera[0, :, 2]
 
 
 def _visible_torch(mesh: Mesh, cameras: Cameras, view: int, size: int, faces_per_chunk: int,

@@ -6,14 +6,13 @@ import math
 import torch
 from torch import Tensor
 
-from ..cameras import look_at
+from ..cameras import Cameras, look_at
 from ..progress import steps
 from ..spaces.base import CanonicalSpace
 from ..spaces.fill import nearest_seen
 from ..spaces.taps import bilinear_taps, gather_taps, unit_variance
 from ..spaces.warp import BackwardWarp
 from .background import COLOURS, BackgroundSchedule
-from .cameras import Cameras
 from .directions import camera_angles
 from .mesh import Mesh
 from .rasterize import Fragments, rasterize
@@ -182,7 +181,7 @@ def texel_surface(mesh: Mesh, size: int) -> tuple[Tensor, Tensor, Tensor]:
     flat = torch.cat([mesh.uvs * 2 - 1, torch.zeros(len(mesh.uvs), 1, device=device)], 1)
     layout = Mesh(flat, mesh.uv_faces, mesh.uvs, mesh.uv_faces)
     above = torch.tensor([[0.0, 0.0, 2.0]], device=device)
-    camera = Cameras(look_at(above[0].cpu())[None].to(device), above, orthographic=True, ortho_scale=1.0)
+    camera = Cameras.from_poses(look_at(above[0].cpu())[None].to(device), above, size, ortho_scale=1.0)
     fragments = rasterize(layout, camera, size)
     face, bary = fragments.face[0].flatten(), fragments.barycentric[0].reshape(-1, 3)
     texels = (face >= 0).nonzero()[:, 0]
@@ -204,15 +203,15 @@ def texel_warp(mesh: Mesh, cameras: Cameras, fragments: Fragments, size: int) ->
     view_size = fragments.face.shape[-1]
     pixel_angle = 2 * math.tan(math.radians(cameras.fov) / 2) / view_size
     parts = []
+    positions, rotations = cameras.positions, cameras.rotations
     for view in steps(range(len(cameras))):
-        camera = (points - cameras.positions[view]) @ cameras.rotations[view].T
-        depth = -camera[:, 2]
-        xy = cameras.to_pixels(camera[None], view_size)[0]
+        camera = cameras[view].to_camera(points)
+        depth = -camera[0, :, 2]
+        xy = cameras[view].to_pixels(camera, view_size)[0]
         pixel = xy.floor().long()
         inside = (depth > 1e-6) & (pixel >= 0).all(1) & (pixel < view_size).all(1)
         pixel = pixel.clamp(0, view_size - 1)
-        towards = cameras.rotations[view, 2].expand_as(points) if cameras.orthographic \
-            else cameras.positions[view] - points
+        towards = rotations[view, 2].expand_as(points) if cameras.orthographic else positions[view] - points
         cosine = (normals * towards).sum(1).abs() / towards.norm(dim=1).clamp_min(1e-12)
         footprint = 2 * cameras.ortho_scale / view_size if cameras.orthographic else depth * pixel_angle
         tolerance = footprint * (1 + 1 / cosine.clamp_min(0.2))

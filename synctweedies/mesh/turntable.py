@@ -5,7 +5,7 @@ import torch
 from torch import Tensor
 
 from ..spaces.taps import gather_taps
-from .cameras import orbit_cameras
+from .rig import orbit_cameras
 from .mesh import Mesh
 from .rasterize import rasterize
 from .texture import texel_taps

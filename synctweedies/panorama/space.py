@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from ..cameras import Cameras, intrinsics
 from ..progress import steps
 from ..spaces.base import CanonicalSpace
 from ..spaces.fill import nearest_seen
@@ -16,8 +17,9 @@ from ..spaces.warp import BackwardWarp
 
 
 @dataclass(frozen=True)
-class PanoramaCameras:
-    """Perspective cameras at every azimuth ``theta`` and elevation ``phi`` of the ranges (degrees).
+class PanoramaRig:
+    """Perspective cameras at the panorama's centre at every azimuth ``theta`` and elevation ``phi`` of the ranges
+    (degrees).
 
     Ranges are half-open like the original's ``range(start, end, interval)``; ``fov`` is the
     horizontal and vertical field of view of the square views.
@@ -41,10 +43,6 @@ class PanoramaCameras:
             if not -90 <= phi <= 90:
                 raise ValueError(f"Elevation {phi}° is outside [-90, 90]; use a phi_range within it.")
 
-    def focal(self, view_size: int) -> float:
-        """Focal length in pixels of a ``view_size`` × ``view_size`` view."""
-        return view_size / 2 / math.tan(math.radians(self.fov) / 2)
-
     def thetas(self) -> list[float]:
         return _steps(*self.theta_range, self.theta_interval)
 
@@ -55,13 +53,24 @@ class PanoramaCameras:
         """``(theta, phi)`` of every view, azimuth-major like the original."""
         return [(theta, phi) for theta in self.thetas() for phi in self.phis()]
 
+    def cameras(self, view_size: int) -> Cameras:
+        """The rig's cameras (float64) for ``view_size`` × ``view_size`` views."""
+        viewmats = torch.eye(4, dtype=torch.float64).repeat(len(self.angles()), 1, 1)
+        viewmats[:, :3, :3] = (_rotations(self) * _Y_DOWN).transpose(1, 2)
+        return Cameras(viewmats, intrinsics(math.radians(self.fov), view_size, len(viewmats), torch.float64),
+                       view_size)
+
 
 def _steps(start: float, end: float, interval: float) -> list[float]:
     count = max(0, math.ceil((end - start) / interval))
     return [start + k * interval for k in range(count)]
 
 
-def _rotations(cameras: PanoramaCameras) -> Tensor:
+_Y_DOWN = torch.tensor([1.0, -1.0, 1.0], dtype=torch.float64)
+"""Flips the panorama's camera axes (x right, y up, z forward) to OpenCV's (y down), column-wise."""
+
+
+def _rotations(cameras: PanoramaRig) -> Tensor:
     """Camera-to-world rotations ``[N, 3, 3]`` (x right, y up, z forward; yaw about y, then pitch)."""
     mats = []
     for theta, phi in cameras.angles():
@@ -80,15 +89,16 @@ def _feather(coordinate: Tensor, size: int) -> Tensor:
     return torch.sin(math.pi * (coordinate + 0.5).clamp(0, size) / size).clamp_min(1e-3)
 
 
-def perspective_taps(cameras: PanoramaCameras, view_size: int, canvas_size: tuple[int, int]) -> tuple[Tensor, Tensor]:
-    """Bilinear taps ``[N, S, S, 4]`` (flat canvas index, weight) of each view pixel's ray on the canvas."""
+def perspective_taps(cameras: Cameras, canvas_size: tuple[int, int]) -> tuple[Tensor, Tensor]:
+    """Bilinear taps ``[N, S, S, 4]`` (flat canvas index, weight) of each view pixel's ray on the canvas seen by
+    ``cameras`` at its centre."""
     height, width = canvas_size
-    focal = cameras.focal(view_size)
+    view_size, focal = cameras.size, float(cameras.Ks[0, 0, 0])
     pixels = torch.arange(view_size, dtype=torch.float64) + 0.5 - view_size / 2
     rows, cols = torch.meshgrid(pixels, pixels, indexing="ij")
     rays = torch.stack([cols / focal, -rows / focal, torch.ones_like(rows)], -1)
     taps = []
-    for rotation in steps(_rotations(cameras)):
+    for rotation in steps(panorama_rotations(cameras)):
         world = rays @ rotation.T
         lon = torch.atan2(world[..., 0], world[..., 2])
         lat = torch.asin(world[..., 1] / world.norm(dim=-1))
@@ -98,9 +108,15 @@ def perspective_taps(cameras: PanoramaCameras, view_size: int, canvas_size: tupl
     return torch.stack([index for index, _ in taps]), torch.stack([weight for _, weight in taps])
 
 
-def perspective_views(canvas: Tensor, cameras: PanoramaCameras, view_size: int) -> Tensor:
-    """Equirectangular ``canvas`` ``[C, H, 2H]`` seen by ``cameras``: views ``[N, C, S, S]`` (bilinear)."""
-    index, weight = perspective_taps(cameras, view_size, tuple(canvas.shape[-2:]))
+def panorama_rotations(cameras: Cameras) -> Tensor:
+    """Camera-to-world rotations ``[N, 3, 3]`` of ``cameras`` in the panorama's camera axes (x right, y up, z
+    forward)."""
+    return cameras.viewmats[:, :3, :3].transpose(1, 2) * _Y_DOWN.to(cameras.viewmats)
+
+
+def perspective_views(canvas: Tensor, rig: PanoramaRig, view_size: int) -> Tensor:
+    """Equirectangular ``canvas`` ``[C, H, 2H]`` seen by ``rig``: views ``[N, C, S, S]`` (bilinear)."""
+    index, weight = perspective_taps(rig.cameras(view_size), tuple(canvas.shape[-2:]))
     return gather_taps(canvas, index, weight)
 
 
@@ -115,29 +131,29 @@ class Panorama(CanonicalSpace):
     the nearest seen pixel (their coverage stays 0).
     """
 
-    def __init__(self, cameras: PanoramaCameras, view_size: int = 64, canvas_height: int = 256,
+    def __init__(self, rig: PanoramaRig, view_size: int = 64, canvas_height: int = 256,
                  pixel_canvas_height: int = 1024, feather: bool = True):
         if view_size <= 0 or canvas_height <= 0:
             raise ValueError("view_size and canvas_height must be positive.")
-        self.cameras = cameras
+        self.rig = rig
+        self.cameras = rig.cameras(view_size)
         self.view_size = (view_size, view_size)
         self.canonical_size = (canvas_height, 2 * canvas_height)
         self.pixel_canvas_height = pixel_canvas_height
         self.feather = feather
-        self.rotations = _rotations(cameras)
+        self.rotations = panorama_rotations(self.cameras)
         self.num_views = len(self.rotations)
         self._build_forward()
         self._build_backward()
         self._on_device: dict[torch.device, tuple[Tensor, ...]] = {}
 
     def _build_forward(self) -> None:
-        self.forward_index, self.forward_weight = perspective_taps(self.cameras, self.view_size[0],
-                                                                   self.canonical_size)
+        self.forward_index, self.forward_weight = perspective_taps(self.cameras, self.canonical_size)
 
     def _build_backward(self) -> None:
         """For every (canvas pixel, view) pair where the pixel is in the view: 4 taps into the views."""
         size, (height, width) = self.view_size[0], self.canonical_size
-        focal = self.cameras.focal(size)
+        focal = float(self.cameras.Ks[0, 0, 0])
         lat = (0.5 - (torch.arange(height, dtype=torch.float64) + 0.5) / height) * math.pi
         lon = ((torch.arange(width, dtype=torch.float64) + 0.5) / width - 0.5) * 2 * math.pi
         lat, lon = torch.meshgrid(lat, lon, indexing="ij")
@@ -181,7 +197,7 @@ class Panorama(CanonicalSpace):
 
     def build_scaled(self, factor: int) -> Panorama:
         """The same cameras at ``factor`` times the view size, on the RGB canvas (``pixel_canvas_height``)."""
-        return Panorama(self.cameras, self.view_size[0] * factor, self.pixel_canvas_height, self.pixel_canvas_height,
+        return Panorama(self.rig, self.view_size[0] * factor, self.pixel_canvas_height, self.pixel_canvas_height,
                         self.feather)
 
     def uncovered(self) -> str:
@@ -210,11 +226,11 @@ class Panorama(CanonicalSpace):
             column = int((~columns if not columns.all() else enclosed.any(0)).nonzero()[0, 0])
             lon = 360 * (column + 0.5) / self.canonical_size[1] - 180
             raise ValueError(f"The cameras leave gaps between views (e.g. at azimuth {lon:.0f}° from the centre): "
-                             f"with FOV {self.cameras.fov}°, use a theta_interval/phi_interval no larger than the "
+                             f"with FOV {self.rig.fov}°, use a theta_interval/phi_interval no larger than the "
                              "FOV, or widen the FOV.")
         if self.uncovered():
             warnings.warn(self.uncovered(), stacklevel=2)
 
     def __repr__(self) -> str:
         return (f"Panorama({self.canonical_size[0]}x{self.canonical_size[1]}, {self.num_views} views of "
-                f"{self.view_size[0]} px, FOV {self.cameras.fov}°)")
+                f"{self.view_size[0]} px, FOV {self.rig.fov}°)")

@@ -22,7 +22,7 @@ from ..depth import depth_hint, read_depth, view_depth_hints
 from ..original import PROMPT_PREFIX
 from ..anagram import AnagramSpace, ViewOptions
 from ..canvas import WideCanvas
-from ..panorama import Panorama, PanoramaCameras, perspective_views
+from ..panorama import Panorama, PanoramaRig, perspective_views
 from ..spaces import CanonicalSpace
 from .diffusers_backend import DiffusersDenoiser, ViewGuidance
 
@@ -131,7 +131,7 @@ def ambiguous_image(args: argparse.Namespace, device: torch.device) -> Plan:
 
 
 def panorama(args: argparse.Namespace, device: torch.device) -> Plan:
-    cameras = PanoramaCameras(tuple(args.theta_range), args.theta_interval, tuple(args.phi_range), args.phi_interval,
+    cameras = PanoramaRig(tuple(args.theta_range), args.theta_interval, tuple(args.phi_range), args.phi_interval,
                               args.FOV)
     space = Panorama(cameras, args.instance_latent_size, args.canonical_latent_h, args.canonical_rgb_h)
     space.check_coverage()

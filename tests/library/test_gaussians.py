@@ -11,8 +11,9 @@ import torch
 
 from gaussian_scenes import sphere_scene
 from synctweedies import SyncMode, Synchronizer
-from synctweedies.gaussians import (GaussianColours, Gaussians, ViewCameras, blender_cameras, colmap_cameras,
-                                    load_gaussians, orbit_view_cameras, render, save_gaussians,
+from synctweedies.cameras import Cameras, orbit
+from synctweedies.gaussians import (GaussianColours, Gaussians, blender_cameras, colmap_cameras,
+                                    load_gaussians, render, save_gaussians,
                                     scene_orbit_cameras)
 from synctweedies.gaussians.render import blending_weights
 from synctweedies.ply import read_ply
@@ -51,7 +52,7 @@ def one_gaussian(scale: float, opacity: float = 0.5) -> Gaussians:
 
 
 def test_reference_renderer_matches_the_closed_form_of_one_gaussian():
-    cameras = orbit_view_cameras(torch.zeros(3), 4.0, [0.0], [0.0], 60.0, 32)
+    cameras = orbit([0.0], [0.0], 4.0, 60.0, 32, torch.zeros(3), "z")
     focal = float(cameras.Ks[0, 0, 0])
     out = render(one_gaussian(0.1), torch.tensor([[2.0]]), cameras, torch.tensor([0.25]), backend="reference")
     ys, xs = torch.meshgrid(torch.arange(32) + 0.5, torch.arange(32) + 0.5, indexing="ij")
@@ -70,7 +71,7 @@ def test_reference_renderer_matches_the_closed_form_of_one_gaussian():
 def test_the_nearer_gaussian_hides_the_farther_one():
     scene = Gaussians(torch.tensor([[0.0, 0, 0], [0, 1.0, 0]]), torch.tensor([[1.0, 0, 0, 0]] * 2),
                       torch.full((2, 3), math.log(0.3)), torch.full((2,), 8.0), torch.ones(2, 3))
-    front = orbit_view_cameras(torch.zeros(3), 4.0, [0.0], [0.0], 40.0, 16)  # up is z: azimuth 0 sits on +y
+    front = orbit([0.0], [0.0], 4.0, 40.0, 16, torch.zeros(3), "z")  # up is z: azimuth 0 sits on +y
     out = render(scene, torch.tensor([[1.0, 0.0], [0.0, 1.0]]), front, backend="reference")
     assert out.images[0, 1, 8, 8] > 0.95 and out.images[0, 0, 8, 8] < 0.05
     assert abs(out.depth[0, 0, 8, 8] - 3.0) < 0.05
@@ -103,10 +104,10 @@ def test_cameras_from_blender_colmap_and_the_orbit_look_where_they_say(tmp_path)
     again = colmap_cameras(binary, 64)
     assert torch.equal(again.viewmats, colmap.viewmats) and torch.equal(again.Ks, colmap.Ks)
     for up in ("z", "y"):
-        orbit = orbit_view_cameras(torch.tensor([1.0, 2, 3]), 5.0, [0, 90, 180], [10, 20, -30], 50.0, 32, up)
-        centre = orbit.viewmats[:, :3, :3] @ torch.tensor([1.0, 2, 3]) + orbit.viewmats[:, :3, 3]
+        rig = orbit([0, 90, 180], [10, 20, -30], 5.0, 50.0, 32, torch.tensor([1.0, 2, 3]), up)
+        centre = rig.viewmats[:, :3, :3] @ torch.tensor([1.0, 2, 3]) + rig.viewmats[:, :3, 3]
         torch.testing.assert_close(centre, torch.tensor([[0.0, 0, 5]] * 3), atol=1e-5, rtol=0)
-    assert len(orbit.subset(2)) == 2 and torch.equal(orbit.subset(2).viewmats[1], orbit.viewmats[1])
+    assert len(rig.subset(2)) == 2 and torch.equal(rig.subset(2).viewmats[1], rig.viewmats[1])
 
 
 @pytest.fixture(scope="module")
@@ -114,9 +115,9 @@ def scene(tmp_path_factory):
     return load_gaussians(sphere_scene(tmp_path_factory.mktemp("gs") / "scene.ply", count=200))
 
 
-def rig(views: int = 8) -> ViewCameras:
+def rig(views: int = 8) -> Cameras:
     azimuths = [360 * k / views for k in range(views)]
-    return orbit_view_cameras(torch.zeros(3), 3.5, azimuths, [25 * (-1) ** k for k in range(views)], 50.0, 24)
+    return orbit(azimuths, [25 * (-1) ** k for k in range(views)], 3.5, 50.0, 24, torch.zeros(3), "z")
 
 
 def test_unprojection_recovers_the_colours_of_the_views(scene):
@@ -141,7 +142,7 @@ def test_unprojection_recovers_the_colours_of_the_views(scene):
 
 
 def test_no_camera_seeing_the_scene_is_an_error(scene):
-    away = orbit_view_cameras(torch.tensor([50.0, 0, 0]), 1.0, [0.0], [0.0], 30.0, 16)
+    away = orbit([0.0], [0.0], 1.0, 30.0, 16, torch.tensor([50.0, 0, 0]), "z")
     with pytest.raises(ValueError, match="No camera sees any Gaussian"):
         GaussianColours(scene, away, 16, torch.zeros(3))
 
@@ -150,10 +151,10 @@ def test_consistent_noise_has_unit_variance_and_follows_the_points(tmp_path):
     """The original's zt_init noise: a camera turned a quarter about its own axis sees the same noise turned a
     quarter, Gaussians and sky alike; without zt_init the views' noise is independent."""
     dense = load_gaussians(sphere_scene(tmp_path / "dense.ply", count=3000))
-    front = orbit_view_cameras(torch.zeros(3), 3.5, [30.0], [20.0], 50.0, 32)
+    front = orbit([30.0], [20.0], 3.5, 50.0, 32, torch.zeros(3), "z")
     turn = torch.eye(4)
     turn[:2, :2] = torch.tensor([[0.0, -1.0], [1.0, 0.0]])  # x -> y, y -> -x in the camera's frame
-    both = ViewCameras(torch.cat([front.viewmats, turn @ front.viewmats]), front.Ks.repeat(2, 1, 1), 32)
+    both = Cameras(torch.cat([front.viewmats, turn @ front.viewmats]), front.Ks.repeat(2, 1, 1), 32)
     space = GaussianColours(dense, both, 32, torch.zeros(4), iterations=0)
     noise = space.initial_noise(4, torch.Generator().manual_seed(0))
     assert noise.shape == (2, 4, 32, 32) and 0.9 < noise.std() < 1.1 and torch.isfinite(noise).all()
@@ -221,7 +222,7 @@ def test_gsplat_and_the_reference_renderer_agree(scene):
         torch.testing.assert_close(fast.depth[solid], reference.depth[solid], atol=1e-2, rtol=1e-2)
 
 
-def fits_by_weights_match_fits_by_rendering(scene: Gaussians, backend: str, cameras: ViewCameras | None = None,
+def fits_by_weights_match_fits_by_rendering(scene: Gaussians, backend: str, cameras: Cameras | None = None,
                                             iterations: int = 200, lr: float = 0.025,
                                             same_colours: bool = True) -> None:
     """The blending weights render every view of ``cameras`` (default :func:`rig`) as ``backend`` does, in value

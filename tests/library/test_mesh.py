@@ -7,7 +7,7 @@ import torch
 from meshes import cube
 from synctweedies import PosteriorMeanDenoiser, karras_sigmas, sample
 from synctweedies.mesh import Mesh, MeshTexture, load_mesh, orbit_cameras, rasterize, write_glb, write_obj
-from synctweedies.mesh.cameras import Cameras, look_at
+from synctweedies.cameras import Cameras, look_at
 
 
 def plane() -> Mesh:
@@ -19,11 +19,11 @@ def plane() -> Mesh:
 
 def front_camera(**kwargs) -> Cameras:
     position = torch.tensor([[0.0, 0.0, 3.0]])
-    return Cameras(look_at(position[0])[None], position, **kwargs)
+    return Cameras.from_poses(look_at(position[0])[None], position, **kwargs)
 
 
 def test_orthographic_plane_fills_the_view_with_exact_uvs_and_depths():
-    fragments = rasterize(plane(), front_camera(orthographic=True, ortho_scale=1.0), 8)
+    fragments = rasterize(plane(), front_camera(ortho_scale=1.0), 8)
     assert fragments.mask.all()
     centres = (torch.arange(8) + 0.5) / 8
     torch.testing.assert_close(fragments.uv[0, :, :, 0], centres.expand(8, 8))
@@ -44,12 +44,12 @@ def test_perspective_plane_covers_what_the_field_of_view_sees():
 
 def test_cube_front_face_hides_the_back_one():
     mesh = cube()
-    fragments = rasterize(mesh, front_camera(orthographic=True, ortho_scale=1.2), 12)
+    fragments = rasterize(mesh, front_camera(ortho_scale=1.2), 12)
     front = fragments.face[0][fragments.mask[0]]
     assert set(front.tolist()) == {8, 9}, "only the +z side (faces 8 and 9) is visible"
     torch.testing.assert_close(fragments.depth[0][fragments.mask[0]], torch.full((int(fragments.mask[0].sum()),), 2.0))
-    corner = rasterize(mesh, Cameras(look_at(torch.tensor([3.0, 3.0, 3.0]))[None], torch.tensor([[3.0, 3.0, 3.0]]),
-                                     orthographic=True, ortho_scale=2.0), 32)
+    at = torch.tensor([[3.0, 3.0, 3.0]])
+    corner = rasterize(mesh, Cameras.from_poses(look_at(at[0])[None], at, ortho_scale=2.0), 32)
     sides = torch.div(corner.face[0][corner.mask[0]], 2, rounding_mode="floor")
     assert set(sides.unique().tolist()) == {0, 2, 4}, "a corner view sees the +x, +y and +z sides"
 
@@ -260,10 +260,9 @@ def test_autouv_unwraps_a_mesh_without_uvs_into_one_atlas(tmp_path):
     torch.testing.assert_close(mesh.vertices[mesh.faces], cube().vertices[cube().faces])
     assert mesh.uvs.min() >= 0 and mesh.uvs.max() <= 1
     # charts do not overlap: rasterising the UV triangles covers each texel at most once
-    from synctweedies.mesh.cameras import Cameras, look_at
+    from synctweedies.cameras import Cameras, look_at
     flat = Mesh(torch.cat([mesh.uvs * 2 - 1, torch.zeros(len(mesh.uvs), 1)], 1), mesh.uv_faces, mesh.uvs, mesh.uv_faces)
-    camera = Cameras(look_at(torch.tensor([0.0, 0, 3]))[None], torch.tensor([[0.0, 0, 3]]), orthographic=True,
-                     ortho_scale=1.0)
+    camera = Cameras.from_poses(look_at(torch.tensor([0.0, 0, 3]))[None], torch.tensor([[0.0, 0, 3]]), ortho_scale=1.0)
     area = rasterize(flat, camera, 64).mask.float().mean()
     uv_area = sum(abs(float(torch.linalg.det(torch.stack([t[1] - t[0], t[2] - t[0]])))) / 2
                   for t in mesh.uvs[mesh.uv_faces])
@@ -320,7 +319,7 @@ def test_mesh_views_show_the_scheduled_background_in_latents_and_pixels():
 def test_pytorch3d_and_the_torch_backend_agree():
     device = "cuda" if torch.cuda.is_available() else "cpu"
     for mesh, cameras in ((cube(), orbit_cameras(distance=4.0, fov=40.0)),
-                          (plane(), front_camera(orthographic=True, ortho_scale=1.3))):
+                          (plane(), front_camera(ortho_scale=1.3))):
         mesh, cameras = mesh.to(device), cameras.to(device)
         ours, theirs = (rasterize(mesh, cameras, 48, backend=b) for b in ("torch", "pytorch3d"))
         same = ours.face == theirs.face
@@ -334,7 +333,8 @@ def test_depth_hints_span_nearest_to_farthest_per_view_or_over_all_views():
     from synctweedies.depth import view_depth_hints
 
     position = torch.tensor([[3.0, 3.0, 3.0], [6.0, 6.0, 6.0]])
-    fragments = rasterize(cube(), Cameras(torch.stack([look_at(p) for p in position]), position, fov=50.0), 33)
+    cameras = Cameras.from_poses(torch.stack([look_at(p) for p in position]), position, fov=50.0)
+    fragments = rasterize(cube(), cameras, 33)
     sharp = view_depth_hints(fragments.depth, fragments.mask, blur=1)
     for hint, mask in zip(sharp, fragments.mask):
         assert hint[16, 16] == hint.max() == 1, "the corner (1, 1, 1) points at the camera"

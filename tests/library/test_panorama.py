@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from synctweedies.spaces.fill import nearest_seen
-from synctweedies import Panorama, PanoramaCameras, PosteriorMeanDenoiser, karras_sigmas, sample
+from synctweedies import Panorama, PanoramaRig, PosteriorMeanDenoiser, karras_sigmas, sample
 from synctweedies.depth import depth_hint, read_depth, write_dpt
 from synctweedies.panorama import save_equirectangular
 
@@ -22,7 +22,7 @@ def smooth_sphere(height: int) -> torch.Tensor:
 
 @pytest.fixture(scope="module")
 def panorama() -> Panorama:
-    return Panorama(PanoramaCameras(phi_range=(-45, 46), phi_interval=45), view_size=32, canvas_height=96)
+    return Panorama(PanoramaRig(phi_range=(-45, 46), phi_interval=45), view_size=32, canvas_height=96)
 
 
 def test_round_trip_reproduces_a_smooth_canvas_where_covered(panorama):
@@ -43,7 +43,7 @@ def test_the_wrap_column_is_as_continuous_as_any_other(panorama):
 
 
 def test_views_look_where_their_cameras_point():
-    space = Panorama(PanoramaCameras(theta_range=(0, 360), theta_interval=90, fov=90), view_size=16,
+    space = Panorama(PanoramaRig(theta_range=(0, 360), theta_interval=90, fov=90), view_size=16,
                      canvas_height=64)
     lon = torch.deg2rad(torch.linspace(-180, 180, 129)[:-1] + 180 / 128)
     canvas = torch.stack([lon.cos(), lon.sin()])[:, None].expand(2, 64, 128)
@@ -59,7 +59,7 @@ def test_canonical_noise_has_unit_variance_in_every_view(panorama):
 
 
 def test_uncovered_poles_are_filled_and_named():
-    space = Panorama(PanoramaCameras(), view_size=16, canvas_height=64)
+    space = Panorama(PanoramaRig(), view_size=16, canvas_height=64)
     with pytest.warns(UserWarning, match="No view sees latitudes north of 3[67]° and south of -3[67]°"):
         space.check_coverage()
     canvas, coverage = space.unproject(space.project(smooth_sphere(64)))
@@ -84,7 +84,7 @@ def test_nearest_seen_pixel_wraps_around_columns():
 def test_full_sphere_coverage_is_silent(panorama):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        Panorama(PanoramaCameras(phi_range=(-90, 91), phi_interval=45, fov=90), 16, 32).check_coverage()
+        Panorama(PanoramaRig(phi_range=(-90, 91), phi_interval=45, fov=90), 16, 32).check_coverage()
     assert panorama.seen.float().mean() > 0.8
 
 
@@ -96,11 +96,11 @@ def test_full_sphere_coverage_is_silent(panorama):
 ])
 def test_bad_cameras_are_named(cameras, message):
     with pytest.raises(ValueError, match=message):
-        PanoramaCameras(**cameras)
+        PanoramaRig(**cameras)
 
 
 def test_azimuth_gaps_are_an_error():
-    space = Panorama(PanoramaCameras(theta_interval=90, fov=60), view_size=16, canvas_height=64)
+    space = Panorama(PanoramaRig(theta_interval=90, fov=60), view_size=16, canvas_height=64)
     with pytest.raises(ValueError, match="gaps between views.*theta_interval"):
         space.check_coverage()
 
@@ -140,7 +140,7 @@ def seam_ratios(space: Panorama, canvas: torch.Tensor) -> tuple[float, float]:
 
 
 def test_smooth_panoramas_have_no_seams_after_a_round_trip():
-    space = Panorama(PanoramaCameras(theta_interval=22.5), view_size=16, canvas_height=32)
+    space = Panorama(PanoramaRig(theta_interval=22.5), view_size=16, canvas_height=32)
     data = panorama_views_data(space, count=4, shift=32)
     for views in data.split(space.num_views):
         border, wrap = seam_ratios(space, space.unproject(views)[0])
@@ -152,7 +152,7 @@ def test_synctweedies_panorama_seams_at_view_borders_and_the_wrap(feather):
     """Seams on the exact Tweedie denoiser of views of smooth panoramas: SyncTweedies (mode 2) vs
     independent views (mode 0), mean over three seeds. Measured (feathered / plain mean): border
     1.10 / 1.72 with SyncTweedies, 1.27 / 4.18 independent; a round trip of the data itself gives 1.03."""
-    space = Panorama(PanoramaCameras(theta_interval=22.5), view_size=16, canvas_height=32, feather=feather)
+    space = Panorama(PanoramaRig(theta_interval=22.5), view_size=16, canvas_height=32, feather=feather)
     denoiser = PosteriorMeanDenoiser(panorama_views_data(space))
     ratios, disagreement = {}, {}
     for mode in (0, 2):

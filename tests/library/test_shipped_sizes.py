@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from synctweedies import Panorama, PanoramaCameras, PosteriorMeanDenoiser, karras_sigmas, sample
+from synctweedies import Panorama, PanoramaRig, PosteriorMeanDenoiser, karras_sigmas, sample
 from synctweedies.mesh import Mesh, MeshTexture, load_mesh, orbit_cameras
 
 WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows" / "api"
@@ -70,7 +70,7 @@ def mesh_space(name: str) -> MeshTexture:
 
 def panorama_space() -> Panorama:
     rig = node_inputs("panorama", "SyncTweediesPanorama")
-    cameras = PanoramaCameras((rig["theta_start"], rig["theta_end"]), rig["theta_interval"],
+    cameras = PanoramaRig((rig["theta_start"], rig["theta_end"]), rig["theta_interval"],
                               (rig["phi_start"], rig["phi_end"]), rig["phi_interval"], rig["fov"])
     return Panorama(cameras, rig["view_size"] // LATENT_SCALE, rig["latent_height"], rig["rgb_height"], rig["feather"])
 
@@ -119,7 +119,7 @@ def ideal_panorama_mixing(space: Panorama) -> float:
     """The correlation a perfect weighted mean over every view that sees each direction would give, from the
     cameras alone: each view pixel's ray, the views it falls in and their feather weights there."""
     size = space.view_size[0]
-    focal, centre = space.cameras.focal(size), torch.arange(size, dtype=torch.float64) + 0.5 - size / 2
+    focal, centre = float(space.cameras.Ks[0, 0, 0]), torch.arange(size, dtype=torch.float64) + 0.5 - size / 2
     rows, cols = torch.meshgrid(centre, centre, indexing="ij")
     rays = torch.stack([cols / focal, -rows / focal, torch.ones_like(rows)], -1).reshape(-1, 3)
     feather = (lambda c: torch.sin(math.pi * (c + 0.5).clamp(0, size) / size).clamp_min(1e-3)) if space.feather \

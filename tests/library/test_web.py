@@ -33,7 +33,7 @@ def test_360_viewer_looks_where_the_library_cameras_look(tmp_path, yaw, pitch):
 
     import torch
 
-    from synctweedies.panorama import PanoramaCameras, perspective_views
+    from synctweedies.panorama import PanoramaRig, perspective_views
 
     height = 64
     lat = (0.5 - (torch.arange(height) + 0.5) / height) * math.pi
@@ -49,6 +49,6 @@ def test_360_viewer_looks_where_the_library_cameras_look(tmp_path, yaw, pitch):
                       "console.log(JSON.stringify(target.data));\n")
     shown = json.loads(subprocess.run(["node", str(script)], capture_output=True, text=True, check=True).stdout)
     shown = torch.tensor(shown, dtype=torch.float32).reshape(16, 16, 4)[..., :3].permute(2, 0, 1)
-    cameras = PanoramaCameras(theta_range=(yaw, yaw + 1), phi_range=(pitch, pitch + 1), fov=72)
+    cameras = PanoramaRig(theta_range=(yaw, yaw + 1), phi_range=(pitch, pitch + 1), fov=72)
     expected = perspective_views(canvas, cameras, 16)[0]
     assert (shown - expected).abs().mean() < 3.0, "same direction, up to nearest vs bilinear sampling"

@@ -1,4 +1,4 @@
-"""Cameras for Gaussian scenes: Blender-style transforms json, COLMAP models, or an orbit rig.
+"""Cameras of Gaussian scenes: Blender-style transforms json, COLMAP models, or an orbit rig around the scene.
 
 kornia does the geometry (quaternions, the OpenGL-to-OpenCV flip). COLMAP's text and binary models are read
 here: the library that reads them (pycolmap) is a compiled build of COLMAP itself, too heavy for two tables.
@@ -8,42 +8,13 @@ from __future__ import annotations
 import json
 import math
 import struct
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import Tensor
 
-from ..cameras import OPENGL_TO_OPENCV, intrinsics, look_at, orbit_positions
+from ..cameras import Cameras, intrinsics, orbit
 from ..files import reason
-
-
-@dataclass
-class ViewCameras:
-    """``N`` pinhole cameras: world-to-camera ``viewmats`` ``[N, 4, 4]`` (OpenCV axes: x right, y down, z forward)
-    and intrinsics ``Ks`` ``[N, 3, 3]`` of ``size`` × ``size`` views."""
-
-    viewmats: Tensor
-    Ks: Tensor
-    size: int
-
-    def __len__(self) -> int:
-        return len(self.viewmats)
-
-    def resized(self, size: int) -> ViewCameras:
-        """The same cameras for ``size`` × ``size`` views."""
-        scale = torch.tensor([size / self.size, size / self.size, 1.0], device=self.Ks.device)[:, None]
-        return ViewCameras(self.viewmats, self.Ks * scale, size)
-
-    def to(self, device: torch.device | str) -> ViewCameras:
-        return ViewCameras(self.viewmats.to(device), self.Ks.to(device), self.size)
-
-    def subset(self, count: int) -> ViewCameras:
-        """``count`` cameras spread evenly over these (the original's ``total_image_to_use``)."""
-        if count <= 0 or count >= len(self):
-            return self
-        pick = [(i * len(self)) // count for i in range(count)]
-        return ViewCameras(self.viewmats[pick], self.Ks[pick], self.size)
 
 
 MAX_FOV = 179.0
@@ -58,7 +29,7 @@ def fov_problem(fov_x: float) -> str | None:
     return None
 
 
-def blender_cameras(path: str | Path, size: int) -> ViewCameras:
+def blender_cameras(path: str | Path, size: int) -> Cameras:
     """The cameras of a NeRF-synthetic ``transforms_*.json`` (``camera_angle_x``, OpenGL camera-to-world ``frames``)."""
     from kornia.geometry.conversions import camtoworld_graphics_to_vision_4x4
 
@@ -74,7 +45,7 @@ def blender_cameras(path: str | Path, size: int) -> ViewCameras:
         raise ValueError(f"{path.name} has no frames, so it gives no cameras.")
     if fov_problem(fov_x):
         raise ValueError(f"{path.name}: camera_angle_x is {fov_problem(fov_x)}; write it in radians.")
-    return ViewCameras(world_to_camera(camtoworld_graphics_to_vision_4x4(c2w), path.name),
+    return Cameras(world_to_camera(camtoworld_graphics_to_vision_4x4(c2w), path.name),
                        intrinsics(fov_x, size, len(c2w)), size)
 
 
@@ -96,7 +67,7 @@ COLMAP_MODELS = {0: ("SIMPLE_PINHOLE", 3), 1: ("PINHOLE", 4), 2: ("SIMPLE_RADIAL
 """COLMAP's camera models by id: (name, number of parameters)."""
 
 
-def colmap_cameras(folder: str | Path, size: int) -> ViewCameras:
+def colmap_cameras(folder: str | Path, size: int) -> Cameras:
     """The cameras of a COLMAP model in ``folder`` (``cameras.txt`` + ``images.txt``, or ``cameras.bin`` +
     ``images.bin``), sorted by image name; each image is resized to a ``size`` square (lens distortion is
     ignored)."""
@@ -137,7 +108,7 @@ def colmap_cameras(folder: str | Path, size: int) -> ViewCameras:
     viewmats = torch.eye(4).repeat(len(images), 1, 1)
     viewmats[:, :3, :3] = quaternion_to_rotation_matrix(poses[:, :4]).float()
     viewmats[:, :3, 3] = poses[:, 4:].float()
-    return ViewCameras(viewmats, torch.tensor(Ks, dtype=torch.float32), size)
+    return Cameras(viewmats, torch.tensor(Ks, dtype=torch.float32), size)
 
 
 def _colmap_text(folder: Path) -> tuple[dict, list]:
@@ -183,21 +154,7 @@ def _count(data: bytes, least_bytes: int) -> int:
     return count
 
 
-def orbit_view_cameras(centre: Tensor, distance: float, azimuths: list[float], elevations: list[float],
-                       fov: float, size: int, up: str = "z") -> ViewCameras:
-    """Cameras at ``azimuths``/``elevations`` (degrees) around ``centre`` at ``distance``, looking at it, with
-    ``up`` ("z" or "y") the scene's up axis."""
-    up_vector = torch.tensor([0.0, 0.0, 1.0]) if up == "z" else torch.tensor([0.0, 1.0, 0.0])
-    viewmats = []
-    for position in orbit_positions(azimuths, elevations, distance, centre, up):
-        rotation = OPENGL_TO_OPENCV @ look_at(position, centre.float(), up_vector)
-        viewmat = torch.eye(4)
-        viewmat[:3, :3], viewmat[:3, 3] = rotation, -rotation @ position
-        viewmats.append(viewmat)
-    return ViewCameras(torch.stack(viewmats), intrinsics(math.radians(fov), size, len(viewmats)), size)
-
-
-def scene_orbit_cameras(means: Tensor, scales: Tensor, size: int, up: str = "z") -> ViewCameras:
+def scene_orbit_cameras(means: Tensor, scales: Tensor, size: int, up: str = "z") -> Cameras:
     """A rig for a scene without cameras: 8 views around it 15° up and 2 from 60° above the front and back, at a
     distance where the scene (95 % of its Gaussians' 3-sigma reach) fills most of a 50° view. ``means``
     ``[G, 3]``, log ``scales`` ``[G, 3]``, on any device (the rig is built on the CPU)."""
@@ -207,17 +164,16 @@ def scene_orbit_cameras(means: Tensor, scales: Tensor, size: int, up: str = "z")
     radius = float(torch.quantile(reach[:100000], 0.95))
     distance = 1.2 * radius / math.sin(math.radians(50.0) / 2)
     azimuths = [45.0 * k for k in range(8)]
-    return orbit_view_cameras(centre, distance, azimuths + [0.0, 180.0], [15.0] * 8 + [60.0, 60.0], 50.0, size, up)
+    return orbit(azimuths + [0.0, 180.0], [15.0] * 8 + [60.0, 60.0], distance, 50.0, size, centre, up)
 
 
-def turntable_cameras(cameras: ViewCameras, centre: Tensor, frames: int, size: int,
-                      elevation: float) -> ViewCameras:
+def turntable_cameras(cameras: Cameras, centre: Tensor, frames: int, size: int,
+                      elevation: float) -> Cameras:
     """One turn around ``centre`` at ``elevation``, at the distance and field of view of ``cameras``' first view
     and about the up axis ("y" or "z") it is closer to."""
     viewmat = cameras.viewmats[0].cpu()
-    distance = float((-viewmat[:3, :3].T @ viewmat[:3, 3] - centre).norm())
-    fov = math.degrees(2 * math.atan(cameras.size / 2 / float(cameras.Ks[0, 0, 0].cpu())))
+    distance = float((cameras[0].positions[0].cpu() - centre).norm())
     up = "y" if abs(float(viewmat[1, :3] @ torch.tensor([0.0, 1.0, 0.0]))) > \
         abs(float(viewmat[1, :3] @ torch.tensor([0.0, 0.0, 1.0]))) else "z"
-    return orbit_view_cameras(centre, distance, [360.0 * k / frames for k in range(frames)], [elevation] * frames,
-                              fov, size, up)
+    return orbit([360.0 * k / frames for k in range(frames)], [elevation] * frames, distance, cameras.fov, size, centre,
+                 up)
