@@ -7,6 +7,7 @@ from .anagram import AnagramAnimationNode, AnagramViewsNode
 from .canvas import EmptyLatentNode, WideCanvasNode
 from .control import ControlNetRampNode
 from .decode import DecodeNode, EncodeNode
+from .image_canvas import ImageCanvasNode, TiledPreviewNode
 from .gaussians import GaussiansNode, GaussiansTurntableNode, SaveGaussiansNode
 from .mesh import MeshHintsNode, MeshNode, SaveTexturedMeshNode, TurntableNode
 from .noise import NoiseNode
@@ -17,7 +18,7 @@ from .sampling import GuiderNode, SamplerNode
 NODES = [WideCanvasNode, AnagramViewsNode, PanoramaNode, PanoramaDepthNode, MeshNode, MeshHintsNode,
          MeshViewPromptsNode, EmptyLatentNode, NoiseNode, GuiderNode, SamplerNode, DecodeNode, EncodeNode,
          AnagramAnimationNode, SavePanoramaNode, SaveTexturedMeshNode, TurntableNode, GaussiansNode, SaveGaussiansNode,
-         GaussiansTurntableNode, ControlNetRampNode, WindowCropsNode]
+         GaussiansTurntableNode, ControlNetRampNode, WindowCropsNode, ImageCanvasNode, TiledPreviewNode]
 
 progress.install(comfy.model_management.throw_exception_if_processing_interrupted,
                  lambda done, total: comfy.utils.ProgressBar(total).update_absolute(done, total))

@@ -20,7 +20,8 @@ def to_latent(pixels: int, name: str, scale: int = LATENT_SCALE) -> int:
     return pixels // scale
 
 
-def canvas_problem(width, height, window, stride, wrap, scale: int = LATENT_SCALE) -> str | None:
+def canvas_problem(width, height, window, stride, wrap, scale: int = LATENT_SCALE,
+                   wrap_vertical: bool = False) -> str | None:
     """Why a canvas of these sizes in pixels cannot be sampled for its number of windows (None otherwise, and for
     sizes given by links or not multiples of the VAE's scale, which execution reports)."""
     sizes = (width, height, window, stride)
@@ -29,7 +30,7 @@ def canvas_problem(width, height, window, stride, wrap, scale: int = LATENT_SCAL
     width, height, window, stride = (value // scale for value in sizes)
     if window > min(width, height) or stride > window:
         return None
-    return windows_problem(height, width, window, stride, bool(wrap), scale, "pixels")
+    return windows_problem(height, width, window, stride, bool(wrap), scale, "pixels", bool(wrap_vertical))
 
 
 def scaled_space(space, scale: int):
@@ -62,26 +63,30 @@ class WideCanvasNode(io.ComfyNode):
                                        "mean over half a stride: no seams), flat (the original's plain mean; "
                                        "seams at window borders), pyramid (ComfyUI's context windows)."),
                 io.Vae.Input("vae", optional=True, tooltip=SCALE_TOOLTIP),
+                io.Boolean.Input("wrap_vertical", optional=True, default=False,
+                                 tooltip="Make the canvas a vertical loop too: with wrap, a texture that tiles "
+                                         "seamlessly in both directions."),
             ],
             outputs=[SyncSpace.Output(display_name="space")],
         )
 
     @classmethod
-    def validate_inputs(cls, width, height, window, stride, wrap, weighting="flat") -> bool | str:
+    def validate_inputs(cls, width, height, window, stride, wrap, weighting="flat",
+                        wrap_vertical=False) -> bool | str:
         """Refuses, before anything runs, a canvas of more windows than can be sampled (sized for an 8x VAE)."""
-        return option_problem(cls, weighting=weighting) or canvas_problem(width, height, window, stride, wrap) \
-            or True
+        return option_problem(cls, weighting=weighting) \
+            or canvas_problem(width, height, window, stride, wrap, wrap_vertical=wrap_vertical) or True
 
     @classmethod
     def execute(cls, width: int, height: int, window: int, stride: int, wrap: bool,
-                weighting: str = "flat", vae=None) -> io.NodeOutput:
+                weighting: str = "flat", vae=None, wrap_vertical: bool = False) -> io.NodeOutput:
         scale = latent_scale(vae)
         size = lambda pixels, name: to_latent(pixels, name, scale)  # noqa: E731
-        problem = canvas_problem(width, height, window, stride, wrap, scale)
+        problem = canvas_problem(width, height, window, stride, wrap, scale, wrap_vertical)
         if problem:
             raise ValueError(problem)
         space = WideCanvas(size(height, "height"), size(width, "width"), size(window, "window"),
-                           size(stride, "stride"), wrap, weighting)
+                           size(stride, "stride"), wrap, weighting, wrap_vertical)
         return io.NodeOutput(scaled_space(space, scale))
 
 

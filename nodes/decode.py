@@ -5,6 +5,7 @@ import torch
 from comfy_api.v0_0_2 import io
 from torch import Tensor
 
+from ..synctweedies.canvas import ImageCanvas
 from .frames import as_views, decode_views, encode_views
 from .sockets import OUTPUT, SPACE_TOOLTIP, SyncSpace
 
@@ -41,7 +42,8 @@ class DecodeNode(io.ComfyNode):
         pixels = space.scaled(decoded.shape[1] // space.view_size[0])
         canvas, _ = pixels.unproject_final(decoded.movedim(-1, 1) * 2 - 1)
         to_image = lambda x: ((x.movedim(-3, -1) + 1) / 2).clamp(0, 1)  # noqa: E731
-        return io.NodeOutput(to_image(canvas).unsqueeze(0), to_image(pixels.project(canvas)))
+        whole = space.crop(canvas) if isinstance(space, ImageCanvas) else canvas
+        return io.NodeOutput(to_image(whole).unsqueeze(0), to_image(pixels.project(canvas)))
 
 
 class EncodeNode(io.ComfyNode):
@@ -56,16 +58,21 @@ class EncodeNode(io.ComfyNode):
             inputs=[io.Vae.Input("vae"),
                     io.Image.Input("image", tooltip="The canonical image, at the space's decoded size."),
                     SyncSpace.Input("space", tooltip=SPACE_TOOLTIP)],
-            outputs=[io.Latent.Output(display_name="views", tooltip="One latent per view.")],
+            outputs=[io.Latent.Output(display_name="views", tooltip="One latent per view."),
+                     io.Image.Output(display_name="view_images",
+                                     tooltip="The image as each view shows it, one per view: per-view ControlNet "
+                                             "hints (a tile ControlNet for upscaling).")],
         )
 
     @classmethod
     def execute(cls, vae, image, space) -> io.NodeOutput:
         pixels = space.scaled(vae.spacial_compression_encode())
         height, width = pixels.canonical_size
+        if isinstance(space, ImageCanvas):
+            image = space.pad(image.movedim(-1, 1)).movedim(1, -1)
         if tuple(image.shape[1:3]) != (height, width):
             raise ValueError(f"The image is {image.shape[2]}x{image.shape[1]} px but the space's canonical image is "
                              f"{width}x{height}; resize it (e.g. with 'Upscale Image') to that size.")
         canonical = image[0, ..., :3].movedim(-1, 0) * 2 - 1
-        views = pixels.project(canonical.to(torch.float32))
-        return io.NodeOutput({"samples": encode_views(vae, ((views + 1) / 2).clamp(0, 1).movedim(1, -1)).float()})
+        views = ((pixels.project(canonical.to(torch.float32)) + 1) / 2).clamp(0, 1).movedim(1, -1)
+        return io.NodeOutput({"samples": encode_views(vae, views).float()}, views)

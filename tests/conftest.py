@@ -80,6 +80,8 @@ def models_dir(tmp_path_factory, comfy) -> Path:
     texture = Image.fromarray((np.random.default_rng(0).random((64, 64, 3)) * 255).astype(np.uint8))
     write_obj(cube(), base / "input" / "cube.obj", texture)
     sphere_scene(base / "input" / "sphere.ply", count=150)
+    gradient = np.linspace(0, 255, 75 * 50 * 3).reshape(50, 75, 3).astype(np.uint8)
+    Image.fromarray(gradient).save(base / "input" / "example.png")  # ComfyUI ships one; odd sizes here
     return base
 
 

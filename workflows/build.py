@@ -26,13 +26,16 @@ SD2_BASE = "512-base-ema.safetensors"
 SD15 = "v1-5-pruned-emaonly.safetensors"
 DEPTH_CONTROLNET = "control_v11f1p_sd15_depth_fp16.safetensors"
 """The original's depth ControlNet (lllyasviel's v1.1 depth) as safetensors, which the editor downloads."""
+TILE_CONTROLNET = "control_v11f1e_sd15_tile_fp16.safetensors"
+"""lllyasviel's v1.1 tile ControlNet as safetensors: keeps each upscaling window faithful to its cut of the image."""
+CONTROLNETS = "https://huggingface.co/comfyanonymous/ControlNet-v1-1_fp16_safetensors/resolve/main/"
 MODELS = {
     SD15: {"url": "https://huggingface.co/stable-diffusion-v1-5/stable-diffusion-v1-5/resolve/main/"
                   "v1-5-pruned-emaonly.safetensors", "directory": "checkpoints"},
     SD2_BASE: {"url": "https://huggingface.co/stabilityai/stable-diffusion-2-base/resolve/main/512-base-ema.safetensors",
                "directory": "checkpoints"},
-    DEPTH_CONTROLNET: {"url": "https://huggingface.co/comfyanonymous/ControlNet-v1-1_fp16_safetensors/resolve/main/"
-                              "control_v11f1p_sd15_depth_fp16.safetensors", "directory": "controlnet"},
+    DEPTH_CONTROLNET: {"url": CONTROLNETS + DEPTH_CONTROLNET, "directory": "controlnet"},
+    TILE_CONTROLNET: {"url": CONTROLNETS + TILE_CONTROLNET, "directory": "controlnet"},
 }
 """The model files the workflows load: where to download each and the models/ folder it goes in."""
 DATA = "https://github.com/KAIST-Visual-AI-Group/SyncTweedies/tree/main/data"
@@ -44,15 +47,16 @@ def model_line(name: str) -> str:
 
 
 STAGES = ("Models and prompts", "Space", "Guidance", "Sampling", "Output")
-STAGE_OF = {"CheckpointLoaderSimple": 0, "CLIPTextEncode": 0, "ControlNetLoader": 0,
-            "SyncTweediesWideCanvas": 1, "SyncTweediesAnagramViews": 1, "SyncTweediesPanorama": 1,
-            "SyncTweediesMesh": 1, "SyncTweediesGaussians": 1,
+STAGE_OF = {"CheckpointLoaderSimple": 0, "CLIPTextEncode": 0, "ControlNetLoader": 0, "LoadImage": 0,
+            "SyncTweediesWideCanvas": 1, "SyncTweediesImageCanvas": 1, "SyncTweediesAnagramViews": 1,
+            "SyncTweediesPanorama": 1, "SyncTweediesMesh": 1, "SyncTweediesGaussians": 1,
             "SyncTweediesPanoramaDepth": 2, "SyncTweediesMeshHints": 2, "SyncTweediesMeshViewPrompts": 2,
             "ControlNetApplyAdvanced": 2, "SyncTweediesControlNetRamp": 2,
             "SyncTweediesEmptyLatent": 3, "SyncTweediesNoise": 3, "SyncTweediesGuider": 3, "KSamplerSelect": 3,
             "BasicScheduler": 3, "SamplerCustomAdvanced": 3, "SyncTweediesSampler": 3, "SyncTweediesEncode": 3}
 """The stage (group) of each node type; any other type is output. A node never sits left of its inputs: one that
-would starts a second pass of the stages to the right (the two-stage anagram)."""
+would starts a second pass of the stages to the right (the two-stage anagram); ``Graph.add``'s ``stage`` places a
+node of another type."""
 WIDGETS_FILE = HERE / "layout" / "widgets.json"
 WIDGET_TYPES = ("INT", "FLOAT", "STRING", "BOOLEAN", "COMBO")
 
@@ -76,7 +80,8 @@ def widgets_of(object_info: dict) -> dict[str, list]:
 
 
 HOST_TYPES = ("CheckpointLoaderSimple", "CLIPTextEncode", "ControlNetLoader", "ControlNetApplyAdvanced",
-              "KSamplerSelect", "BasicScheduler", "SamplerCustomAdvanced", "SaveImage", "ImageScaleBy", "Preview3D")
+              "KSamplerSelect", "BasicScheduler", "SamplerCustomAdvanced", "SaveImage", "ImageScaleBy", "Preview3D",
+              "LoadImage")
 """The host's node types the workflows use."""
 
 
@@ -95,6 +100,9 @@ GROWN = {"SyncTweediesSavePanorama": (560, 300), "CLIPTextEncode": (400, 160), "
 """Room for what grows after a run (the 360° viewer) or is read at length (prompts, the note): (width, extra
 height) for the viewer, (width, height) for the others."""
 TITLE, GAP, GROUP_TITLE, PAD, MAX_HEIGHT = 30, 40, 50, 20, 1100
+VIEW_OFFSET = (10, 10)
+"""Where a template opens: at 100 % zoom (the editor draws no text below about 60 %), its top-left corner (the note
+and the first group) this far from the window's."""
 
 
 def node_size(kind: str) -> list[int]:
@@ -114,10 +122,11 @@ class Graph:
         self.note = note
 
     def add(self, class_type: str, title: str, changes: dict, inputs: dict | None = None,
-            outputs: list[tuple[str, str]] = ()) -> int:
+            outputs: list[tuple[str, str]] = (), stage: int | None = None) -> int:
         """Add a node whose widgets keep their schema defaults but for ``changes``; ``inputs`` maps socket names to
-        ``(node id, output slot, type)``; returns its id. A model file among the widgets (:data:`MODELS`) is named
-        with its download link, as the host's templates do."""
+        ``(node id, output slot, type)``; ``stage`` is its group when not its type's (:data:`STAGE_OF`); returns its
+        id. A model file among the widgets (:data:`MODELS`) is named with its download link, as the host's
+        templates do."""
         schema = WIDGETS[class_type]
         unknown = set(changes) - {name for name, _, _ in schema}
         if unknown:
@@ -130,7 +139,8 @@ class Graph:
         node_id = len(self.nodes) + 1
         models = [{"name": value, **MODELS[value]} for value in widgets.values() if value in MODELS]
         self.nodes.append({"id": node_id, "type": class_type, "title": title, "widgets": widgets,
-                           "inputs": inputs or {}, "outputs": list(outputs), "seeded": seeded, "models": models})
+                           "inputs": inputs or {}, "outputs": list(outputs), "seeded": seeded, "models": models,
+                           "stage": STAGE_OF.get(class_type, len(STAGES) - 1) if stage is None else stage})
         return node_id
 
     def api(self) -> dict:
@@ -146,7 +156,7 @@ class Graph:
         right, nodes stacked in each; a group around each column."""
         column_of: dict[int, int] = {}
         for node in self.nodes:
-            stage = STAGE_OF.get(node["type"], len(STAGES) - 1)
+            stage = node["stage"]
             before = max((column_of[src] for src, _, _ in node["inputs"].values()), default=0)
             passes = before // len(STAGES) + (stage < before % len(STAGES))
             column_of[node["id"]] = passes * len(STAGES) + stage
@@ -213,7 +223,8 @@ class Graph:
                       "outputs": [], "properties": {}, "widgets_values": [self.note.strip()],
                       "color": "#432", "bgcolor": "#653"})
         return {"last_node_id": note_id, "last_link_id": len(links), "nodes": nodes, "links": links,
-                "groups": groups, "config": {}, "extra": {}, "version": 0.4}
+                "groups": groups, "config": {}, "extra": {"ds": {"scale": 1.0, "offset": list(VIEW_OFFSET)}},
+                "version": 0.4}
 
 
 def text_to_canvas_inputs(graph: Graph) -> tuple[int, int, int, int]:
@@ -410,6 +421,8 @@ def panorama(depth: bool = False) -> Graph:
     return graph
 
 
+VASE_PROMPT = "A blue and white porcelain vase with painted flowers"
+"""The mesh template's prompt, for its example mesh (the original's own default prompt is for its turtle)."""
 MESH_SAMPLING = sampling_of(original.MESH)
 """The original's mesh defaults: guidance 15.5, mvd_end 0.8, ref_attention_end 0.2, neighbour attention."""
 
@@ -431,7 +444,7 @@ def mesh_texturing(edit: bool = False) -> Graph:
                       {"vae": (checkpoint, 2, "VAE")},
                       outputs=[("space", "SYNCTWEEDIES_SPACE"), ("texture", "IMAGE")])
     prompts = graph.add("SyncTweediesMeshViewPrompts", "View prompts",
-                        {"text": "A Chinese style lantern"} if edit else {},
+                        {"text": "A Chinese style lantern" if edit else PREFIX + VASE_PROMPT},
                         {"clip": (checkpoint, 1, "CLIP"), "space": (space, 0, "SYNCTWEEDIES_SPACE")},
                         outputs=[("positive", "CONDITIONING"), ("negative", "CONDITIONING")])
     hints = graph.add("SyncTweediesMeshHints", "Depth and normal views", {},
@@ -492,10 +505,85 @@ def gaussians() -> Graph:
     return graph
 
 
+UPSCALE_PROMPT = "high quality, detailed, sharp focus"
+
+
+def upscale() -> Graph:
+    """Upscale an image 2x: enlarge it (lanczos), cover it with 512 px windows overlapping by 128 px, encode them,
+    and refine them together at denoise 0.35, each window held to its cut of the image by a tile ControlNet."""
+    graph = Graph()
+    checkpoint = graph.add("CheckpointLoaderSimple", "Load Checkpoint", {"ckpt_name": SD15},
+                           outputs=[("MODEL", "MODEL"), ("CLIP", "CLIP"), ("VAE", "VAE")])
+    image = graph.add("LoadImage", "Load Image", {"image": "example.png"},
+                      outputs=[("IMAGE", "IMAGE"), ("MASK", "MASK")])
+    positive = graph.add("CLIPTextEncode", "Prompt", {"text": UPSCALE_PROMPT}, {"clip": (checkpoint, 1, "CLIP")},
+                         outputs=[("CONDITIONING", "CONDITIONING")])
+    negative = graph.add("CLIPTextEncode", "Negative prompt", {"text": NEGATIVE_PROMPT},
+                         {"clip": (checkpoint, 1, "CLIP")}, outputs=[("CONDITIONING", "CONDITIONING")])
+    control = graph.add("ControlNetLoader", "Load tile ControlNet", {"control_net_name": TILE_CONTROLNET},
+                        outputs=[("CONTROL_NET", "CONTROL_NET")])
+    larger = graph.add("ImageScaleBy", "Enlarge 2x", {"upscale_method": "lanczos", "scale_by": 2.0},
+                       {"image": (image, 0, "IMAGE")}, outputs=[("IMAGE", "IMAGE")], stage=1)
+    space = graph.add("SyncTweediesImageCanvas", "Image canvas", {}, {"image": (larger, 0, "IMAGE")},
+                      outputs=[("space", "SYNCTWEEDIES_SPACE")])
+    start = graph.add("SyncTweediesEncode", "Encode windows", {},
+                      {"vae": (checkpoint, 2, "VAE"), "image": (larger, 0, "IMAGE"),
+                       "space": (space, 0, "SYNCTWEEDIES_SPACE")},
+                      outputs=[("views", "LATENT"), ("view_images", "IMAGE")], stage=2)
+    apply = graph.add("ControlNetApplyAdvanced", "Apply tile ControlNet", {},
+                      {"positive": (positive, 0, "CONDITIONING"), "negative": (negative, 0, "CONDITIONING"),
+                       "control_net": (control, 0, "CONTROL_NET"), "image": (start, 1, "IMAGE")},
+                      outputs=[("positive", "CONDITIONING"), ("negative", "CONDITIONING")])
+    sampler = graph.add("SyncTweediesSampler", "SyncTweedies Sampler", {"steps": 20, "denoise": 0.35},
+                        {"model": (checkpoint, 0, "MODEL"), "positive": (apply, 0, "CONDITIONING"),
+                         "negative": (apply, 1, "CONDITIONING"), "space": (space, 0, "SYNCTWEEDIES_SPACE"),
+                         "latent_image": (start, 0, "LATENT")}, outputs=[("views", "LATENT")])
+    decode = graph.add("SyncTweediesDecode", "Decode and stitch", {},
+                       {"vae": (checkpoint, 2, "VAE"), "samples": (sampler, 0, "LATENT"),
+                        "space": (space, 0, "SYNCTWEEDIES_SPACE")},
+                       outputs=[("canvas", "IMAGE"), ("views", "IMAGE")])
+    graph.add("SaveImage", "Save upscaled", {"filename_prefix": "SyncTweedies/upscale"},
+              {"images": (decode, 0, "IMAGE")})
+    return graph
+
+
+TEXTURE_PROMPT = PREFIX + "A photo of mossy cobblestones seen from above, seamless texture"
+
+
+def seamless_texture() -> Graph:
+    """A 1024 px texture that tiles in both directions: a canvas that wraps left to right and top to bottom (a
+    torus), 512 px windows every 128 px; saves the texture and previews it tiled 2x2.
+
+    The stride is where the exact denoiser's seams settle (tests/library/test_tiling_templates.py): every 128 px,
+    border jumps of 0.98 (textures) and 1.03 (smooth fields); photos, which do not tile, need 64 px (1.01; 1.23 at
+    128 px, 1.74 at 256 px)."""
+    graph = Graph()
+    checkpoint = graph.add("CheckpointLoaderSimple", "Load Checkpoint", {"ckpt_name": SD15},
+                           outputs=[("MODEL", "MODEL"), ("CLIP", "CLIP"), ("VAE", "VAE")])
+    positive = graph.add("CLIPTextEncode", "Prompt", {"text": TEXTURE_PROMPT}, {"clip": (checkpoint, 1, "CLIP")},
+                         outputs=[("CONDITIONING", "CONDITIONING")])
+    negative = graph.add("CLIPTextEncode", "Negative prompt", {"text": NEGATIVE_PROMPT},
+                         {"clip": (checkpoint, 1, "CLIP")}, outputs=[("CONDITIONING", "CONDITIONING")])
+    space = graph.add("SyncTweediesWideCanvas", "Texture canvas",
+                      {"width": 1024, "height": 1024, "stride": 128, "wrap": True, "wrap_vertical": True},
+                      outputs=[("space", "SYNCTWEEDIES_SPACE")])
+    sampler = sync_sampler(graph, checkpoint, (positive, 0), (negative, 0), space, steps=30)
+    decode = graph.add("SyncTweediesDecode", "Decode and stitch", {},
+                       {"vae": (checkpoint, 2, "VAE"), "samples": (sampler, 0, "LATENT"),
+                        "space": (space, 0, "SYNCTWEEDIES_SPACE")},
+                       outputs=[("canvas", "IMAGE"), ("views", "IMAGE")])
+    graph.add("SaveImage", "Save texture", {"filename_prefix": "SyncTweedies/seamless_texture"},
+              {"images": (decode, 0, "IMAGE")})
+    graph.add("SyncTweediesTiledPreview", "Tiled 2x2", {}, {"image": (decode, 0, "IMAGE")},
+              outputs=[("tiled", "IMAGE")])
+    return graph
+
+
 WORKFLOWS = {"wide_image": wide_image, "wide_image_advanced": wide_image_advanced, "ambiguous_image": ambiguous_image,
              "ambiguous_image_1024": lambda: ambiguous_image(two_stage=True),
              "panorama": panorama, "panorama_depth": lambda: panorama(depth=True), "mesh_texturing": mesh_texturing,
-             "mesh_texture_editing": lambda: mesh_texturing(edit=True), "gaussians": gaussians}
+             "mesh_texture_editing": lambda: mesh_texturing(edit=True), "gaussians": gaussians, "upscale": upscale,
+             "seamless_texture": seamless_texture}
 
 
 COMMON = """
@@ -578,8 +666,9 @@ ControlNet and per-view direction prompts; saves a textured `.glb` (shown in Pre
 {model_line(SD15)}
 {model_line(DEPTH_CONTROLNET)}
 
-**Input:** starts from the pack's `example: vase.obj`. The original's [`turtle.obj`]({DATA}/mesh) or any
-.obj/.glb/.gltf/.ply with UVs (or tick `mesh_autouv`) → `ComfyUI/input/`, then pick it in *Mesh*.
+**Input:** starts from the pack's `example: vase.obj`, with a prompt for a vase. The original's
+[`turtle.obj`]({DATA}/mesh) (its prompt: "A hand carved wood turtle") or any .obj/.glb/.gltf/.ply with UVs (or tick
+`mesh_autouv`) → `ComfyUI/input/`, then pick it in *Mesh* and say what it is in *View prompts*.
 
 **Time:** about 30 s on a GPU.
 """,
@@ -613,6 +702,34 @@ original.
 [`chair/transforms_test.json`]({DATA}/gaussians/chair) → `ComfyUI/input/chair/`, then pick both.
 
 **Time:** about 2 minutes on a GPU with `pip install gsplat`; far longer without (the reference renderer).
+""",
+    "upscale": f"""
+## Upscale an image 2x
+Your image, enlarged 2x (lanczos) and refined by the model over 512 px windows that overlap by 128 px: every
+window is denoised from 0.35 (its details redrawn, its layout kept) and held to its cut of the image by a tile
+ControlNet, and the windows' x0 are averaged on the whole image at every step, so no seam shows. Any image size
+works; large ones take more windows, not more memory per window.
+
+**Models**
+{model_line(SD15)} (any SD1.x checkpoint; for SDXL use an SDXL tile ControlNet and 1024 px windows)
+{model_line(TILE_CONTROLNET)}
+
+**Input:** *Load Image* starts on ComfyUI's own `example.png`; pick or upload yours. With an upscale model
+(ESRGAN and the like), put *Load Upscale Model* and *Upscale Image (using Model)* in place of *Enlarge 2x*.
+
+**Time:** grows with the image's area: 121 windows for 2048² → 4096² px (see the pack's benchmarks/README.md).
+""",
+    "seamless_texture": f"""
+## Seamless texture
+A 1024×1024 texture that tiles in both directions: the canvas wraps left to right and top to bottom, so windows
+that run over an edge continue on the other side, and the texture's borders meet without a seam. *Tiled 2x2*
+shows four copies side by side to check.
+
+**Model**
+{model_line(SD15)}
+
+**Time:** about 15 s on a recent GPU (64 windows, 30 steps). For content that does not repeat by nature (a
+scene rather than a material), a stride of 64 px hides the seams better (4x the windows).
 """,
 }
 """The note on each workflow: what it makes, the files it needs and where they go, the time it takes."""

@@ -1,4 +1,5 @@
-"""Wide canvases: a canvas larger than the model's image, painted as overlapping windows."""
+"""Wide canvases: a canvas larger than the model's image, painted as overlapping windows; one fitted to an image."""
+from .fit import ImageCanvas
 from .wide_canvas import MAX_WINDOWS, WEIGHTINGS, WideCanvas, window_count, windows_problem
 
-__all__ = ["WideCanvas", "WEIGHTINGS", "MAX_WINDOWS", "window_count", "windows_problem"]
+__all__ = ["WideCanvas", "ImageCanvas", "WEIGHTINGS", "MAX_WINDOWS", "window_count", "windows_problem"]

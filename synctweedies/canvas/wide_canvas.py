@@ -21,24 +21,23 @@ MAX_WINDOWS = 10_000
 for an 8192² image at window 64 and stride 48 latent pixels)."""
 
 
-def window_count(height: int, width: int, window: int, stride: int, wrap: bool) -> int:
+def window_count(height: int, width: int, window: int, stride: int, wrap: bool, wrap_vertical: bool = False) -> int:
     """How many windows a canvas has (without building them)."""
-    return len(window_starts(height, window, stride, wrap=False)) * len(window_starts(width, window, stride, wrap))
+    return len(window_starts(height, window, stride, wrap_vertical)) * len(window_starts(width, window, stride, wrap))
 
 
 def windows_problem(height: int, width: int, window: int, stride: int, wrap: bool, unit: int = 1,
-                    name: str = "latent pixels") -> str | None:
+                    name: str = "latent pixels", wrap_vertical: bool = False) -> str | None:
     """Why a canvas has too many windows to sample, with the numbers and the fix (None when it has few enough).
     Sizes are in latent pixels; the message gives them times ``unit`` in ``name``."""
-    count = window_count(height, width, window, stride, wrap)
-    if count <= MAX_WINDOWS:
+    count = lambda step: window_count(height, width, window, step, wrap, wrap_vertical)  # noqa: E731
+    if count(stride) <= MAX_WINDOWS:
         return None
-    enough = next((s for s in range(stride, window + 1) if window_count(height, width, window, s, wrap) <= MAX_WINDOWS),
-                  None)
+    enough = next((s for s in range(stride, window + 1) if count(s) <= MAX_WINDOWS), None)
     fix = f"raise the stride to at least {enough * unit} {name}" if enough else "make the canvas smaller or the " \
                                                                                "window larger"
     return (f"A {height * unit}x{width * unit} canvas seen through {window * unit}x{window * unit} windows every "
-            f"{stride * unit} {name} has {count:,} windows, more than the {MAX_WINDOWS:,} that can be sampled "
+            f"{stride * unit} {name} has {count(stride):,} windows, more than the {MAX_WINDOWS:,} that can be sampled "
             f"(each is a model input at every step): {fix}.")
 
 
@@ -61,7 +60,8 @@ class WideCanvas(IndexedSpace):
     Sizes are in tensor units (latent pixels for a latent canvas); ``window_origins`` ``[N, 2]`` are the
     windows' top-left corners (row, column). Windows cover every canvas pixel,
     the right and bottom edges included; with ``wrap`` the canvas is a horizontal loop, so windows
-    run over the right edge back to the left and the result tiles seamlessly left to right.
+    run over the right edge back to the left and the result tiles seamlessly left to right; with
+    ``wrap_vertical`` likewise top to bottom (both: a torus, a texture that tiles in both directions).
 
     ``weighting`` says how windows are averaged: "taper" (default) weighs each window's pixels less over
     half a stride at its borders, so a window enters and leaves the mean gradually and leaves no seam;
@@ -73,7 +73,7 @@ class WideCanvas(IndexedSpace):
     """
 
     def __init__(self, height: int, width: int, window: int = 64, stride: int = 8, wrap: bool = False,
-                 weighting: str = "taper"):
+                 weighting: str = "taper", wrap_vertical: bool = False):
         if window <= 0 or stride <= 0:
             raise ValueError(f"window and stride must be positive; got window={window}, stride={stride}.")
         if stride > window:
@@ -84,18 +84,17 @@ class WideCanvas(IndexedSpace):
                              "Make the canvas at least one window high and wide.")
         if weighting not in WEIGHTINGS:
             raise ValueError(f"Unknown window weighting {weighting!r}; use one of {', '.join(WEIGHTINGS)}.")
-        problem = windows_problem(height, width, window, stride, wrap)
+        problem = windows_problem(height, width, window, stride, wrap, wrap_vertical=wrap_vertical)
         if problem:
             raise ValueError(problem)
         self.height, self.width, self.window, self.stride, self.wrap = height, width, window, stride, wrap
-        self.weighting = weighting
-        rows = torch.tensor(window_starts(height, window, stride, wrap=False))
+        self.weighting, self.wrap_vertical = weighting, wrap_vertical
+        rows = torch.tensor(window_starts(height, window, stride, wrap_vertical))
         cols = torch.tensor(window_starts(width, window, stride, wrap))
         offsets = torch.arange(window)
         y = (rows[:, None, None, None] + offsets[None, None, :, None]).expand(-1, len(cols), window, window)
         x = (cols[None, :, None, None] + offsets[None, None, None, :]).expand(len(rows), -1, window, window)
-        if wrap:
-            x = x % width
+        x, y = (x % width if wrap else x), (y % height if wrap_vertical else y)
         index = (y * width + x).reshape(-1, window, window)
         self.window_origins = torch.cartesian_prod(rows, cols)
         """Each window's top-left corner on the canvas, ``[N, 2]`` (row, column), in the views' order."""
@@ -104,8 +103,8 @@ class WideCanvas(IndexedSpace):
 
     def build_scaled(self, factor: int) -> WideCanvas:
         return WideCanvas(self.height * factor, self.width * factor, self.window * factor,
-                          self.stride * factor, self.wrap, self.weighting)
+                          self.stride * factor, self.wrap, self.weighting, self.wrap_vertical)
 
     def __repr__(self) -> str:
         return (f"WideCanvas({self.height}x{self.width}, window={self.window}, stride={self.stride}, "
-                f"wrap={self.wrap}, {self.weighting}, views={self.num_views})")
+                f"wrap={self.wrap}, wrap_vertical={self.wrap_vertical}, {self.weighting}, views={self.num_views})")

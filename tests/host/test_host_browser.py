@@ -69,6 +69,24 @@ def test_template_nodes_do_not_overlap_once_drawn_and_sit_in_their_stage_groups(
     assert "ComfyUI/models/checkpoints/" in note and "](https://" in note, "the note says what to download and where"
 
 
+@pytest.mark.parametrize("path", sorted(p for p in WORKFLOWS.glob("*.json")), ids=lambda p: p.stem)
+def test_template_opens_at_full_size_on_its_note_and_first_group(page, path):
+    """At the 39-49 % a fitted view gave, the editor draws no text; a template opens at 100 %, its top-left corner
+    (the note and the first group's title) on screen."""
+    page.evaluate("async (workflow) => { await window.app.loadGraphData(workflow); "
+                  "window.app.canvas.draw(true, true); }", json.loads(path.read_text()))
+    scale, note, group, size = page.evaluate("""() => {
+        const ds = window.app.canvas.ds, screen = ([x, y]) => [(x + ds.offset[0]) * ds.scale,
+                                                               (y + ds.offset[1]) * ds.scale];
+        const note = window.app.graph._nodes.find((node) => node.type === "MarkdownNote");
+        return [ds.scale, screen(note.pos), screen(window.app.graph._groups[0]._bounding),
+                [window.app.canvas.canvas.width, window.app.canvas.canvas.height]];
+    }""")
+    assert scale == 1
+    for x, y in (note, group):
+        assert 0 <= x < size[0] / 2 and 0 <= y < size[1] / 2
+
+
 def queue_from_page(page, workflow: dict, prompt: dict) -> int:
     """Load ``workflow`` in the page's editor and queue ``prompt`` from the page's own session; the HTTP status."""
     return page.evaluate("""async ([workflow, prompt]) => {

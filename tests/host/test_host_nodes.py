@@ -369,3 +369,38 @@ def test_each_template_starts_from_the_noise_the_originals_run_does(name, noise)
     workflow = json.loads((Path(__file__).resolve().parents[2] / f"workflows/api/{name}.json").read_text())
     samplers = [node["inputs"] for node in workflow.values() if node["class_type"] == "SyncTweediesSampler"]
     assert samplers and all(sampler["initial_noise"] == noise for sampler in samplers)
+
+
+def test_an_image_canvas_encodes_any_image_size_and_decodes_it_back_at_that_size(nodes, tiny_sd15):
+    """A 70x45 px image (not whole latent pixels) through Image Canvas, Encode (latents and one hint image per
+    window) and Decode: the canvas comes back at 70x45, and each view image is the image's cut for its window."""
+    _, _, vae = tiny_sd15
+    image = torch.rand(1, 45, 70, 3)
+    space = nodes.image_canvas.ImageCanvasNode.execute(image, 32, 24, "taper", False, False).args[0]
+    assert (space.height, space.width, space.window, space.stride, space.num_views) == (6, 9, 4, 3, 6)
+    latents, view_images = nodes.decode.EncodeNode.execute(vae, image, space).args
+    assert latents["samples"].shape == (6, 4, 4, 4) and view_images.shape == (6, 32, 32, 3)
+    assert space.window_origins[2].tolist() == [0, 5], "the third window ends at the padded right edge"
+    torch.testing.assert_close(view_images[0], image[0, :32, :32])
+    torch.testing.assert_close(view_images[2, :, :30], image[0, :32, 40:70])
+    assert torch.equal(view_images[2, :, 30:], view_images[2, :, 29:30].expand(-1, 2, -1)), "edge repeated"
+    canvas, views = nodes.decode.DecodeNode.execute(vae, latents, space).args
+    assert canvas.shape == (1, 45, 70, 3) and views.shape == (6, 32, 32, 3)
+    with pytest.raises(ValueError, match="holds 2 images"):
+        nodes.image_canvas.ImageCanvasNode.execute(image.repeat(2, 1, 1, 1), 32, 24, "taper", False, False)
+
+
+def test_the_tiled_preview_repeats_the_image_and_shows_it(nodes):
+    image = torch.rand(1, 8, 12, 3)
+    output = nodes.image_canvas.TiledPreviewNode.execute(image, 2, 3)
+    tiled = output.args[0]
+    assert tiled.shape == (1, 24, 24, 3)
+    assert torch.equal(tiled[:, 16:24, 12:24], image)
+    assert output.ui is not None, "the node shows the tiled image"
+
+
+def test_a_wide_canvas_can_wrap_both_ways_and_old_graphs_do_not(nodes):
+    both = nodes.canvas.WideCanvasNode.execute(**{**SPACE_ARGS, "wrap": True, "wrap_vertical": True}).args[0]
+    old = nodes.canvas.WideCanvasNode.execute(**SPACE_ARGS).args[0]
+    assert both.wrap_vertical and not old.wrap_vertical
+    assert both.window_origins[:, 0].unique().tolist() == list(range(0, 8, SPACE_ARGS["stride"] // 8))

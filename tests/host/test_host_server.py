@@ -175,6 +175,30 @@ def test_mesh_workflows_write_the_texture_a_glb_and_a_turntable(server, models_d
     assert len(document.materials) == 1 and document.images[0].mimeType == "image/png"
 
 
+def test_upscale_workflow_writes_the_enlarged_image_at_its_own_size(server, tmp_path):
+    """ComfyUI's example image (75x50 px here) enlarged 2x: 150x100 px, not whole latent pixels, comes back at that
+    size after windows of 64 px every 48 px, each with its tile ControlNet hint."""
+    workflow = apply_overrides(json.loads((WORKFLOWS / "api" / "upscale.json").read_text()), [
+        TINY, "Load tile ControlNet.control_net_name=tiny_controlnet.safetensors", "Image canvas.window=64",
+        "Image canvas.stride=48", "SyncTweedies Sampler.steps=2"])
+    assert workflow[next(k for k, n in workflow.items() if n["class_type"] == "LoadImage")]["inputs"]["image"] == \
+        "example.png", "the template starts on the image a fresh ComfyUI has"
+    saved = asyncio.run(run_workflow(workflow, server.removeprefix("http://"), tmp_path, progress=False,
+                                     timeout=600))
+    assert [p.name.startswith("upscale_") for p in saved] == [True]
+    assert Image.open(saved[0]).size == (150, 100)
+
+
+def test_seamless_texture_workflow_writes_the_texture(server, tmp_path):
+    workflow = apply_overrides(json.loads((WORKFLOWS / "api" / "seamless_texture.json").read_text()), [
+        TINY, "Texture canvas.width=128", "Texture canvas.height=96", "Texture canvas.window=64",
+        "Texture canvas.stride=32", "SyncTweedies Sampler.steps=2"])
+    saved = asyncio.run(run_workflow(workflow, server.removeprefix("http://"), tmp_path, progress=False,
+                                     timeout=600))
+    assert [p.name.startswith("seamless_texture_") for p in saved] == [True]
+    assert Image.open(saved[0]).size == (128, 96)
+
+
 def test_gaussians_workflow_writes_a_recoloured_ply_the_views_and_a_turntable(server, models_dir, tmp_path):
     from synctweedies.gaussians import load_gaussians
 
