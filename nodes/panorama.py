@@ -1,7 +1,6 @@
 """360° panoramas: the camera rig, per-view depth hints from a 360 depth map, and saving with GPano XMP."""
 from __future__ import annotations
 
-import logging
 import os
 import warnings
 from pathlib import Path
@@ -16,11 +15,9 @@ from ..synctweedies.depth import DEPTH_SUFFIXES, depth_hint, read_depth
 from ..synctweedies.panorama import perspective_views, save_equirectangular
 from .canvas import scaled_space, to_latent
 from .files import input_files, input_path
+from .notices import warn_user
 from .sockets import GUIDANCE, OUTPUT, SCALE_TOOLTIP, SPACES, SyncSpace, latent_scale
 from .validation import file_problem, option_problem
-
-log = logging.getLogger("SyncTweedies")
-
 
 MAX_VIEWS = 256
 """The most views a panorama may have (the original uses 8 to 26): each is a view in every model call."""
@@ -60,6 +57,7 @@ class PanoramaNode(io.ComfyNode):
                 io.Vae.Input("vae", optional=True, tooltip=SCALE_TOOLTIP),
             ],
             outputs=[SyncSpace.Output(display_name="space")],
+            hidden=[io.Hidden.unique_id],
         )
 
     @classmethod
@@ -76,7 +74,7 @@ class PanoramaNode(io.ComfyNode):
             warnings.simplefilter("always")
             space.check_coverage()
         for warning in caught:
-            log.warning("SyncTweedies 360° Panorama: %s", warning.message)
+            warn_user(cls, "SyncTweedies 360° Panorama", str(warning.message))
         return io.NodeOutput(space)
 
 

@@ -37,6 +37,22 @@ def test_the_rig_names_what_it_leaves_uncovered(nodes, caplog):
         nodes.panorama.PanoramaNode.execute(**{**RIG, "fov": 180.0})
 
 
+def test_the_uncovered_latitudes_reach_the_editor_on_the_node(nodes, monkeypatch):
+    """Not only the server's console: the warning is the node's progress text in the editor, sent to the node
+    that ran (its hidden unique_id)."""
+    import sys
+    import types
+
+    sent = []
+    server = types.SimpleNamespace(send_progress_text=lambda text, node_id: sent.append((node_id, text)))
+    host = types.SimpleNamespace(PromptServer=types.SimpleNamespace(instance=server))
+    monkeypatch.setitem(sys.modules, "server", host)
+    monkeypatch.setattr(nodes.panorama.PanoramaNode, "hidden", types.SimpleNamespace(unique_id="12"), raising=False)
+    nodes.panorama.PanoramaNode.execute(**RIG)
+    assert len(sent) == 1 and sent[0][0] == "12" and "No view sees latitudes north of" in sent[0][1]
+    assert "UNIQUE_ID" in str(nodes.panorama.PanoramaNode.define_schema().hidden)
+
+
 def test_text_to_panorama_saves_an_equirectangular_file_without_overwriting(nodes, tiny_sd15, prompts, panorama,
                                                                               tmp_path, monkeypatch):
     import folder_paths
