@@ -34,6 +34,9 @@ from .manifest import read_manifest  # noqa: E402
 
 EXIT_CODES = {"done": 0, "failed": 1, "bad input": 2, "no server": 3, "cannot write": 4}
 """What the command's exit status means."""
+DOWNLOADS = "synctweedies_downloads"
+"""Where the client saves what a run writes unless told: beside ComfyUI's own ``output/`` when run from its folder,
+never mistaken for it."""
 
 
 def read_json(path: Path):
@@ -183,8 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--server", dest="servers", action="append", default=None, metavar="HOST:PORT",
                         help="a running ComfyUI; repeat for several (a manifest's jobs go to the next free one) "
                              "(default: 127.0.0.1:8188)")
-    parser.add_argument("--out", type=Path, default=Path("outputs"),
-                        help="folder for every file the run writes (default: outputs)")
+    parser.add_argument("--out", type=Path, default=Path(DOWNLOADS),
+                        help=f"folder for every file the run writes (default: {DOWNLOADS}, a name apart from "
+                             "ComfyUI's own output folder)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="NODE.INPUT=VALUE",
                         help="set an input of a node (by id or title); repeatable")
     parser.add_argument("--timeout", type=float, default=Limits.timeout,

@@ -76,7 +76,8 @@ def test_help_shows_the_defaults(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     text = capsys.readouterr().out
-    assert "127.0.0.1:8188" in text and "outputs" in text and "Exit status" in text
+    assert "127.0.0.1:8188" in text and "synctweedies_downloads" in text and "Exit status" in text
+    assert text.count("127.0.0.1:8188") == 1, "each default once"
 
 
 def test_a_rejection_shows_each_nodes_error_first():
