@@ -6,7 +6,7 @@ from comfy_api.v0_0_2 import io
 from torch import Tensor
 
 from ..synctweedies.canvas import ImageCanvas
-from .frames import as_views, decode_views, encode_views
+from .frames import as_views, decode_views, encode_views, shaped_like
 from .sockets import OUTPUT, SPACE_TOOLTIP, SyncSpace
 
 
@@ -27,7 +27,8 @@ class DecodeNode(io.ComfyNode):
             node_id="SyncTweediesDecode",
             display_name="SyncTweedies Decode",
             category=OUTPUT,
-            description="Decodes every view and stitches them into the canonical image.",
+            description="Decodes every view and stitches them into the canonical image (an image canvas: decodes "
+                        "the canvas the views make, once).",
             inputs=[io.Vae.Input("vae"),
                     io.Latent.Input("samples", tooltip="The views from a SyncTweedies sampler (or its canvas)."),
                     SyncSpace.Input("space", tooltip=SPACE_TOOLTIP)],
@@ -38,12 +39,17 @@ class DecodeNode(io.ComfyNode):
 
     @classmethod
     def execute(cls, vae, samples, space) -> io.NodeOutput:
-        decoded = decode_views(vae, view_latents(space, samples["samples"])).float()
+        to_image = lambda x: ((x.movedim(-3, -1) + 1) / 2).clamp(0, 1)  # noqa: E731
+        views = view_latents(space, samples["samples"])
+        if isinstance(space, ImageCanvas):  # one decode of the averaged canvas, not one per overlapping window
+            decoded = decode_views(vae, space.unproject(views.float())[0][None]).float()
+            canvas = decoded[0].movedim(-1, 0) * 2 - 1
+            pixels = space.scaled(canvas.shape[-1] // space.width)
+            return io.NodeOutput(to_image(space.crop(canvas)).unsqueeze(0), to_image(pixels.project(canvas)))
+        decoded = decode_views(vae, views).float()
         pixels = space.scaled(decoded.shape[1] // space.view_size[0])
         canvas, _ = pixels.unproject_final(decoded.movedim(-1, 1) * 2 - 1)
-        to_image = lambda x: ((x.movedim(-3, -1) + 1) / 2).clamp(0, 1)  # noqa: E731
-        whole = space.crop(canvas) if isinstance(space, ImageCanvas) else canvas
-        return io.NodeOutput(to_image(whole).unsqueeze(0), to_image(pixels.project(canvas)))
+        return io.NodeOutput(to_image(canvas).unsqueeze(0), to_image(pixels.project(canvas)))
 
 
 class EncodeNode(io.ComfyNode):
@@ -54,7 +60,8 @@ class EncodeNode(io.ComfyNode):
             display_name="SyncTweedies Encode",
             category=OUTPUT,
             description="Cuts a canonical image (a canvas, a panorama, a mesh texture, an anagram) into the "
-                        "space's views and encodes them: the start for editing with the sampler's denoise < 1.",
+                        "space's views and encodes them: the start for editing with the sampler's denoise < 1 (an "
+                        "image canvas: encodes the whole image once and cuts its latent).",
             inputs=[io.Vae.Input("vae"),
                     io.Image.Input("image", tooltip="The canonical image, at the space's decoded size."),
                     SyncSpace.Input("space", tooltip=SPACE_TOOLTIP)],
@@ -75,4 +82,8 @@ class EncodeNode(io.ComfyNode):
                              f"{width}x{height}; resize it (e.g. with 'Upscale Image') to that size.")
         canonical = image[0, ..., :3].movedim(-1, 0) * 2 - 1
         views = ((pixels.project(canonical.to(torch.float32)) + 1) / 2).clamp(0, 1).movedim(1, -1)
+        if isinstance(space, ImageCanvas):  # one encode of the whole image, cut into windows in latent space
+            latent = encode_views(vae, image[:1, ..., :3])
+            cut = space.project(as_views(latent).float()[0])
+            return io.NodeOutput({"samples": shaped_like(cut, latent)}, views)
         return io.NodeOutput({"samples": encode_views(vae, views).float()}, views)

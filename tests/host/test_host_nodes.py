@@ -381,6 +381,9 @@ def test_an_image_canvas_encodes_any_image_size_and_decodes_it_back_at_that_size
     latents, view_images = nodes.decode.EncodeNode.execute(vae, image, space).args
     assert latents["samples"].shape == (6, 4, 4, 4) and view_images.shape == (6, 32, 32, 3)
     assert space.window_origins[2].tolist() == [0, 5], "the third window ends at the padded right edge"
+    assert space.window_origins[1].tolist() == [0, 3]
+    torch.testing.assert_close(latents["samples"][0][..., 3:], latents["samples"][1][..., :1],
+                               msg="windows are cut from one encoding of the whole image: overlaps agree")
     torch.testing.assert_close(view_images[0], image[0, :32, :32])
     torch.testing.assert_close(view_images[2, :, :30], image[0, :32, 40:70])
     assert torch.equal(view_images[2, :, 30:], view_images[2, :, 29:30].expand(-1, 2, -1)), "edge repeated"
