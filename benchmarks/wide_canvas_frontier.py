@@ -1,0 +1,99 @@
+"""Fewer windows on the wide canvas: seams and distance to the data at the wide-image workflow's 512x3072 canvas
+and 512 px windows, for each stride, on exact Tweedie denoisers of three kinds of data (CPU). The original's stride
+is 64 px (41 windows); each figure is also given over that stride's, the bar for a new default being 1.02. Two
+schemes: fixed windows (x0 averaged in the views, mode 2), and windows that shift place every step by a random
+offset below the stride, as TiledDiffusion's SpotDiffusion does (the sampler on the canvas, x0 averaged there:
+mode 5, whose views cannot keep their own state when windows move):
+
+    python benchmarks/wide_canvas_frontier.py [--seeds 20] [--json benchmarks/results/cpu_wide_canvas_frontier.json]
+
+The model's time is proportional to the windows (41 at 64 px, 21 at 128 px); ``sync_overhead.py --stride`` times
+each on a GPU.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+
+import pack_paths  # noqa: F401  (the pack and its test helpers on sys.path)
+from synctweedies import PosteriorMeanDenoiser, WideCanvas, karras_sigmas, sample  # noqa: E402
+from test_wide_seams import DATA, seam_ratio  # noqa: E402
+from timing import machine, report  # noqa: E402
+
+STRIDES = (64, 96, 128, 192, 256)
+"""Strides in px (8 px per latent pixel) measured; 64 is the original's."""
+
+
+class ShiftedWindows(WideCanvas):
+    """The canvas's windows moved right by ``offset`` latent pixels (a first window still starts at 0 and a last one
+    ends at the right edge)."""
+
+    def __init__(self, stride: int, offset: int):
+        super().__init__(64, 384, 64, stride)
+        starts = sorted({0, *range(offset, 384 - 64, stride), 384 - 64})
+        columns = torch.tensor(starts)[:, None] + torch.arange(64)
+        index = (torch.arange(64)[None, :, None] * 384 + columns[:, None, :]).reshape(-1, 64, 64)
+        profile = self.weights[0]
+        super(WideCanvas, self).__init__((64, 384), index, profile.expand(len(index), -1, -1))
+
+
+def shifted_sample(denoiser, stride: int, noise: torch.Tensor, sigmas: torch.Tensor, seed: int) -> tuple:
+    """Euler steps on the canvas ``noise`` ``[C, H, W]``, each step's x0 averaged over windows shifted by a random
+    offset below ``stride``; (the canvas, the mean windows per step)."""
+    generator = torch.Generator().manual_seed(1000 + seed)
+    x, windows = noise * sigmas[0], []
+    for i in range(len(sigmas) - 1):
+        space = ShiftedWindows(stride, int(torch.randint(stride, (1,), generator=generator)))
+        windows.append(space.num_views)
+        x0 = space.unproject(denoiser(space.project(x), sigmas[i]))[0]
+        x = x + (x - x0) / sigmas[i] * (sigmas[i + 1] - sigmas[i])
+    return x, sum(windows) / len(windows)
+
+
+def measure(stride: int, kind: str, seeds: int, scheme: str = "fixed") -> dict:
+    """Mean seam ratio and distance of the windows to the nearest data item (over the data's RMS) at ``stride``."""
+    space = WideCanvas(64, 384, 64, stride // 8)
+    data = DATA[kind](space.window)
+    denoiser = PosteriorMeanDenoiser(data)
+    rms = data.square().mean().sqrt().item()
+    seams, distances, windows = [], [], space.num_views
+    sigmas = karras_sigmas(50, 0.005, 40.0)
+    for seed in range(seeds):
+        noise = space.initial_noise(3, torch.Generator().manual_seed(seed))
+        if scheme == "fixed":
+            canvas = space.unproject(sample(denoiser, space, noise, sigmas, 2))[0]
+        else:
+            canvas_noise = torch.randn(3, 64, 384, generator=torch.Generator().manual_seed(seed))
+            canvas, windows = shifted_sample(denoiser, space.stride, canvas_noise, sigmas, seed)
+        seams.append(seam_ratio(canvas, space.stride))
+        distances.append(denoiser.distance_to_data(space.project(canvas)).mean().item() / rms)
+    return {"windows": windows, "seam_ratio": round(sum(seams) / seeds, 4),
+            "distance_to_data": round(sum(distances) / seeds, 4)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--strides", type=int, nargs="+", default=list(STRIDES))
+    parser.add_argument("--schemes", nargs="+", default=["fixed", "shifted"], choices=["fixed", "shifted"])
+    parser.add_argument("--json", type=Path)
+    options = parser.parse_args()
+    results = {}
+    for kind in DATA:
+        results[kind] = {}
+        base = measure(options.strides[0], kind, options.seeds)
+        for scheme in options.schemes:
+            for stride in options.strides:
+                entry = results[kind][f"{scheme} {stride}"] = measure(stride, kind, options.seeds, scheme)
+                entry["seam_over_first"] = round(entry["seam_ratio"] / base["seam_ratio"], 4)
+                entry["distance_over_first"] = round(entry["distance_to_data"] / base["distance_to_data"], 4)
+                print(kind, scheme, stride, entry, flush=True)
+    report({"benchmark": "wide_canvas_frontier", **machine(), "canvas": "512x3072, window 512, taper weighting",
+            "sampler": "euler, 50 Karras steps, sigma 40 to 0.005, mode 2, canonical noise", "seeds": options.seeds,
+            "strides_px": options.strides, "data": results}, options.json)
+
+
+if __name__ == "__main__":
+    main()
