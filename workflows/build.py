@@ -227,15 +227,22 @@ class Graph:
                 "version": 0.4}
 
 
+def checkpoint_and_prompts(graph: Graph, checkpoint_name: str, text: str,
+                           negative_text: str = NEGATIVE_PROMPT) -> tuple[int, int, int]:
+    """A checkpoint loader and the prompt and negative prompt on its CLIP; returns their ids."""
+    checkpoint = graph.add("CheckpointLoaderSimple", "Load Checkpoint", {"ckpt_name": checkpoint_name},
+                           outputs=[("MODEL", "MODEL"), ("CLIP", "CLIP"), ("VAE", "VAE")])
+    positive = graph.add("CLIPTextEncode", "Prompt", {"text": text}, {"clip": (checkpoint, 1, "CLIP")},
+                         outputs=[("CONDITIONING", "CONDITIONING")])
+    negative = graph.add("CLIPTextEncode", "Negative prompt", {"text": negative_text},
+                         {"clip": (checkpoint, 1, "CLIP")}, outputs=[("CONDITIONING", "CONDITIONING")])
+    return checkpoint, positive, negative
+
+
 def text_to_canvas_inputs(graph: Graph) -> tuple[int, int, int, int]:
     """Checkpoint (the original's SD2-base), prompts and a 3072×512 wide canvas; returns (checkpoint, positive,
     negative, space) ids."""
-    checkpoint = graph.add("CheckpointLoaderSimple", "Load Checkpoint", {"ckpt_name": SD2_BASE},
-                           outputs=[("MODEL", "MODEL"), ("CLIP", "CLIP"), ("VAE", "VAE")])
-    positive = graph.add("CLIPTextEncode", "Prompt", {"text": PROMPT}, {"clip": (checkpoint, 1, "CLIP")},
-                         outputs=[("CONDITIONING", "CONDITIONING")])
-    negative = graph.add("CLIPTextEncode", "Negative prompt", {"text": ""}, {"clip": (checkpoint, 1, "CLIP")},
-                         outputs=[("CONDITIONING", "CONDITIONING")])
+    checkpoint, positive, negative = checkpoint_and_prompts(graph, SD2_BASE, PROMPT, "")
     space = graph.add("SyncTweediesWideCanvas", "Wide canvas", {}, outputs=[("space", "SYNCTWEEDIES_SPACE")])
     return checkpoint, positive, negative, space
 
@@ -393,13 +400,7 @@ PANORAMA_SAMPLING = sampling_of(original.PANORAMA)
 def panorama(depth: bool = False) -> Graph:
     """A 360° panorama from a prompt, x0 averaged in RGB (the VAE into the sampler); optionally depth-guided."""
     graph = Graph()
-    checkpoint = graph.add("CheckpointLoaderSimple", "Load Checkpoint",
-                           {"ckpt_name": SD15},
-                           outputs=[("MODEL", "MODEL"), ("CLIP", "CLIP"), ("VAE", "VAE")])
-    positive = graph.add("CLIPTextEncode", "Prompt", {"text": PANORAMA_PROMPT}, {"clip": (checkpoint, 1, "CLIP")},
-                         outputs=[("CONDITIONING", "CONDITIONING")])
-    negative = graph.add("CLIPTextEncode", "Negative prompt", {"text": NEGATIVE_PROMPT},
-                         {"clip": (checkpoint, 1, "CLIP")}, outputs=[("CONDITIONING", "CONDITIONING")])
+    checkpoint, positive, negative = checkpoint_and_prompts(graph, SD15, PANORAMA_PROMPT)
     space = graph.add("SyncTweediesPanorama", "360 panorama", {},
                       outputs=[("space", "SYNCTWEEDIES_SPACE")])
     conditioning = (positive, 0), (negative, 0)
@@ -475,16 +476,8 @@ def mesh_texturing(edit: bool = False) -> Graph:
 def gaussians() -> Graph:
     """Recolour a 3DGS scene: its cameras' views, depth ControlNet, RGB averaging; saves the .ply, views, turntable."""
     graph = Graph()
-    checkpoint = graph.add("CheckpointLoaderSimple", "Load Checkpoint",
-                           {"ckpt_name": SD15},
-                           outputs=[("MODEL", "MODEL"), ("CLIP", "CLIP"), ("VAE", "VAE")])
-    positive = graph.add("CLIPTextEncode", "Prompt",
-                         {"text": PREFIX + "A photo of majestic red throne, adorned with gold "
-                                  "accents"}, {"clip": (checkpoint, 1, "CLIP")},
-                         outputs=[("CONDITIONING", "CONDITIONING")])
-    negative = graph.add("CLIPTextEncode", "Negative prompt", {"text": NEGATIVE_PROMPT},
-                         {"clip": (checkpoint, 1, "CLIP")},
-                         outputs=[("CONDITIONING", "CONDITIONING")])
+    checkpoint, positive, negative = checkpoint_and_prompts(
+        graph, SD15, PREFIX + "A photo of majestic red throne, adorned with gold accents")
     space = graph.add("SyncTweediesGaussians", "3D Gaussians",
                       {"ply": "example: gaussians.ply"},
                       outputs=[("space", "SYNCTWEEDIES_SPACE"), ("depth", "IMAGE")])
@@ -512,14 +505,9 @@ def upscale() -> Graph:
     """Upscale an image 2x: enlarge it (lanczos), cover it with 512 px windows overlapping by 128 px, encode them,
     and refine them together at denoise 0.35, each window held to its cut of the image by a tile ControlNet."""
     graph = Graph()
-    checkpoint = graph.add("CheckpointLoaderSimple", "Load Checkpoint", {"ckpt_name": SD15},
-                           outputs=[("MODEL", "MODEL"), ("CLIP", "CLIP"), ("VAE", "VAE")])
+    checkpoint, positive, negative = checkpoint_and_prompts(graph, SD15, UPSCALE_PROMPT)
     image = graph.add("LoadImage", "Load Image", {"image": "example.png"},
                       outputs=[("IMAGE", "IMAGE"), ("MASK", "MASK")])
-    positive = graph.add("CLIPTextEncode", "Prompt", {"text": UPSCALE_PROMPT}, {"clip": (checkpoint, 1, "CLIP")},
-                         outputs=[("CONDITIONING", "CONDITIONING")])
-    negative = graph.add("CLIPTextEncode", "Negative prompt", {"text": NEGATIVE_PROMPT},
-                         {"clip": (checkpoint, 1, "CLIP")}, outputs=[("CONDITIONING", "CONDITIONING")])
     control = graph.add("ControlNetLoader", "Load tile ControlNet", {"control_net_name": TILE_CONTROLNET},
                         outputs=[("CONTROL_NET", "CONTROL_NET")])
     larger = graph.add("ImageScaleBy", "Enlarge 2x", {"upscale_method": "lanczos", "scale_by": 2.0},
@@ -558,12 +546,7 @@ def seamless_texture() -> Graph:
     border jumps of 0.98 (textures) and 1.03 (smooth fields); photos, which do not tile, need 64 px (1.01; 1.23 at
     128 px, 1.74 at 256 px)."""
     graph = Graph()
-    checkpoint = graph.add("CheckpointLoaderSimple", "Load Checkpoint", {"ckpt_name": SD15},
-                           outputs=[("MODEL", "MODEL"), ("CLIP", "CLIP"), ("VAE", "VAE")])
-    positive = graph.add("CLIPTextEncode", "Prompt", {"text": TEXTURE_PROMPT}, {"clip": (checkpoint, 1, "CLIP")},
-                         outputs=[("CONDITIONING", "CONDITIONING")])
-    negative = graph.add("CLIPTextEncode", "Negative prompt", {"text": NEGATIVE_PROMPT},
-                         {"clip": (checkpoint, 1, "CLIP")}, outputs=[("CONDITIONING", "CONDITIONING")])
+    checkpoint, positive, negative = checkpoint_and_prompts(graph, SD15, TEXTURE_PROMPT)
     space = graph.add("SyncTweediesWideCanvas", "Texture canvas",
                       {"width": 1024, "height": 1024, "stride": 128, "wrap": True, "wrap_vertical": True},
                       outputs=[("space", "SYNCTWEEDIES_SPACE")])
