@@ -8,10 +8,11 @@ can reach them. The original renders with its vendored gsplat (compiled on first
 view's blending weights once with gsplat (``weights_build_s``, not in the fit's time: a run builds them once for
 all its fits) and fits through them:
 
-    python benchmarks/original_gaussian_fit.py --original path/to/SyncTweedies FOLDER_WITH_transforms_test.json
+    python benchmarks/build_original_gsplat.py path/to/SyncTweedies --out .orig-build
+    python benchmarks/original_gaussian_fit.py --original .orig-build FOLDER_WITH_transforms_test.json
 
-``--original`` is the folder holding the original's ``synctweedies/renderer/gaussian`` (its package shares this
-pack's name, so its renderer folder is imported on its own).
+``--original`` is what ``build_original_gsplat.py`` wrote: the original's renderer with its vendored gsplat built
+(the original's package shares this pack's name, so its renderer folder is imported on its own).
 """
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from pack_paths import add  # (and the pack and its test helpers on sys.path)
+import pack_paths  # noqa: F401  (the pack and its test helpers on sys.path)
+from build_original_gsplat import use  # noqa: E402
 from synctweedies.gaussians import GaussianColours, blender_cameras, load_gaussians  # noqa: E402
 from timing import machine, report, timed  # noqa: E402
 
@@ -47,17 +49,14 @@ def sphere_ply(path: Path, count: int) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--original", type=Path, required=True, help="a checkout of the original SyncTweedies")
+    parser.add_argument("--original", type=Path, required=True,
+                        help="the original's renderer as build_original_gsplat.py wrote it")
     parser.add_argument("cameras", type=Path, help="a folder holding transforms_test.json")
     parser.add_argument("--gaussians", type=int, default=300000)
     parser.add_argument("--iterations", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--json", type=Path)
     options = parser.parse_args()
-    add(str(options.original / "synctweedies" / "renderer"))
-    from gaussian.dataset_loader import load_cameras
-    from gaussian.gaussian import GSModel, render
-
     ply = sphere_ply(Path(tempfile.mkdtemp()) / "scene.ply", options.gaussians)
     white = torch.ones(3, device="cuda")
 
@@ -69,7 +68,11 @@ def main() -> None:
     truth = torch.rand(3, 1, options.gaussians, device="cuda", generator=torch.Generator("cuda").manual_seed(0)) * 2 - 1
     targets = ours.project(truth)  # [-1, 1]
 
-    # the original
+    # the original, after this pack's gsplat has built its extension (both name theirs gsplat_cuda)
+    use(options.original)
+    from gaussian.dataset_loader import load_cameras
+    from gaussian.gaussian import GSModel, render
+
     scene = GSModel({"plyfile": str(ply)})
     cameras = load_cameras("blender", size=[512, 512], source_path=str(options.cameras)).to("cuda")
     count = len(cameras.C2Ws)
