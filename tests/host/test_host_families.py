@@ -489,3 +489,25 @@ def test_window_crops_are_refused_off_sdxl_and_off_the_wide_canvas(nodes, flux, 
                                                    latent_height=16, rgb_height=64).args[0]
     with pytest.raises(ValueError, match="Connect a wide canvas"):
         nodes.prompts.WindowCropsNode.execute(positive, panorama)
+
+
+@pytest.mark.parametrize("family", ["sdxl", "qwen"])
+def test_an_image_canvas_refines_an_image_of_any_size_on_other_families(nodes, request, family, tiny_sd15, wan_vae):
+    """The upscale template's path (Image Canvas, Encode, the sampler at denoise < 1, Decode) on SDXL (its size
+    conditioning) and on Qwen-Image with a video VAE (latents with a time axis): a 72x40 px image comes back at
+    72x40."""
+    model = request.getfixturevalue(family)
+    vae = tiny_sd15[2] if family == "sdxl" else wan_vae
+    generator = torch.Generator().manual_seed(0)
+    positive, negative = ([prompt(family, 1, view, generator)] for view in (0, 1))
+    image = torch.rand(1, 40, 72, 3, generator=generator)
+    space = nodes.image_canvas.ImageCanvasNode.execute(image, 32, 24, "taper", False, False, vae=vae).args[0]
+    latents, hints = nodes.decode.EncodeNode.execute(vae, image, space).args
+    assert hints.shape == (space.num_views, 32, 32, 3)
+    assert latents["samples"].ndim == (5 if family == "qwen" else 4)
+    views = nodes.sampling.SamplerNode.execute(model, positive, negative, 0, 2, 4.0, "euler", "normal", 0.5, space,
+                                               nodes.sampling.MODE_OPTIONS[2], 1.0, 0,
+                                               latent_image=latents).args[0]
+    canvas, shown = nodes.decode.DecodeNode.execute(vae, views, space).args
+    assert canvas.shape == (1, 40, 72, 3) and torch.isfinite(canvas).all()
+    assert shown.shape == (space.num_views, 32, 32, 3)
