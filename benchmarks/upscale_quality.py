@@ -21,7 +21,7 @@ from sync_overhead import import_host, random_unet  # noqa: E402
 from host_support import TINY_UNET  # noqa: E402
 from synctweedies import ImageCanvas, PosteriorMeanDenoiser  # noqa: E402
 from synctweedies.canvas.wide_canvas import window_starts  # noqa: E402
-from test_tiling_templates import DATA, input_image  # noqa: E402
+from test_tiling_templates import DATA, borders, input_image, window_seams  # noqa: E402
 from timing import machine, report  # noqa: E402
 
 SETTINGS = {"steps": 20, "denoise": 0.35, "cfg": 1.0, "sampler": "euler", "scheduler": "normal"}
@@ -32,28 +32,11 @@ def four_channels(images: torch.Tensor) -> torch.Tensor:
     return torch.cat([images, torch.zeros_like(images[..., :1, :, :])], -3)
 
 
-def borders(starts: list[int], window: int, length: int) -> list[int]:
-    """Where windows starting at ``starts`` begin or end inside ``length``."""
-    return sorted({p for start in starts for p in (start, start + window) if 0 < p < length})
-
-
 def evenly_spaced(length: int, window: int, overlap: int) -> list[int]:
     """TiledDiffusion's tile starts along one axis: as few tiles as overlap by at least ``overlap``, evenly spread."""
     count = -(-(length - overlap) // (window - overlap))
     step = (length - window) / (count - 1) if count > 1 else 0
     return [min(int(k * step), length - window) for k in range(count)]
-
-
-def seams_at(canvas: torch.Tensor, rows: list[int], cols: list[int]) -> float:
-    """Mean jump across the window borders ``rows`` and ``cols`` of ``canvas`` ``[C, H, W]`` over the mean jump
-    between other neighbouring rows and columns."""
-    ratios = []
-    for jumps, where in (((canvas[:, :, 1:] - canvas[:, :, :-1]).abs().mean((0, 1)), cols),
-                         ((canvas[:, 1:] - canvas[:, :-1]).abs().mean((0, 2)), rows)):
-        border = torch.zeros(len(jumps), dtype=torch.bool)
-        border[[p - 1 for p in where]] = True
-        ratios.append((jumps[border].mean() / jumps[~border].mean()).item())
-    return sum(ratios) / 2
 
 
 def exact_model(data: torch.Tensor):
@@ -115,7 +98,7 @@ def main() -> None:
                 with torch.inference_mode():
                     result = run(seed).float()[:3]
                 rows, cols = grids["synctweedies" if name == "synctweedies" else "tiled"]
-                seams.append(seams_at(result, rows, cols) / seams_at(image[:3], rows, cols))
+                seams.append(window_seams(result, rows, cols) / window_seams(image[:3], rows, cols))
                 closeness.append(((result - image[:3]).square().mean().sqrt() / rms).item())
             results[kind][name] = {"seams_over_input": round(sum(seams) / len(seams), 4),
                                    "distance_to_input": round(sum(closeness) / len(closeness), 4)}
