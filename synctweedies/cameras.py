@@ -38,7 +38,7 @@ class Cameras:
         viewmats[:, :3, :3] = opencv
         viewmats[:, :3, 3] = -(opencv @ positions.to(rotations)[..., None])[..., 0]
         half_width = math.tan(math.radians(fov) / 2) if ortho_scale is None else ortho_scale
-        Ks = intrinsics(2 * math.atan(half_width), size, len(rotations), rotations.dtype).to(rotations.device)
+        Ks = pinhole(size / 2 / half_width, size, len(rotations), rotations.dtype).to(rotations.device)
         return cls(viewmats, Ks, size, ortho_scale is not None)
 
     def __len__(self) -> int:
@@ -141,6 +141,11 @@ def orbit(azimuths: list[float], elevations: list[float], distance: float, fov: 
 
 def intrinsics(fov_x: float, size: int, count: int, dtype: torch.dtype = torch.float32) -> Tensor:
     """``[count, 3, 3]`` intrinsics of a horizontal field of view ``fov_x`` (radians), square pixels."""
-    focal = size / 2 / math.tan(fov_x / 2)
+    return pinhole(size / 2 / math.tan(fov_x / 2), size, count, dtype)
+
+
+def pinhole(focal: float, size: int, count: int, dtype: torch.dtype = torch.float32) -> Tensor:
+    """``[count, 3, 3]`` intrinsics of ``focal`` pixels (world units to pixels, orthographic) for ``size`` square
+    views centred on the optical axis."""
     matrix = torch.tensor([[focal, 0, size / 2], [0, focal, size / 2], [0, 0, 1]], dtype=dtype)
     return matrix.expand(count, 3, 3).clone()

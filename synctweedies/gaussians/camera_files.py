@@ -46,7 +46,7 @@ def blender_cameras(path: str | Path, size: int) -> Cameras:
     if fov_problem(fov_x):
         raise ValueError(f"{path.name}: camera_angle_x is {fov_problem(fov_x)}; write it in radians.")
     return Cameras(world_to_camera(camtoworld_graphics_to_vision_4x4(c2w), path.name),
-                       intrinsics(fov_x, size, len(c2w)), size)
+                   intrinsics(fov_x, size, len(c2w)), size)
 
 
 def world_to_camera(c2w: Tensor, name: str) -> Tensor:

@@ -65,8 +65,9 @@ def pytorch3d_available() -> bool:
 
 def _screen(mesh: Mesh, cameras: Cameras, view: int, size: int) -> tuple[Tensor, Tensor]:
     """Pixel coordinates ``[V, 2]`` and view-axis depths ``[V]`` of the vertices in ``view``."""
-    camera = cameras[view].to_camera(mesh.vertices)
-    return cameras[view].to_pixels(camera, size)[0], -camera[0, :, 2]
+    one = cameras[view]
+    camera = one.to_camera(mesh.vertices)
+    return one.to_pixels(camera, size)[0], -camera[0, :, 2]
 
 
 def _visible_torch(mesh: Mesh, cameras: Cameras, view: int, size: int, faces_per_chunk: int,

@@ -205,9 +205,10 @@ def texel_warp(mesh: Mesh, cameras: Cameras, fragments: Fragments, size: int) ->
     parts = []
     positions, rotations = cameras.positions, cameras.rotations
     for view in steps(range(len(cameras))):
-        camera = cameras[view].to_camera(points)
+        one = cameras[view]
+        camera = one.to_camera(points)
         depth = -camera[0, :, 2]
-        xy = cameras[view].to_pixels(camera, view_size)[0]
+        xy = one.to_pixels(camera, view_size)[0]
         pixel = xy.floor().long()
         inside = (depth > 1e-6) & (pixel >= 0).all(1) & (pixel < view_size).all(1)
         pixel = pixel.clamp(0, view_size - 1)
