@@ -18,7 +18,8 @@ from pathlib import Path
 import torch
 
 import pack_paths  # noqa: F401  (the pack and its test helpers on sys.path)
-from synctweedies import PosteriorMeanDenoiser, WideCanvas, karras_sigmas, sample  # noqa: E402
+from synctweedies import IndexedSpace, PosteriorMeanDenoiser, WideCanvas, karras_sigmas, sample  # noqa: E402
+from synctweedies.canvas import WEIGHTINGS  # noqa: E402
 from test_wide_seams import DATA, seam_ratio  # noqa: E402
 from timing import machine, report  # noqa: E402
 
@@ -26,17 +27,19 @@ STRIDES = (64, 96, 128, 192, 256)
 """Strides in px (8 px per latent pixel) measured; 64 is the original's."""
 
 
-class ShiftedWindows(WideCanvas):
-    """The canvas's windows moved right by ``offset`` latent pixels (a first window still starts at 0 and a last one
-    ends at the right edge)."""
+class ShiftedWindows(IndexedSpace):
+    """The canvas's tapered windows moved right by ``offset`` latent pixels (a first window still starts at 0 and
+    a last one ends at the right edge); latent only."""
 
     def __init__(self, stride: int, offset: int):
-        super().__init__(64, 384, 64, stride)
         starts = sorted({0, *range(offset, 384 - 64, stride), 384 - 64})
         columns = torch.tensor(starts)[:, None] + torch.arange(64)
         index = (torch.arange(64)[None, :, None] * 384 + columns[:, None, :]).reshape(-1, 64, 64)
-        profile = self.weights[0]
-        super(WideCanvas, self).__init__((64, 384), index, profile.expand(len(index), -1, -1))
+        profile = WEIGHTINGS["taper"](64, stride)
+        super().__init__((64, 384), index, (profile[:, None] * profile[None, :]).expand(len(index), -1, -1))
+
+    def build_scaled(self, factor: int) -> IndexedSpace:
+        raise NotImplementedError("shifted windows are measured on the latent canvas only")
 
 
 def shifted_sample(denoiser, stride: int, noise: torch.Tensor, sigmas: torch.Tensor, seed: int) -> tuple:
