@@ -24,23 +24,33 @@ def cross_view_attention(q: Tensor, k: Tensor, v: Tensor, heads: int, neighbours
     view every view also attends to, weighted ``reference_weight``. Returns ``[B, T, C]``.
 
     Views with as many neighbours go through one unmasked attention call, so the host's flash or memory-efficient
-    kernels run and no ``[T, K * T]`` weight matrix is ever stored (768 px views have T = 9216 tokens)."""
+    kernels run and no ``[T, K * T]`` weight matrix is ever stored (768 px views have T = 9216 tokens). The only
+    copies are the neighbours' keys and values, gathered once; queries, outputs and the reference view's keys are
+    strided views (all views' queries of a chunk attend to the reference as one sequence)."""
     batch, tokens, channels = q.shape
     views = len(neighbours)
     chunks, head = batch // views, channels // heads
-    split = lambda x: x.reshape(chunks, views, tokens, heads, head).transpose(2, 3)  # noqa: E731  [chunks, V, heads, T, d]
-    query, key, value = split(q), split(k), split(v)
-    out = torch.empty_like(query)
+    per_view = lambda x: x.reshape(chunks, views, tokens, heads, head)  # noqa: E731
+    heads_first = lambda x, length: x.reshape(-1, length, heads, head).transpose(1, 2)  # noqa: E731  [n, heads, L, d]
+    query, key, value = per_view(q), per_view(k), per_view(v)
+    out = None
     for width in sorted({len(row) for row in neighbours}):
         rows = [i for i, row in enumerate(neighbours) if len(row) == width]
+        every_view = len(rows) == views
         index = torch.tensor([neighbours[i] for i in rows], device=q.device)  # [R, width]
-        picked = torch.tensor(rows, device=q.device)
-        flat = lambda x, length: x.reshape(chunks * len(rows), heads, length, head)  # noqa: E731
-        gather = lambda x: flat(x[:, index].transpose(2, 3), width * tokens)  # noqa: E731  [chunks, R, heads, K*T, d]
-        attended = F.scaled_dot_product_attention(flat(query[:, picked], tokens), gather(key), gather(value))
-        out[:, picked] = attended.reshape(chunks, len(rows), heads, tokens, head)
+        gather = lambda x: heads_first(x[:, index], width * tokens)  # noqa: E731  keys of R views' neighbours
+        queries = query if every_view else query[:, rows]
+        attended = F.scaled_dot_product_attention(heads_first(queries, tokens), gather(key), gather(value))
+        attended = attended.transpose(1, 2).reshape(chunks, len(rows), tokens, heads, head)
+        if every_view:
+            out = attended
+        else:
+            out = torch.empty_like(query) if out is None else out
+            out[:, rows] = attended
     if reference is not None and reference_weight > 0:
-        on = lambda x: x[:, reference:reference + 1].expand_as(x).reshape(batch, heads, tokens, head)  # noqa: E731
-        on_reference = F.scaled_dot_product_attention(query.reshape(batch, heads, tokens, head), on(key), on(value))
-        out = (out + reference_weight * on_reference.reshape(out.shape)) / (1 + reference_weight)
-    return out.transpose(2, 3).reshape(batch, tokens, channels)
+        on_reference = F.scaled_dot_product_attention(heads_first(query, views * tokens),
+                                                      heads_first(key[:, reference], tokens),
+                                                      heads_first(value[:, reference], tokens))
+        on_reference = on_reference.transpose(1, 2).reshape(out.shape)
+        out = (out + reference_weight * on_reference) / (1 + reference_weight)
+    return out.reshape(batch, tokens, channels)

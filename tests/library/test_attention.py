@@ -34,11 +34,12 @@ def by_loop(q, k, v, heads, neighbours, reference, weight):
 def test_neighbour_and_reference_attention_match_a_loop_over_views():
     generator = torch.Generator().manual_seed(0)
     q, k, v = (torch.randn(2 * 5, 7, 12, generator=generator, dtype=torch.float64) for _ in range(3))
-    neighbours = cyclic_neighbours(5)[:3] + [[1, 3], [4]]  # ragged lists, as a mesh's top views have
-    for reference, weight in ((None, 0.0), (2, 1.0), (2, 0.0)):
-        expected = by_loop(q, k, v, 3, neighbours, reference, weight)
-        got = cross_view_attention(q, k, v, 3, neighbours, reference, weight)
-        torch.testing.assert_close(got, expected)
+    ragged = cyclic_neighbours(5)[:3] + [[1, 3], [4]]  # ragged lists, as a mesh's top views have
+    for neighbours in (ragged, cyclic_neighbours(5)):  # some views per call, and all views in one call
+        for reference, weight in ((None, 0.0), (2, 1.0), (2, 0.0)):
+            expected = by_loop(q, k, v, 3, neighbours, reference, weight)
+            got = cross_view_attention(q, k, v, 3, neighbours, reference, weight)
+            torch.testing.assert_close(got, expected)
 
 
 def test_identical_views_attend_as_each_alone():
