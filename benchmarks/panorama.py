@@ -1,7 +1,8 @@
 """Panorama at the panorama workflow's defaults (8 views at 45°, FOV 72°, 512 px views, 30 steps, CFG 25, mode 2
 until 0.8 of the steps): plain batched sampling of the 8 views vs SyncTweedies averaging in latent space and in RGB
 (the full VAE every synchronized step; the same through the host's CPU round trip, as before; and a TAESD draft VAE
-for the first half, or the first three quarters, of the steps), with the VAE's share.
+for the first half, or the first three quarters, of the steps; the full VAE compiled by 'SyncTweedies Compile VAE'),
+with the VAE's share. Runs under ``torch.inference_mode``, as the host runs its nodes.
 
 Random-weight, full-size SD1.5 UNet, KL VAE and TAESD; euler, normal schedule. Needs a ComfyUI checkout:
 
@@ -60,7 +61,13 @@ def main() -> None:
     options = parser.parse_args()
 
     guider_module = import_host(options.comfyui)
+    with torch.inference_mode():
+        measure(guider_module, options)
+
+
+def measure(guider_module, options: argparse.Namespace) -> None:
     import comfy.samplers
+    from comfyui_synctweedies.nodes.vae_compile import compiled_vae
     from comfyui_synctweedies.synctweedies import Panorama, PanoramaRig
 
     dtype = torch.float16 if torch.cuda.is_available() else torch.float32
@@ -90,11 +97,14 @@ def main() -> None:
         if type(module).__name__ == "Upsample" and getattr(module, "with_conv", False):
             subpixel_upsample(module)
     lowres = TimedVae(lowres_vae)
+    compiled = TimedVae(compiled_vae(full_vae))
+    views = torch.randn(space.num_views, 4, 64, 64, device=model.load_device, dtype=dtype)
+    compile_s = timed(lambda: compiled.encode(compiled.decode(views)))[0]
     guiders = {"plain": comfy.samplers.CFGGuider(model), "latent": synced(), "rgb": synced(vae=vae),
                "rgb_via_cpu": synced(vae=cpu_vae), "rgb_draft": synced(vae=vae, draft_vae=taesd, draft_vae_end=0.5),
                "rgb_draft_late": synced(vae=vae, draft_vae=taesd, draft_vae_end=0.75),
                "rgb_lowres": synced(vae=lowres), "rgb_benchmark": synced(vae=vae),
-               "rgb_lowres_benchmark": synced(vae=lowres)}
+               "rgb_lowres_benchmark": synced(vae=lowres), "rgb_compiled": synced(vae=compiled)}
     for name, guider in guiders.items():
         guider.set_conds(positive, negative)
         guider.set_cfg(25.0)
@@ -104,20 +114,21 @@ def main() -> None:
     vae_seconds, results = {name: [] for name in guiders}, {}
     for _ in range(options.repeats):
         for name, guider in guiders.items():
-            for codec in (vae, cpu_vae, taesd, lowres):
+            for codec in (vae, cpu_vae, taesd, lowres, compiled):
                 codec.seconds, codec.calls = 0.0, []
             torch.backends.cudnn.benchmark = name.endswith("_benchmark")  # cuDNN picks its fastest convolutions
             seconds, results[name] = timed(lambda: guider.sample(noise, latent, sampler, sigmas, disable_pbar=True,
                                                                  seed=0))
             times[name].append(seconds)
-            vae_seconds[name].append(vae.seconds + cpu_vae.seconds + taesd.seconds + lowres.seconds)
+            vae_seconds[name].append(vae.seconds + cpu_vae.seconds + taesd.seconds + lowres.seconds + compiled.seconds)
             if name == "rgb":
                 calls = list(vae.calls)
     best = {name: min(values) for name, values in times.items()}
-    share = {name: vae_seconds[name][times[name].index(best[name])] for name in ("rgb", "rgb_draft")}
+    share = {name: vae_seconds[name][times[name].index(best[name])] for name in ("rgb", "rgb_draft", "rgb_compiled")}
     result = {
         **machine(), "dtype": str(dtype),
         "space": repr(space), "steps": options.steps, "sync_end": 0.8, "space_build_s": round(build_s, 2),
+        "vae_compile_s": round(compile_s, 1),
         **{f"{name}_s": round(value, 3) for name, value in best.items()},
         "latent_overhead": round(best["latent"] / best["plain"] - 1, 4),
         "rgb_vs_plain": round(best["rgb"] / best["plain"], 3),
@@ -127,10 +138,11 @@ def main() -> None:
         "rgb_vs_via_cpu_max_abs": round((results["rgb"] - results["rgb_via_cpu"].to(results["rgb"])).abs().max()
                                         .item(), 5),
         **{f"{name}_vs_plain": round(best[name] / best["plain"], 3)
-           for name in ("rgb_lowres", "rgb_benchmark", "rgb_lowres_benchmark")},
+           for name in ("rgb_lowres", "rgb_benchmark", "rgb_lowres_benchmark", "rgb_compiled")},
         **{f"{name}_vs_rgb_max_abs": round((results[name] - results["rgb"]).abs().max().item(), 5)
-           for name in ("rgb_lowres", "rgb_benchmark", "rgb_lowres_benchmark")},
+           for name in ("rgb_lowres", "rgb_benchmark", "rgb_lowres_benchmark", "rgb_compiled", "plain")},
         "rgb_vae_s": round(share["rgb"], 3), "rgb_draft_vae_s": round(share["rgb_draft"], 3),
+        "rgb_compiled_vae_s": round(share["rgb_compiled"], 3),
         "rgb_vae_share_of_overhead": round(share["rgb"] / max(best["rgb"] - best["plain"], 1e-9), 3),
         "vae_calls_per_run": len(calls), "vae_batch_sizes": sorted({batch for _, batch in calls}),
         "runs_s": {name: [round(t, 3) for t in values] for name, values in times.items()},

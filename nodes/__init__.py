@@ -14,11 +14,13 @@ from .noise import NoiseNode
 from .panorama import PanoramaDepthNode, PanoramaNode, SavePanoramaNode
 from .prompts import MeshViewPromptsNode, WindowCropsNode
 from .sampling import GuiderNode, SamplerNode
+from .vae_compile import CompileVaeNode
 
 NODES = [WideCanvasNode, AnagramViewsNode, PanoramaNode, PanoramaDepthNode, MeshNode, MeshHintsNode,
          MeshViewPromptsNode, EmptyLatentNode, NoiseNode, GuiderNode, SamplerNode, DecodeNode, EncodeNode,
          AnagramAnimationNode, SavePanoramaNode, SaveTexturedMeshNode, TurntableNode, GaussiansNode, SaveGaussiansNode,
-         GaussiansTurntableNode, ControlNetRampNode, WindowCropsNode, ImageCanvasNode, TiledPreviewNode]
+         GaussiansTurntableNode, ControlNetRampNode, WindowCropsNode, ImageCanvasNode, TiledPreviewNode,
+         CompileVaeNode]
 
 progress.install(comfy.model_management.throw_exception_if_processing_interrupted,
                  lambda done, total: comfy.utils.ProgressBar(total).update_absolute(done, total))

@@ -71,6 +71,25 @@ def test_pixel_space_averaging_through_the_vae(nodes, tiny_sd15, prompts):
     assert canvas.shape == (1, 64, 64, 3)
 
 
+def test_a_compiled_vae_averages_as_the_plain_one_and_compiles_once(nodes, tiny_sd15, prompts):
+    model, _, vae = tiny_sd15
+    space, per_view = anagram(nodes, prompts, view_2="negate")
+    graphs = torch._dynamo.utils.counters["stats"]
+    before = graphs["unique_graphs"]
+    compiled = nodes.vae_compile.CompileVaeNode.execute(vae).args[0]
+    assert not isinstance(vae.first_stage_model, nodes.vae_compile.CompiledStage), "the input VAE is left as it was"
+    plain = sample(nodes, model, space, per_view, prompts[2], steps=2, vae=vae)
+    fast = sample(nodes, model, space, per_view, prompts[2], steps=2, vae=compiled)
+    compiled_graphs = graphs["unique_graphs"] - before
+    assert compiled_graphs >= 2, "decode and encode ran compiled"
+    torch.testing.assert_close(fast, plain, atol=1e-4, rtol=1e-4)
+    again = nodes.vae_compile.CompileVaeNode.execute(vae).args[0]
+    torch.testing.assert_close(sample(nodes, model, space, per_view, prompts[2], steps=2, vae=again), fast)
+    assert graphs["unique_graphs"] - before == compiled_graphs, "a re-run of the node reuses what was compiled"
+    images = nodes.decode.DecodeNode.execute(compiled, {"samples": fast}, space).args[1]
+    torch.testing.assert_close(images[1], 1 - images[0], atol=1e-5, rtol=0)
+
+
 def test_decode_and_animation_write_new_files(nodes, tiny_sd15, prompts, tmp_path, monkeypatch):
     import folder_paths
 
