@@ -1,13 +1,16 @@
-"""The host's VAE with its decode and encode compiled by ``torch.compile``: the VAE work of RGB averaging (one
-decode and one encode of every view per synchronized step) at compiled speed."""
+"""The host's VAE with its decode and encode compiled by ``torch.compile`` (with group norms from per-channel sums,
+:mod:`synctweedies.fast_group_norm`): the VAE work of RGB averaging (one decode and one encode of every view per
+synchronized step) at compiled speed."""
 from __future__ import annotations
 
 import copy
 import logging
+from typing import Callable
 
 import torch
 from comfy_api.v0_0_2 import io
 
+from ..synctweedies.fast_group_norm import compiled
 from .sockets import SAMPLING
 
 log = logging.getLogger("SyncTweedies")
@@ -19,24 +22,25 @@ class CompiledStage:
     copy of a VAE with this autoencoder (a re-run of the node too) reuses it, and Inductor's cache on disk shortens
     the compile in a new ComfyUI process."""
 
-    def __init__(self, module: torch.nn.Module):
+    def __init__(self, module: torch.nn.Module, compiler: Callable[[Callable], Callable] = compiled):
         self.module = module
-        self.decode = torch.compile(module.decode)
-        self.encode = torch.compile(module.encode)
+        self.decode = compiler(module.decode)
+        self.encode = compiler(module.encode)
 
     def __getattr__(self, name: str):
         return getattr(self.module, name)
 
 
-def compiled_vae(vae):
-    """A copy of the host's ``vae`` whose autoencoder decodes and encodes compiled (``vae`` itself is unchanged)."""
+def compiled_vae(vae, compiler: Callable[[Callable], Callable] = compiled):
+    """A copy of the host's ``vae`` whose autoencoder decodes and encodes compiled by ``compiler`` (``vae`` itself is
+    unchanged)."""
     if vae.first_stage_model is None:
         raise ValueError("This VAE has no weights loaded; load a VAE file with weights before compiling it.")
     if isinstance(vae.first_stage_model, CompiledStage):
         return vae
-    compiled = copy.copy(vae)
-    compiled.first_stage_model = CompiledStage(vae.first_stage_model)
-    return compiled
+    twin = copy.copy(vae)
+    twin.first_stage_model = CompiledStage(vae.first_stage_model, compiler)
+    return twin
 
 
 class CompileVaeNode(io.ComfyNode):
