@@ -1,7 +1,8 @@
 """Panorama at the panorama workflow's defaults (8 views at 45°, FOV 72°, 512 px views, 30 steps, CFG 25, mode 2
 until 0.8 of the steps): plain batched sampling of the 8 views vs SyncTweedies averaging in latent space and in RGB
 (the full VAE every synchronized step; the same through the host's CPU round trip, as before; and a TAESD draft VAE
-for the first half, or the first three quarters, of the steps; the full VAE compiled by 'SyncTweedies Compile VAE'),
+for the first half, or the first three quarters, of the steps; the full VAE compiled by 'SyncTweedies Compile VAE', and
+compiled by Inductor with its own group norms),
 with the VAE's share. Runs under ``torch.inference_mode``, as the host runs its nodes.
 
 Random-weight, full-size SD1.5 UNet, KL VAE and TAESD; euler, normal schedule. Needs a ComfyUI checkout:
@@ -57,6 +58,8 @@ def main() -> None:
     parser.add_argument("--comfyui", type=Path, required=True)
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--runs", nargs="+", help="only these runs (plain, latent, rgb, rgb_compiled, ...); the "
+                        "figures of runs left out are not reported")
     parser.add_argument("--json", type=Path)
     options = parser.parse_args()
 
@@ -67,6 +70,7 @@ def main() -> None:
 
 def measure(guider_module, options: argparse.Namespace) -> None:
     import comfy.samplers
+    from comfyui_synctweedies.nodes.vae_codec import vae_codec
     from comfyui_synctweedies.nodes.vae_compile import compiled_vae
     from comfyui_synctweedies.synctweedies import Panorama, PanoramaRig
 
@@ -97,54 +101,51 @@ def measure(guider_module, options: argparse.Namespace) -> None:
         if type(module).__name__ == "Upsample" and getattr(module, "with_conv", False):
             subpixel_upsample(module)
     lowres = TimedVae(lowres_vae)
-    compiled = TimedVae(compiled_vae(full_vae))
+    compiled = TimedVae(compiled_vae(full_vae))  # with group norms from channel sums, as the node compiles it
+    inductor = TimedVae(compiled_vae(full_vae, torch.compile))  # Inductor's own group norms
     views = torch.randn(space.num_views, 4, 64, 64, device=model.load_device, dtype=dtype)
-    compile_s = timed(lambda: compiled.encode(compiled.decode(views)))[0]
+    compile_s = {}
+    for name, codec in (("rgb_compiled", compiled), ("rgb_compiled_inductor", inductor)):
+        decode, encode = vae_codec(codec, model.model)  # the sampler's own calls, so their shapes and strides
+        compile_s[name] = round(timed(lambda: encode(decode(views)))[0], 1)
     guiders = {"plain": comfy.samplers.CFGGuider(model), "latent": synced(), "rgb": synced(vae=vae),
                "rgb_via_cpu": synced(vae=cpu_vae), "rgb_draft": synced(vae=vae, draft_vae=taesd, draft_vae_end=0.5),
                "rgb_draft_late": synced(vae=vae, draft_vae=taesd, draft_vae_end=0.75),
                "rgb_lowres": synced(vae=lowres), "rgb_benchmark": synced(vae=vae),
-               "rgb_lowres_benchmark": synced(vae=lowres), "rgb_compiled": synced(vae=compiled)}
+               "rgb_lowres_benchmark": synced(vae=lowres), "rgb_compiled": synced(vae=compiled),
+               "rgb_compiled_inductor": synced(vae=inductor)}
+    guiders = {name: guider for name, guider in guiders.items() if name in (options.runs or guiders)}
+    codecs = (vae, cpu_vae, taesd, lowres, compiled, inductor)
     for name, guider in guiders.items():
         guider.set_conds(positive, negative)
         guider.set_cfg(25.0)
         torch.backends.cudnn.benchmark = name.endswith("_benchmark")
         guider.sample(noise, latent, sampler, sigmas[-3:], disable_pbar=True, seed=0)
     times = {name: [] for name in guiders}
-    vae_seconds, results = {name: [] for name in guiders}, {}
+    vae_seconds, results, calls = {name: [] for name in guiders}, {}, {}
     for _ in range(options.repeats):
         for name, guider in guiders.items():
-            for codec in (vae, cpu_vae, taesd, lowres, compiled):
+            for codec in codecs:
                 codec.seconds, codec.calls = 0.0, []
             torch.backends.cudnn.benchmark = name.endswith("_benchmark")  # cuDNN picks its fastest convolutions
             seconds, results[name] = timed(lambda: guider.sample(noise, latent, sampler, sigmas, disable_pbar=True,
                                                                  seed=0))
             times[name].append(seconds)
-            vae_seconds[name].append(vae.seconds + cpu_vae.seconds + taesd.seconds + lowres.seconds + compiled.seconds)
-            if name == "rgb":
-                calls = list(vae.calls)
+            vae_seconds[name].append(sum(codec.seconds for codec in codecs))
+            calls[name] = [call for codec in codecs for call in codec.calls]
     best = {name: min(values) for name, values in times.items()}
-    share = {name: vae_seconds[name][times[name].index(best[name])] for name in ("rgb", "rgb_draft", "rgb_compiled")}
     result = {
         **machine(), "dtype": str(dtype),
         "space": repr(space), "steps": options.steps, "sync_end": 0.8, "space_build_s": round(build_s, 2),
-        "vae_compile_s": round(compile_s, 1),
+        "vae_compile_s": compile_s,
         **{f"{name}_s": round(value, 3) for name, value in best.items()},
-        "latent_overhead": round(best["latent"] / best["plain"] - 1, 4),
-        "rgb_vs_plain": round(best["rgb"] / best["plain"], 3),
-        "rgb_via_cpu_vs_plain": round(best["rgb_via_cpu"] / best["plain"], 3),
-        "rgb_draft_vs_plain": round(best["rgb_draft"] / best["plain"], 3),
-        "rgb_draft_late_vs_plain": round(best["rgb_draft_late"] / best["plain"], 3),
-        "rgb_vs_via_cpu_max_abs": round((results["rgb"] - results["rgb_via_cpu"].to(results["rgb"])).abs().max()
-                                        .item(), 5),
-        **{f"{name}_vs_plain": round(best[name] / best["plain"], 3)
-           for name in ("rgb_lowres", "rgb_benchmark", "rgb_lowres_benchmark", "rgb_compiled")},
-        **{f"{name}_vs_rgb_max_abs": round((results[name] - results["rgb"]).abs().max().item(), 5)
-           for name in ("rgb_lowres", "rgb_benchmark", "rgb_lowres_benchmark", "rgb_compiled", "plain")},
-        "rgb_vae_s": round(share["rgb"], 3), "rgb_draft_vae_s": round(share["rgb_draft"], 3),
-        "rgb_compiled_vae_s": round(share["rgb_compiled"], 3),
-        "rgb_vae_share_of_overhead": round(share["rgb"] / max(best["rgb"] - best["plain"], 1e-9), 3),
-        "vae_calls_per_run": len(calls), "vae_batch_sizes": sorted({batch for _, batch in calls}),
+        **{f"{name}_vs_plain": round(best[name] / best["plain"], 3) for name in best if name != "plain"},
+        **{f"{name}_vs_rgb_max_abs": round((results[name] - results["rgb"].to(results[name])).abs().max().item(), 5)
+           for name in results if "rgb" in results and name != "rgb"},
+        **{f"{name}_vae_s": round(vae_seconds[name][times[name].index(best[name])], 3)
+           for name in best if name.startswith("rgb")},
+        "vae_calls_per_run": {name: len(made) for name, made in calls.items() if made},
+        "vae_batch_sizes": sorted({batch for made in calls.values() for _, batch in made}),
         "runs_s": {name: [round(t, 3) for t in values] for name, values in times.items()},
     }
     report(result, options.json)
