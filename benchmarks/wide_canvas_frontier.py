@@ -3,9 +3,12 @@ and 512 px windows, for each stride, on exact Tweedie denoisers of three kinds o
 is 64 px (41 windows); each figure is also given over that stride's, the bar for a new default being 1.02. Two
 schemes: fixed windows (x0 averaged in the views, mode 2), and windows that shift place every step by a random
 offset below the stride, as TiledDiffusion's SpotDiffusion does (the sampler on the canvas, x0 averaged there:
-mode 5, whose views cannot keep their own state when windows move):
+mode 5, whose views cannot keep their own state when windows move). And schedules whose windows change number over
+the steps: ``--schedules 64@0.2,128`` takes fixed windows every 64 px for the first 0.2 of the steps and every 128
+px after (x0 averaged on the canvas, the same as mode 2 while the views are the canvas's):
 
     python benchmarks/wide_canvas_frontier.py [--seeds 20] [--json benchmarks/results/cpu_wide_canvas_frontier.json]
+    python benchmarks/wide_canvas_frontier.py --schemes --schedules 64@0.2,128 128@0.8,64 [--json out.json]
 
 The model's time is proportional to the windows (41 at 64 px, 21 at 128 px); ``sync_overhead.py --stride`` times
 each on a GPU.
@@ -55,9 +58,33 @@ def shifted_sample(denoiser, stride: int, noise: torch.Tensor, sigmas: torch.Ten
     return x, sum(windows) / len(windows)
 
 
+def parse_schedule(text: str) -> list[tuple[int, float]]:
+    """``"64@0.2,128"`` → ``[(64, 0.2), (128, 1.0)]``: each stride in px until that fraction of the steps."""
+    parts = [part.split("@") for part in text.split(",")]
+    return [(int(part[0]), float(part[1]) if len(part) > 1 else 1.0) for part in parts]
+
+
+def scheduled_sample(denoiser, schedule: list[tuple[int, float]], noise: torch.Tensor,
+                     sigmas: torch.Tensor) -> tuple:
+    """Euler steps on the canvas ``noise`` ``[C, H, W]``, each step's x0 averaged over the fixed windows of the stride
+    ``schedule`` gives that step; (the canvas, the mean windows per step)."""
+    steps = len(sigmas) - 1
+    spaces = {stride: WideCanvas(64, 384, 64, stride // 8) for stride, _ in schedule}
+    x, windows = noise * sigmas[0], []
+    for i in range(steps):
+        space = spaces[next(stride for stride, end in schedule if i < end * steps or end >= 1.0)]
+        windows.append(space.num_views)
+        x0 = space.unproject(denoiser(space.project(x), sigmas[i]))[0]
+        x = x + (x - x0) / sigmas[i] * (sigmas[i + 1] - sigmas[i])
+    return x, sum(windows) / len(windows)
+
+
 def measure(stride: int, kind: str, seeds: int, scheme: str = "fixed") -> dict:
-    """Mean seam ratio and distance of the windows to the nearest data item (over the data's RMS) at ``stride``."""
-    space = WideCanvas(64, 384, 64, stride // 8)
+    """Mean seam ratio and distance of the windows to the nearest data item (over the data's RMS) at ``stride``.
+    A schedule (``scheme`` like ``"64@0.2,128"``) is measured at its finest stride's windows, and its seam ratio is
+    the largest over the borders of each of its strides."""
+    schedule = parse_schedule(scheme) if scheme not in ("fixed", "shifted") else [(stride, 1.0)]
+    space = WideCanvas(64, 384, 64, min(s for s, _ in schedule) // 8)
     data = DATA[kind](space.window)
     denoiser = PosteriorMeanDenoiser(data)
     rms = data.square().mean().sqrt().item()
@@ -65,12 +92,14 @@ def measure(stride: int, kind: str, seeds: int, scheme: str = "fixed") -> dict:
     sigmas = karras_sigmas(50, 0.005, 40.0)
     for seed in range(seeds):
         noise = space.initial_noise(3, torch.Generator().manual_seed(seed))
+        canvas_noise = torch.randn(3, 64, 384, generator=torch.Generator().manual_seed(seed))
         if scheme == "fixed":
             canvas = space.unproject(sample(denoiser, space, noise, sigmas, 2))[0]
-        else:
-            canvas_noise = torch.randn(3, 64, 384, generator=torch.Generator().manual_seed(seed))
+        elif scheme == "shifted":
             canvas, windows = shifted_sample(denoiser, space.stride, canvas_noise, sigmas, seed)
-        seams.append(seam_ratio(canvas, space.stride))
+        else:
+            canvas, windows = scheduled_sample(denoiser, schedule, canvas_noise, sigmas)
+        seams.append(max(seam_ratio(canvas, s // 8) for s, _ in schedule))
         distances.append(denoiser.distance_to_data(space.project(canvas)).mean().item() / rms)
     return {"windows": windows, "seam_ratio": round(sum(seams) / seeds, 4),
             "distance_to_data": round(sum(distances) / seeds, 4)}
@@ -80,7 +109,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--strides", type=int, nargs="+", default=list(STRIDES))
-    parser.add_argument("--schemes", nargs="+", default=["fixed", "shifted"], choices=["fixed", "shifted"])
+    parser.add_argument("--schemes", nargs="*", default=["fixed", "shifted"], choices=["fixed", "shifted"])
+    parser.add_argument("--schedules", nargs="*", default=[], help="windows changing over the steps, e.g. 64@0.2,128")
     parser.add_argument("--json", type=Path)
     options = parser.parse_args()
     results = {}
@@ -93,6 +123,11 @@ def main() -> None:
                 entry["seam_over_first"] = round(entry["seam_ratio"] / base["seam_ratio"], 4)
                 entry["distance_over_first"] = round(entry["distance_to_data"] / base["distance_to_data"], 4)
                 print(kind, scheme, stride, entry, flush=True)
+        for schedule in options.schedules:
+            entry = results[kind][f"schedule {schedule}"] = measure(0, kind, options.seeds, schedule)
+            entry["seam_over_first"] = round(entry["seam_ratio"] / base["seam_ratio"], 4)
+            entry["distance_over_first"] = round(entry["distance_to_data"] / base["distance_to_data"], 4)
+            print(kind, schedule, entry, flush=True)
     report({"benchmark": "wide_canvas_frontier", **machine(), "canvas": "512x3072, window 512, taper weighting",
             "sampler": "euler, 50 Karras steps, sigma 40 to 0.005, mode 2, canonical noise", "seeds": options.seeds,
             "strides_px": options.strides, "data": results}, options.json)
