@@ -1,7 +1,7 @@
 """The host's VAE compiled as 'SyncTweedies Compile VAE' compiles it (group norms from per-channel sums) and by
 Inductor with its own group norms: time of the first call (the compile), mean time of a decode of 8 views' latents
-(64²) and of an encode of 8 images of 512 px (``--views``, ``--size``), and each result's largest difference from a float32 decode or
-encode (over the float32 result's range). Random-weight SD KL VAE in the host's own precision, under
+(64²) and of an encode of 8 images of 512 px (``--views``, ``--size``), and each result's largest difference from
+a float32 decode or encode (over the float32 result's range). Random-weight SD KL VAE in the host's own precision, under
 ``torch.inference_mode`` as the host runs its nodes:
 
     python benchmarks/vae_compile.py --comfyui /path/to/ComfyUI [--json out.json]
