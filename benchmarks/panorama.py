@@ -103,11 +103,6 @@ def measure(guider_module, options: argparse.Namespace) -> None:
     lowres = TimedVae(lowres_vae)
     compiled = TimedVae(compiled_vae(full_vae))  # with group norms from channel sums, as the node compiles it
     inductor = TimedVae(compiled_vae(full_vae, torch.compile))  # Inductor's own group norms
-    views = torch.randn(space.num_views, 4, 64, 64, device=model.load_device, dtype=dtype)
-    compile_s = {}
-    for name, codec in (("rgb_compiled", compiled), ("rgb_compiled_inductor", inductor)):
-        decode, encode = vae_codec(codec, model.model)  # the sampler's own calls, so their shapes and strides
-        compile_s[name] = round(timed(lambda: encode(decode(views)))[0], 1)
     guiders = {"plain": comfy.samplers.CFGGuider(model), "latent": synced(), "rgb": synced(vae=vae),
                "rgb_via_cpu": synced(vae=cpu_vae), "rgb_draft": synced(vae=vae, draft_vae=taesd, draft_vae_end=0.5),
                "rgb_draft_late": synced(vae=vae, draft_vae=taesd, draft_vae_end=0.75),
@@ -115,6 +110,12 @@ def measure(guider_module, options: argparse.Namespace) -> None:
                "rgb_lowres_benchmark": synced(vae=lowres), "rgb_compiled": synced(vae=compiled),
                "rgb_compiled_inductor": synced(vae=inductor)}
     guiders = {name: guider for name, guider in guiders.items() if name in (options.runs or guiders)}
+    views = torch.randn(space.num_views, 4, 64, 64, device=model.load_device, dtype=dtype)
+    compile_s = {}
+    for name, codec in (("rgb_compiled", compiled), ("rgb_compiled_inductor", inductor)):
+        if name in guiders:  # compiled only for the runs asked for
+            decode, encode = vae_codec(codec, model.model)  # the sampler's own calls, so their shapes and strides
+            compile_s[name] = round(timed(lambda: encode(decode(views)))[0], 1)
     codecs = (vae, cpu_vae, taesd, lowres, compiled, inductor)
     for name, guider in guiders.items():
         guider.set_conds(positive, negative)

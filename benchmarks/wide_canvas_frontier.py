@@ -91,10 +91,9 @@ def measure(stride: int, kind: str, seeds: int, scheme: str = "fixed") -> dict:
     seams, distances, windows = [], [], space.num_views
     sigmas = karras_sigmas(50, 0.005, 40.0)
     for seed in range(seeds):
-        noise = space.initial_noise(3, torch.Generator().manual_seed(seed))
         canvas_noise = torch.randn(3, 64, 384, generator=torch.Generator().manual_seed(seed))
-        if scheme == "fixed":
-            canvas = space.unproject(sample(denoiser, space, noise, sigmas, 2))[0]
+        if scheme == "fixed":  # the views of canonical noise, as space.initial_noise draws them
+            canvas = space.unproject(sample(denoiser, space, space.project(canvas_noise), sigmas, 2))[0]
         elif scheme == "shifted":
             canvas, windows = shifted_sample(denoiser, space.stride, canvas_noise, sigmas, seed)
         else:

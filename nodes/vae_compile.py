@@ -4,16 +4,14 @@ synchronized step) at compiled speed."""
 from __future__ import annotations
 
 import copy
-import logging
 from typing import Callable
 
 import torch
 from comfy_api.v0_0_2 import io
 
 from ..synctweedies.fast_group_norm import compiled
+from .notices import log
 from .sockets import SAMPLING
-
-log = logging.getLogger("SyncTweedies")
 
 
 class CompiledStage:
