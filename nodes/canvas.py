@@ -5,7 +5,7 @@ import torch
 from comfy_api.v0_0_2 import io
 
 from ..synctweedies import WideCanvas
-from ..synctweedies.canvas import WEIGHTINGS, windows_problem
+from ..synctweedies.canvas import WEIGHTINGS, coarse_problem, windows_problem
 from ..synctweedies.original import span
 from .sockets import LATENT_SCALE, SAMPLING, SCALE_TOOLTIP, SPACES, SPACE_TOOLTIP, SyncSpace, latent_scale
 from .validation import option_problem
@@ -66,27 +66,36 @@ class WideCanvasNode(io.ComfyNode):
                 io.Boolean.Input("wrap_vertical", optional=True, default=False,
                                  tooltip="Make the canvas a vertical loop too: with wrap, a texture that tiles "
                                          "seamlessly in both directions."),
+                io.Float.Input("coarse_until", optional=True, default=0.0, min=0.0, max=1.0, step=0.05,
+                               tooltip="For this first fraction of the steps the model runs only every other window "
+                                       "(windows twice the stride apart), and their mean gives the rest theirs: "
+                                       "fewer model calls. 0 runs every window at every step (the original). At "
+                                       "0.8 the 512x3072 canvas runs 25 windows a step for 41, as seamless and as "
+                                       "close to the data. Needs a stride of at most half the window."),
             ],
             outputs=[SyncSpace.Output(display_name="space")],
         )
 
     @classmethod
     def validate_inputs(cls, width, height, window, stride, wrap, weighting="flat",
-                        wrap_vertical=False) -> bool | str:
+                        wrap_vertical=False, coarse_until=0.0) -> bool | str:
         """Refuses, before anything runs, a canvas of more windows than can be sampled (sized for an 8x VAE)."""
-        return option_problem(cls, weighting=weighting) \
+        coarse = coarse_problem(window, stride, coarse_until, name="pixels") \
+            if all(isinstance(value, (int, float)) for value in (window, stride, coarse_until)) else None
+        return option_problem(cls, weighting=weighting) or coarse \
             or canvas_problem(width, height, window, stride, wrap, wrap_vertical=wrap_vertical) or True
 
     @classmethod
     def execute(cls, width: int, height: int, window: int, stride: int, wrap: bool,
-                weighting: str = "flat", vae=None, wrap_vertical: bool = False) -> io.NodeOutput:
+                weighting: str = "flat", vae=None, wrap_vertical: bool = False,
+                coarse_until: float = 0.0) -> io.NodeOutput:
         scale = latent_scale(vae)
         size = lambda pixels, name: to_latent(pixels, name, scale)  # noqa: E731
         problem = canvas_problem(width, height, window, stride, wrap, scale, wrap_vertical)
         if problem:
             raise ValueError(problem)
         space = WideCanvas(size(height, "height"), size(width, "width"), size(window, "window"),
-                           size(stride, "stride"), wrap, weighting, wrap_vertical)
+                           size(stride, "stride"), wrap, weighting, wrap_vertical, coarse_until)
         return io.NodeOutput(scaled_space(space, scale))
 
 

@@ -9,7 +9,8 @@ import comfy.samplers
 import torch
 from torch import Tensor
 
-from ..synctweedies import CanonicalSpace, PixelSynchronizedSpace, SyncMode, Synchronizer, sample_synchronized
+from ..synctweedies import (CanonicalSpace, PixelSynchronizedSpace, SyncMode, Synchronizer, ViewSubset,
+                            sample_synchronized)
 from ..synctweedies.sync import step_index, steps_until
 from .frames import as_views, shaped_like
 from .vae_codec import vae_codec
@@ -133,7 +134,8 @@ class SyncTweediesGuider(comfy.samplers.CFGGuider):
         self.step = step_index(self.schedule, timestep.max())
         self.synchronizer.space.begin_step(self.step, len(self.schedule) - 1)
         self.ramp_control_strengths()
-        views = partial(self.denoise_views, model_options=model_options, seed=seed)
+        views = partial(self.denoise_views, model_options=model_options, seed=seed,
+                        subset=self.synchronizer.model_views())
         return shaped_like(self.synchronizer.denoise(views, as_views(x), timestep), x)
 
     def ramp_control_strengths(self) -> None:
@@ -152,28 +154,34 @@ class SyncTweediesGuider(comfy.samplers.CFGGuider):
         """Every processed cond of every group of views."""
         return [cond for conds in self.conds.values() for cond in conds]
 
-    def denoise_views(self, views: Tensor, sigma: Tensor, model_options: dict, seed) -> Tensor:
-        """CFG x0 of every view, ``[N, C, h, w]``, in as few model calls as memory allows: each group of views
-        whose prompts batch together (``self.groups``) in sub-batches of ``views_per_batch``."""
-        n = views.shape[0]
+    def denoise_views(self, views: Tensor, sigma: Tensor, model_options: dict, seed,
+                      subset: ViewSubset | None = None) -> Tensor:
+        """CFG x0 of the views the model runs this step, ``[M, C, h, w]``: every view, or those of ``subset`` (whose
+        space gives their cross-view attention), in as few model calls as memory allows: each group of views whose
+        prompts batch together (``self.groups``) in sub-batches of ``views_per_batch``."""
+        n = self.space.num_views
+        seen, active = (self.space, torch.arange(n)) if subset is None else (subset.space, subset.views.cpu())
+        row = torch.full((n,), -1)  # each view's row in ``views`` (-1: the model does not run it)
+        row[active] = torch.arange(len(active))
         timestep = sigma.reshape(1).expand(n)
-        reference = self.space.reference_view \
-            if n > 1 and self.step < self.reference_steps else None
-        neighbours = self.space.attention_neighbours if self.settings.neighbour_attention and n > 1 else None
+        reference = int(active[seen.reference_view]) \
+            if len(active) > 1 and self.step < self.reference_steps else None
+        neighbours = seen.attention_neighbours if self.settings.neighbour_attention and len(active) > 1 else None
         if (reference is not None or neighbours) and len(self.groups) > 1:
             raise ValueError(f"Cross-view attention runs every view's prompt in one model call, but these views' "
                              f"prompts are of {len(self.groups)} kinds that cannot share one (different options or "
                              "entries): set ref_attention_end to 0 and turn neighbour_attention off, or give the "
                              "views prompts of one kind.")
         blocks = self_attention_blocks(self.model_patcher) if reference is not None or neighbours else []
-        batch = n if neighbours else self.settings.views_per_batch or self.auto_views_per_batch(views)
+        batch = len(active) if neighbours else self.settings.views_per_batch or self.auto_views_per_batch(views)
         controls = per_view_controls(self.all_conds(), n) \
             if batch < n or reference is not None or len(self.groups) > 1 else []
         out = torch.empty_like(views)
         for index, members in enumerate(map(torch.tensor, self.groups)):
-            for start in range(0, len(members), batch):
+            chosen = (row[members] >= 0).nonzero().flatten()  # positions in the group of the views the model runs
+            for start in range(0, len(chosen), batch):
                 comfy.model_management.throw_exception_if_processing_interrupted()
-                positions = torch.arange(start, min(len(members), start + batch))
+                positions = chosen[start : start + batch]
                 options, extra = model_options, 0
                 if blocks:  # the reference view joins every sub-batch; its extra output is dropped
                     extra = int(reference is not None and not (positions == reference).any())
@@ -186,11 +194,11 @@ class SyncTweediesGuider(comfy.samplers.CFGGuider):
                 positive, negative = (window_cropped(slice_views(self.conds[f"{name}_{index}"], positions,
                                                                  len(members)), part, self.inner_model)
                                       for name in ("positive", "negative"))
-                model_views = views[part].unsqueeze(2) if self.frames else views[part]
+                model_views = views[row[part]].unsqueeze(2) if self.frames else views[row[part]]
                 with control_hints_of(controls, part):
                     x0 = comfy.samplers.sampling_function(self.inner_model, model_views, timestep[part], negative,
                                                           positive, self.cfg, model_options=options, seed=seed)
-                out[part[extra:]] = as_views(x0)[extra:].to(out)
+                out[row[part[extra:]]] = as_views(x0)[extra:].to(out)
         return out
 
     def auto_views_per_batch(self, views: Tensor) -> int:

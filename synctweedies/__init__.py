@@ -9,7 +9,8 @@ _HOMES = {
     "PosteriorMeanDenoiser": ".posterior_mean", "per_view_denoiser": ".posterior_mean",
     "karras_sigmas": ".sampling", "sample": ".sampling", "sample_euler": ".sampling",
     "AnagramSpace": ".anagram", "CanonicalSpace": ".spaces", "IndexedSpace": ".spaces", "Panorama": ".panorama",
-    "PanoramaRig": ".panorama", "PixelSynchronizedSpace": ".spaces", "WideCanvas": ".canvas", "ImageCanvas": ".canvas",
+    "PanoramaRig": ".panorama", "PixelSynchronizedSpace": ".spaces", "ViewSubset": ".spaces", "WideCanvas": ".canvas",
+    "ImageCanvas": ".canvas",
     "MODE_DESCRIPTIONS": ".sync", "SyncMode": ".sync", "Synchronizer": ".sync", "sample_synchronized": ".sync",
     "split_schedule": ".sync",
 }

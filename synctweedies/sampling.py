@@ -7,7 +7,7 @@ import torch
 from torch import Tensor
 
 from .spaces import CanonicalSpace
-from .sync import SyncMode, Synchronizer, ViewDenoiser, sample_synchronized
+from .sync import SyncMode, Synchronizer, ViewDenoiser, sample_synchronized, step_index
 
 Denoiser = Callable[[Tensor, Tensor], Tensor]
 
@@ -39,8 +39,12 @@ def sample(denoise_views: ViewDenoiser, space: CanonicalSpace, noise: Tensor, si
 
     ``latent`` (default zeros) is the clean start for partial denoising. Returns views ``[N, C, h, w]``.
     """
-    def run(sync: Synchronizer, noise: Tensor, latent: Tensor, sigmas: Tensor, first_step: int) -> Tensor:
-        return sampler(lambda x, s: sync.denoise(denoise_views, x, s), latent + noise * sigmas[0], sigmas)
+    def run(sync: Synchronizer, noise: Tensor, latent: Tensor, phase_sigmas: Tensor, first_step: int) -> Tensor:
+        def denoiser(x: Tensor, s: Tensor) -> Tensor:
+            sync.space.begin_step(step_index(sigmas, s), len(sigmas) - 1)
+            return sync.denoise(denoise_views, x, s)
+
+        return sampler(denoiser, latent + noise * phase_sigmas[0], phase_sigmas)
 
     start = torch.zeros_like(noise) if latent is None else latent
     return sample_synchronized(run, space, mode, sync_end, noise, start, sigmas)

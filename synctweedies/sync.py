@@ -7,12 +7,13 @@ up to the model's own scaling). :class:`Synchronizer` wraps the views' denoiser 
 from __future__ import annotations
 
 from enum import IntEnum
+from functools import partial
 from typing import Callable
 
 import torch
 from torch import Tensor
 
-from .spaces import CanonicalSpace
+from .spaces import CanonicalSpace, ViewSubset
 
 ViewDenoiser = Callable[[Tensor, Tensor], Tensor]
 """``(x [N, C, h, w], sigma []) -> x0 [N, C, h, w]``: the model run on every view."""
@@ -81,30 +82,41 @@ class Synchronizer:
         :meth:`CanonicalSpace.preview` of the views."""
         return x if self.mode.on_canonical else self.space.preview(x)
 
+    def model_views(self) -> ViewSubset | None:
+        """The views the model runs at this step: the space's :meth:`~CanonicalSpace.step_views` while an
+        estimate is averaged (modes 1, 2, 4, 5), whose mean gives the other views theirs; None (every view) in
+        modes 0 and 3, where every view needs its own."""
+        return None if self.mode in (SyncMode.NONE, SyncMode.STATE) else self.space.step_views()
+
     def denoise(self, denoise_views: ViewDenoiser, x: Tensor, sigma: Tensor) -> Tensor:
         """The synchronized ``D(x, sigma)`` for a sampler whose state is ``x``.
 
-        Mode 3 writes the synchronized state into ``x`` in place: samplers evaluate the model on
-        their own state tensor, so the average of ``x_{t-1}`` becomes the state the sampler
-        continues from, whatever the sampler.
+        The model sees the views of :meth:`model_views` (``denoise_views`` gets ``[M, C, h, w]``). Mode 3 writes
+        the synchronized state into ``x`` in place: samplers evaluate the model on their own state tensor, so the
+        average of ``x_{t-1}`` becomes the state the sampler continues from, whatever the sampler.
         """
         s = sigma.reshape(-1)[0]
-        space, mode = self.space, self.mode
+        space, mode, subset = self.space, self.mode, self.model_views()
         if mode.on_canonical:
-            views = space.project(x[0])
+            seen = space if subset is None else subset.space
+            views = seen.project(x[0])
             x0_views = denoise_views(views, s)
             if mode == SyncMode.CANONICAL_TWEEDIE:
-                return space.unproject(x0_views)[0].unsqueeze(0)
-            eps = space.unproject((views - x0_views) / s)[0].unsqueeze(0)
+                return seen.unproject(x0_views)[0].unsqueeze(0)
+            eps = seen.unproject((views - x0_views) / s)[0].unsqueeze(0)
             return x - s * eps
         if mode == SyncMode.STATE:
             with torch.no_grad():
                 x.copy_(space.synchronize(x))
-        x0 = denoise_views(x, s)
+        if subset is None:
+            seen, average = x, space.synchronize
+        else:
+            seen, average = x[subset.views], partial(space.synchronize_subset, subset=subset)
+        x0 = denoise_views(seen, s)
         if mode == SyncMode.TWEEDIE:
-            return space.synchronize(x0)
+            return average(x0)
         if mode == SyncMode.NOISE:
-            return x - s * space.synchronize((x - x0) / s)
+            return x - s * average((seen - x0) / s)
         return x0
 
 

@@ -1,8 +1,11 @@
 """A wide (or tall) canvas covered by overlapping square windows."""
 from __future__ import annotations
 
+from functools import cached_property
+
 import torch
 
+from ..spaces.base import ViewSubset
 from ..spaces.indexed import IndexedSpace
 
 
@@ -41,6 +44,19 @@ def windows_problem(height: int, width: int, window: int, stride: int, wrap: boo
             f"(each is a model input at every step): {fix}.")
 
 
+def coarse_problem(window: int, stride: int, coarse_until: float, unit: int = 1, name: str = "latent pixels") -> \
+        str | None:
+    """Why a canvas cannot run its first ``coarse_until`` of the steps on windows twice the ``stride`` apart (None
+    when it can); sizes are in latent pixels, given times ``unit`` in ``name``."""
+    if not 0.0 <= coarse_until <= 1.0:
+        return f"coarse_until is a fraction of the steps, in [0, 1]; got {coarse_until}."
+    if coarse_until > 0 and 2 * stride > window:
+        return (f"coarse_until runs windows {2 * stride * unit} {name} apart (twice the stride), which leaves gaps "
+                f"between windows {window * unit} {name} wide: use a stride of at most half the window, or set "
+                "coarse_until to 0.")
+    return None
+
+
 def _centres(window: int) -> torch.Tensor:
     return torch.arange(window, dtype=torch.float32) + 0.5
 
@@ -70,10 +86,15 @@ class WideCanvas(IndexedSpace):
     workflow's 512×3072 canvas, window 64 and stride 8 (benchmarks/wide_canvas_seams.py, 30 seeds each): seams
     (jumps at window borders over jumps elsewhere) 0.98–1.02 tapered vs 1.19–3.37 flat; the windows' distance to
     the data within 0.5 % of the flat mean's (pyramid: 2–5 % farther).
+
+    ``coarse_until``: for that first fraction of the steps the model runs only the windows of twice the stride (every
+    other window; :attr:`coarse_windows`), whose tapered mean gives the others their x0; 0 runs every window at every
+    step (the original). At the workflow's canvas, 0.8 keeps seams and distance to the data within 1.3 % of every
+    window's on photos, textures and fields (benchmarks/wide_canvas_frontier.py) with 25 windows per step for 41.
     """
 
     def __init__(self, height: int, width: int, window: int = 64, stride: int = 8, wrap: bool = False,
-                 weighting: str = "taper", wrap_vertical: bool = False):
+                 weighting: str = "taper", wrap_vertical: bool = False, coarse_until: float = 0.0):
         if window <= 0 or stride <= 0:
             raise ValueError(f"window and stride must be positive; got window={window}, stride={stride}.")
         if stride > window:
@@ -82,13 +103,16 @@ class WideCanvas(IndexedSpace):
         if height < window or width < window:
             raise ValueError(f"The canvas {height}x{width} is smaller than one {window}x{window} window. "
                              "Make the canvas at least one window high and wide.")
+        if coarse_problem(window, stride, coarse_until):
+            raise ValueError(coarse_problem(window, stride, coarse_until))
         if weighting not in WEIGHTINGS:
             raise ValueError(f"Unknown window weighting {weighting!r}; use one of {', '.join(WEIGHTINGS)}.")
         problem = windows_problem(height, width, window, stride, wrap, wrap_vertical=wrap_vertical)
         if problem:
             raise ValueError(problem)
         self.height, self.width, self.window, self.stride, self.wrap = height, width, window, stride, wrap
-        self.weighting, self.wrap_vertical = weighting, wrap_vertical
+        self.weighting, self.wrap_vertical, self.coarse_until = weighting, wrap_vertical, coarse_until
+        self.coarse_step = False
         rows = torch.tensor(window_starts(height, window, stride, wrap_vertical))
         cols = torch.tensor(window_starts(width, window, stride, wrap))
         offsets = torch.arange(window)
@@ -101,10 +125,32 @@ class WideCanvas(IndexedSpace):
         profile = WEIGHTINGS[weighting](window, stride)
         super().__init__((height, width), index, (profile[:, None] * profile[None, :]).expand(len(index), -1, -1))
 
+    @cached_property
+    def coarse_windows(self) -> ViewSubset:
+        """The windows every twice the stride: their indices among this canvas's windows ``[M]`` and their canvas,
+        tapered for that stride (every such window is one of this canvas's: its start is a multiple of the stride, or
+        the last start)."""
+        coarse = WideCanvas(self.height, self.width, self.window, 2 * self.stride, self.wrap, self.weighting,
+                            self.wrap_vertical)
+        index = {origin: view for view, origin in enumerate(map(tuple, self.window_origins.tolist()))}
+        return ViewSubset(torch.tensor([index[tuple(origin)] for origin in coarse.window_origins.tolist()]), coarse)
+
+    def begin_run(self) -> None:
+        super().begin_run()
+        self.coarse_step = False
+
+    def begin_step(self, step: int, total: int) -> None:
+        self.coarse_step = step < self.coarse_until * total
+
+    def step_views(self) -> ViewSubset | None:
+        return self.coarse_windows if self.coarse_step else None
+
     def build_scaled(self, factor: int) -> WideCanvas:
         return WideCanvas(self.height * factor, self.width * factor, self.window * factor,
-                          self.stride * factor, self.wrap, self.weighting, self.wrap_vertical)
+                          self.stride * factor, self.wrap, self.weighting, self.wrap_vertical, self.coarse_until)
 
     def __repr__(self) -> str:
+        coarse = f", coarse_until={self.coarse_until}" if self.coarse_until else ""
         return (f"WideCanvas({self.height}x{self.width}, window={self.window}, stride={self.stride}, "
-                f"wrap={self.wrap}, wrap_vertical={self.wrap_vertical}, {self.weighting}, views={self.num_views})")
+                f"wrap={self.wrap}, wrap_vertical={self.wrap_vertical}, {self.weighting}, views={self.num_views}"
+                f"{coarse})")

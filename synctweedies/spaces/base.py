@@ -2,11 +2,20 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import NamedTuple
 
 import torch
 from torch import Tensor
 
 from ..attention import cyclic_neighbours
+
+
+class ViewSubset(NamedTuple):
+    """Some of a space's views: their indices ``views`` ``[M]`` among its views, and ``space``, the space of those
+    views alone (the same canonical tensor, seen through M views)."""
+
+    views: Tensor
+    space: CanonicalSpace
 
 
 class CanonicalSpace(ABC):
@@ -77,6 +86,15 @@ class CanonicalSpace(ABC):
     def begin_step(self, step: int, total: int) -> None:
         """Called before the model runs at ``step`` of ``total`` steps; a space whose views change over the
         schedule (a mesh's background colours) updates here."""
+
+    def step_views(self) -> ViewSubset | None:
+        """The views the model runs at the step :meth:`begin_step` began, for a space that runs fewer than all at
+        some steps (the other views take their x0 from the canonical mean of these); None: every view."""
+        return None
+
+    def synchronize_subset(self, views: Tensor, subset: ViewSubset) -> Tensor:
+        """``[M, C, h, w]`` views of ``subset`` → every view ``[N, C, h, w]`` of their canonical mean."""
+        return self.project(subset.space.unproject(views)[0])
 
     @property
     def pixel_space_reason(self) -> str:

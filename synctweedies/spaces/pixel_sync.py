@@ -6,7 +6,7 @@ from typing import Callable
 import torch
 from torch import Tensor
 
-from .base import CanonicalSpace
+from .base import CanonicalSpace, ViewSubset
 
 Codec = Callable[[Tensor], Tensor]
 
@@ -24,7 +24,7 @@ class PixelSynchronizedSpace(CanonicalSpace):
 
     def __init__(self, space: CanonicalSpace, decode: Codec, encode: Codec, factor: int = 8,
                  draft: tuple[Codec, Codec] | None = None, draft_end: float = 0.0):
-        self.latent = space
+        self.latent, self.factor = space, factor
         self.pixels = space.scaled(factor)
         self.full, self.draft, self.draft_end = (decode, encode), draft, draft_end
         self.decode, self.encode = decode, encode
@@ -50,6 +50,9 @@ class PixelSynchronizedSpace(CanonicalSpace):
         drafting = self.draft is not None and step < self.draft_end * total
         self.decode, self.encode = self.draft if drafting else self.full
 
+    def step_views(self) -> ViewSubset | None:
+        return self.latent.step_views()
+
     def initial_noise(self, channels: int, generator: torch.Generator | None = None,
                       dtype: torch.dtype = torch.float32) -> Tensor:
         return self.latent.initial_noise(channels, generator, dtype)
@@ -57,3 +60,8 @@ class PixelSynchronizedSpace(CanonicalSpace):
     def synchronize(self, views: Tensor) -> Tensor:
         """Decode ``[N, c, h, w]`` latents, synchronize the images, encode: one batched call each way."""
         return self.encode(self.pixels.synchronize(self.decode(views))).to(views)
+
+    def synchronize_subset(self, views: Tensor, subset: ViewSubset) -> Tensor:
+        """Decode the ``[M, c, h, w]`` latents of ``subset`` only, average their images, encode every view's."""
+        images = subset.space.scaled(self.factor).unproject(self.decode(views))[0]
+        return self.encode(self.pixels.project(images)).to(views)

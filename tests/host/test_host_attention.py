@@ -82,3 +82,33 @@ def test_a_unet_without_a_middle_block_takes_cross_view_attention(nodes, tiny_sd
         assert torch.isfinite(attended).all() and (attended - plain).abs().max() > 0.01
     finally:
         diffusion.middle_block = middle
+
+
+def test_a_coarse_canvas_runs_its_coarse_windows_with_their_own_attention_first(nodes, tiny_sd15, encode):
+    """coarse_until 1 paints the canvas a canvas of only its every other window paints (their neighbours and
+    reference view among themselves); 0.5 runs those windows for the first half of the steps, every window after."""
+    model, _, _ = tiny_sd15
+    positive, negative = encode("a mountain range at twilight"), encode("")
+
+    def wide(stride: int = 16, **options):
+        return nodes.canvas.WideCanvasNode.execute(width=192, height=64, window=64, stride=stride, wrap=False,
+                                                   **options).args[0]
+
+    def canvas_of(space, model=model):
+        views = sample(nodes, model, space, positive, negative, 0.5, mode=2, steps=4, neighbours=True)
+        return space.unproject(views)[0]
+
+    batches = []
+
+    def spy(apply_model, args):
+        batches.append(args["input"].shape[0])
+        return apply_model(args["input"], args["timestep"], **args["c"])
+
+    spied = model.clone()
+    spied.set_model_unet_function_wrapper(spy)
+    fine, coarse = wide(), wide(stride=32)
+    assert (fine.num_views, coarse.num_views) == (9, 5)
+    torch.testing.assert_close(canvas_of(wide(coarse_until=1.0)), canvas_of(coarse), atol=1e-4, rtol=1e-4)
+    halfway = canvas_of(wide(coarse_until=0.5), spied)
+    assert batches == [10, 10, 18, 18], "5 windows, then 9 (both CFG halves in one call)"
+    assert (halfway - canvas_of(fine)).abs().max() > 0.01

@@ -407,3 +407,18 @@ def test_a_wide_canvas_can_wrap_both_ways_and_old_graphs_do_not(nodes):
     old = nodes.canvas.WideCanvasNode.execute(**SPACE_ARGS).args[0]
     assert both.wrap_vertical and not old.wrap_vertical
     assert both.window_origins[:, 0].unique().tolist() == list(range(0, 8, SPACE_ARGS["stride"] // 8))
+
+
+def test_a_wide_canvas_runs_coarse_windows_only_when_asked(nodes):
+    node = nodes.canvas.WideCanvasNode
+    old, coarse = node.execute(**SPACE_ARGS).args[0], node.execute(**SPACE_ARGS, coarse_until=0.5).args[0]
+    evens = list(range(0, old.num_views, 2))
+    for step, expected in ((0, evens), (4, evens), (5, None), (9, None)):
+        old.begin_step(step, 10), coarse.begin_step(step, 10)
+        assert old.step_views() is None
+        assert (coarse.step_views() and coarse.step_views().views.tolist()) == expected
+    problem = node.validate_inputs(**{**SPACE_ARGS, "stride": 48}, coarse_until=0.5)
+    assert "windows 96 pixels apart" in problem and "stride of at most half the window" in problem
+    assert node.validate_inputs(**{**SPACE_ARGS, "stride": 48}) is True
+    with pytest.raises(ValueError, match="at most half the window"):
+        node.execute(**{**SPACE_ARGS, "stride": 48}, coarse_until=0.5)
