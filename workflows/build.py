@@ -239,11 +239,18 @@ def checkpoint_and_prompts(graph: Graph, checkpoint_name: str, text: str,
     return checkpoint, positive, negative
 
 
+WIDE_COARSE_UNTIL = 0.8
+"""The wide templates run every other window for the first 0.8 of the steps (25 windows a step for the original's
+41): seams and distance to the data within 1.02 of every window's on photos, textures and fields
+(benchmarks/wide_canvas_frontier.py), 13.09 s for 21.04 s on an H100 (sync_overhead.py --template)."""
+
+
 def text_to_canvas_inputs(graph: Graph) -> tuple[int, int, int, int]:
     """Checkpoint (the original's SD2-base), prompts and a 3072×512 wide canvas; returns (checkpoint, positive,
     negative, space) ids."""
     checkpoint, positive, negative = checkpoint_and_prompts(graph, SD2_BASE, PROMPT, "")
-    space = graph.add("SyncTweediesWideCanvas", "Wide canvas", {}, outputs=[("space", "SYNCTWEEDIES_SPACE")])
+    space = graph.add("SyncTweediesWideCanvas", "Wide canvas", {"coarse_until": WIDE_COARSE_UNTIL},
+                      outputs=[("space", "SYNCTWEEDIES_SPACE")])
     return checkpoint, positive, negative, space
 
 
