@@ -26,13 +26,13 @@ def vae_codec(vae, model) -> tuple[Callable[[Tensor], Tensor], Callable[[Tensor]
 
     frames = lambda views: views.unsqueeze(2) if has_frames(vae) else views  # noqa: E731
 
-    def decode(views: Tensor) -> Tensor:
+    def decode(views: Tensor) -> Tensor:  # contiguous, as encode's images
         with outputs_on(vae, views.device):
-            images = decode_views(vae, model.process_latent_out(frames(views)))
+            images = decode_views(vae, model.process_latent_out(frames(views.contiguous())))
         return images.movedim(-1, 1).to(views) * 2 - 1
 
-    def encode(images: Tensor) -> Tensor:
-        pixels = ((images + 1) / 2).clamp(0, 1).movedim(1, -1)
+    def encode(images: Tensor) -> Tensor:  # contiguous: a compiled VAE sees the layout of every other call
+        pixels = ((images.contiguous() + 1) / 2).clamp(0, 1).movedim(1, -1)
         with outputs_on(vae, images.device):
             return as_views(model.process_latent_in(encode_views(vae, pixels).to(images)))
 

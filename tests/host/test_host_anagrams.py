@@ -90,6 +90,22 @@ def test_a_compiled_vae_averages_as_the_plain_one_and_compiles_once(nodes, tiny_
     torch.testing.assert_close(images[1], 1 - images[0], atol=1e-5, rtol=0)
 
 
+def test_a_compiled_vae_compiles_once_whatever_the_layout_of_the_views(nodes, tiny_sd15):
+    """The sampler's views may be laid out channel-outermost (projected canonical noise keeps its layout, and so do
+    the images a space projects); the VAE is handed one layout, so what is compiled for a size is compiled once."""
+    model, _, vae = tiny_sd15
+    decode, encode = nodes.vae_codec.vae_codec(nodes.vae_compile.compiled_vae(vae), model.model)
+    latents = torch.randn(4, 3, 8, 8).transpose(0, 1)  # [3 views, 4 channels, 8, 8], channels outermost
+    images = decode(latents.contiguous())
+    encode(images)
+    graphs = torch._dynamo.utils.counters["stats"]
+    before = graphs["unique_graphs"]
+    outer = lambda x: x.transpose(0, 1).contiguous().transpose(0, 1)  # noqa: E731  the same values, channels outermost
+    torch.testing.assert_close(decode(latents), images)
+    encode(outer(images))
+    assert graphs["unique_graphs"] == before, "no new compile for another layout"
+
+
 def test_decode_and_animation_write_new_files(nodes, tiny_sd15, prompts, tmp_path, monkeypatch):
     import folder_paths
 
