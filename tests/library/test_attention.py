@@ -3,7 +3,7 @@ import torch
 
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
-from synctweedies.attention import cross_view_attention, cyclic_neighbours
+from synctweedies.attention import cross_view_attention, cyclic_neighbours, sliding_keys, sliding_runs
 
 
 def softmax_attention(q, k, v):
@@ -60,3 +60,19 @@ def test_views_attend_through_the_flash_kernel_without_a_weight_matrix():
     with sdpa_kernel([SDPBackend.FLASH_ATTENTION]):
         got = cross_view_attention(q, k, v, 2, neighbours, reference=2)
     torch.testing.assert_close(got, by_loop(q, k, v, 2, neighbours, 2, 1.0), atol=1e-5, rtol=1e-4)
+
+
+def test_consecutive_neighbours_are_read_in_place_and_only_the_others_gathered():
+    assert sliding_runs(list(range(6)), cyclic_neighbours(6)) == ([(1, 4, 0)], [0, 5])
+    assert sliding_runs([0, 1, 3], [[0, 1], [1, 2], [0, 2], [2, 3]]) == ([(0, 2, 0), (3, 1, 2)], [])
+    k = torch.arange(2 * 4 * 3 * 2 * 1.0).reshape(2, 4, 3, 2, 1)  # [chunks, views, T, heads, head]
+    keys = sliding_keys(k, 1, 1, 2, 2)  # views 1-2 and 2-3 of the second chunk
+    assert keys.untyped_storage().data_ptr() == k.untyped_storage().data_ptr(), "a view of k, not a copy"
+    torch.testing.assert_close(keys[1], torch.cat([k[1, 2], k[1, 3]]).transpose(0, 1))
+
+
+def test_keys_and_values_of_any_layout_are_read_right():
+    generator = torch.Generator().manual_seed(3)
+    q, k, v = (torch.randn(2 * 6, 12, 5, generator=generator, dtype=torch.float64).transpose(1, 2) for _ in range(3))
+    got = cross_view_attention(q, k, v, 1, cyclic_neighbours(6), reference=3)
+    torch.testing.assert_close(got, by_loop(q, k, v, 1, cyclic_neighbours(6), 3, 1.0))
