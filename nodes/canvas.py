@@ -21,16 +21,19 @@ def to_latent(pixels: int, name: str, scale: int = LATENT_SCALE) -> int:
 
 
 def canvas_problem(width, height, window, stride, wrap, scale: int = LATENT_SCALE,
-                   wrap_vertical: bool = False) -> str | None:
-    """Why a canvas of these sizes in pixels cannot be sampled for its number of windows (None otherwise, and for
-    sizes given by links or not multiples of the VAE's scale, which execution reports)."""
+                   wrap_vertical: bool = False, coarse_until=0.0) -> str | None:
+    """Why a canvas of these sizes in pixels cannot be sampled, for its coarse windows or its number of windows
+    (None otherwise, and for values given by links or sizes not multiples of the VAE's scale, which execution
+    reports)."""
     sizes = (width, height, window, stride)
-    if not all(isinstance(value, int) and value >= scale and value % scale == 0 for value in sizes):
+    if not all(isinstance(value, int) and value >= scale and value % scale == 0 for value in sizes) \
+            or not isinstance(coarse_until, (int, float)):
         return None
     width, height, window, stride = (value // scale for value in sizes)
     if window > min(width, height) or stride > window:
         return None
-    return windows_problem(height, width, window, stride, bool(wrap), scale, "pixels", bool(wrap_vertical))
+    return coarse_problem(window, stride, coarse_until, scale, "pixels") \
+        or windows_problem(height, width, window, stride, bool(wrap), scale, "pixels", bool(wrap_vertical))
 
 
 def scaled_space(space, scale: int):
@@ -80,10 +83,9 @@ class WideCanvasNode(io.ComfyNode):
     def validate_inputs(cls, width, height, window, stride, wrap, weighting="flat",
                         wrap_vertical=False, coarse_until=0.0) -> bool | str:
         """Refuses, before anything runs, a canvas of more windows than can be sampled (sized for an 8x VAE)."""
-        coarse = coarse_problem(window, stride, coarse_until, name="pixels") \
-            if all(isinstance(value, (int, float)) for value in (window, stride, coarse_until)) else None
-        return option_problem(cls, weighting=weighting) or coarse \
-            or canvas_problem(width, height, window, stride, wrap, wrap_vertical=wrap_vertical) or True
+        return option_problem(cls, weighting=weighting) \
+            or canvas_problem(width, height, window, stride, wrap, wrap_vertical=wrap_vertical,
+                              coarse_until=coarse_until) or True
 
     @classmethod
     def execute(cls, width: int, height: int, window: int, stride: int, wrap: bool,
@@ -91,7 +93,7 @@ class WideCanvasNode(io.ComfyNode):
                 coarse_until: float = 0.0) -> io.NodeOutput:
         scale = latent_scale(vae)
         size = lambda pixels, name: to_latent(pixels, name, scale)  # noqa: E731
-        problem = canvas_problem(width, height, window, stride, wrap, scale, wrap_vertical)
+        problem = canvas_problem(width, height, window, stride, wrap, scale, wrap_vertical, coarse_until)
         if problem:
             raise ValueError(problem)
         space = WideCanvas(size(height, "height"), size(width, "width"), size(window, "window"),

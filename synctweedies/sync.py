@@ -109,14 +109,14 @@ class Synchronizer:
             with torch.no_grad():
                 x.copy_(space.synchronize(x))
         if subset is None:
-            seen, average = x, space.synchronize
+            model_x, average = x, space.synchronize
         else:
-            seen, average = x[subset.views], partial(space.synchronize_subset, subset=subset)
-        x0 = denoise_views(seen, s)
+            model_x, average = x[subset.views], partial(space.synchronize_subset, subset=subset)
+        x0 = denoise_views(model_x, s)
         if mode == SyncMode.TWEEDIE:
             return average(x0)
         if mode == SyncMode.NOISE:
-            return x - s * average((seen - x0) / s)
+            return x - s * average((model_x - x0) / s)
         return x0
 
 

@@ -103,11 +103,10 @@ class WideCanvas(IndexedSpace):
         if height < window or width < window:
             raise ValueError(f"The canvas {height}x{width} is smaller than one {window}x{window} window. "
                              "Make the canvas at least one window high and wide.")
-        if coarse_problem(window, stride, coarse_until):
-            raise ValueError(coarse_problem(window, stride, coarse_until))
         if weighting not in WEIGHTINGS:
             raise ValueError(f"Unknown window weighting {weighting!r}; use one of {', '.join(WEIGHTINGS)}.")
-        problem = windows_problem(height, width, window, stride, wrap, wrap_vertical=wrap_vertical)
+        problem = coarse_problem(window, stride, coarse_until) \
+            or windows_problem(height, width, window, stride, wrap, wrap_vertical=wrap_vertical)
         if problem:
             raise ValueError(problem)
         self.height, self.width, self.window, self.stride, self.wrap = height, width, window, stride, wrap

@@ -2,6 +2,7 @@
 import pytest
 import torch
 
+from host_support import counting_calls
 from test_host_nodes import mode_option
 
 
@@ -44,14 +45,7 @@ def test_each_view_is_sampled_with_its_own_prompt(nodes, tiny_sd15, prompts):
 def test_one_batched_model_call_per_step_for_all_views_and_both_cfg_halves(nodes, tiny_sd15, prompts):
     model, _, _ = tiny_sd15
     space, per_view = anagram(nodes, prompts)
-    batches = []
-
-    def count(apply_model, args):
-        batches.append(args["input"].shape[0])
-        return apply_model(args["input"], args["timestep"], **args["c"])
-
-    counted = model.clone()
-    counted.set_model_unet_function_wrapper(count)
+    counted, batches = counting_calls(model)
     views = sample(nodes, counted, space, per_view, prompts[2], steps=3)
     assert batches == [4, 4, 4], "two views × (cond, uncond) in one call per step"
     assert space.is_consistent(views), "mode 2 leaves the views showing one image"

@@ -2,6 +2,7 @@
 random-weight SD1.5."""
 import torch
 
+from host_support import counting_calls
 from synctweedies import AnagramSpace
 from test_host_nodes import mode_option
 
@@ -51,14 +52,7 @@ def test_neighbour_attention_mixes_views_and_runs_them_all_in_one_call(nodes, ti
     model, _, _ = tiny_sd15
     space = AnagramSpace(["identity", "rotate_cw", "flip", "rotate_ccw"], 8)
     positive, negative = encode("a photo of a cat"), encode("")
-    batches = []
-
-    def spy(apply_model, args):
-        batches.append(args["input"].shape[0])
-        return apply_model(args["input"], args["timestep"], **args["c"])
-
-    spied = model.clone()
-    spied.set_model_unet_function_wrapper(spy)
+    spied, batches = counting_calls(model)
     plain = sample(nodes, model, space, positive, negative, 0.0)
     attended = sample(nodes, spied, space, positive, negative, 0.0, views_per_batch=1, neighbours=True)
     assert set(batches) == {8}, "all four views (both CFG halves) in each call, whatever views_per_batch"
@@ -98,14 +92,7 @@ def test_a_coarse_canvas_runs_its_coarse_windows_with_their_own_attention_first(
         views = sample(nodes, model, space, positive, negative, 0.5, mode=2, steps=4, neighbours=True)
         return space.unproject(views)[0]
 
-    batches = []
-
-    def spy(apply_model, args):
-        batches.append(args["input"].shape[0])
-        return apply_model(args["input"], args["timestep"], **args["c"])
-
-    spied = model.clone()
-    spied.set_model_unet_function_wrapper(spy)
+    spied, batches = counting_calls(model)
     fine, coarse = wide(), wide(stride=32)
     assert (fine.num_views, coarse.num_views) == (9, 5)
     torch.testing.assert_close(canvas_of(wide(coarse_until=1.0)), canvas_of(coarse), atol=1e-4, rtol=1e-4)

@@ -7,7 +7,7 @@ import functools
 import pytest
 import torch
 
-from host_support import TINY_UNET, randomize
+from host_support import TINY_UNET, counting_calls, randomize
 
 QWEN = {"image_model": "qwen_image", "in_channels": 64, "out_channels": 16, "num_layers": 1, "attention_head_dim": 16,
         "num_attention_heads": 2, "joint_attention_dim": 32, "axes_dims_rope": (4, 6, 6)}
@@ -38,18 +38,6 @@ WAN22 = {"image_model": "wan2.1", "model_type": "t2v", "in_dim": 48, "out_dim": 
          "num_heads": 2, "num_layers": 1, "text_dim": 32, "patch_size": (1, 2, 2), "freq_dim": 256,
          "window_size": (-1, -1), "qk_norm": True, "cross_attn_norm": True, "eps": 1e-6}
 """Wan 2.2 (5B)'s transformer with one block, on the 48 channels of its 16x VAE (the real one: 30 blocks of 3072)."""
-
-
-def counting_calls(model) -> tuple:
-    """A clone of ``model`` that notes the batch size of every model call, and the list it notes them in."""
-    counted, batches = model.clone(), []
-
-    def count(apply_model, args):
-        batches.append(args["input"].shape[0])
-        return apply_model(args["input"], args["timestep"], **args["c"])
-
-    counted.set_model_unet_function_wrapper(count)
-    return counted, batches
 
 
 def sampled_alone(model, positive: list, negative: list, noise, latent, view: int, sigmas):

@@ -2,6 +2,8 @@
 import pytest
 import torch
 
+from host_support import counting_calls
+
 SPACE_ARGS = dict(width=256, height=64, window=64, stride=16, wrap=False)
 
 
@@ -230,20 +232,15 @@ def test_automatic_batching_asks_the_model_patcher_for_free_memory(nodes, tiny_s
     import comfy.model_management
 
     model, _, _ = tiny_sd15
-    original, asked_by_the_guider, asked_the_patcher, batches = comfy.model_management.get_free_memory, [], [], []
+    original, asked_by_the_guider, asked_the_patcher = comfy.model_management.get_free_memory, [], []
 
     def module_function(*args, **kwargs):
         if inspect.stack()[1].filename.endswith("guider.py"):
             asked_by_the_guider.append(args)
         return original(*args, **kwargs)
 
-    def spy(apply_model, args):
-        batches.append(args["input"].shape[0])
-        return apply_model(args["input"], args["timestep"], **args["c"])
-
-    patched = model.clone()
+    patched, batches = counting_calls(model)
     patched.get_free_memory = lambda device: asked_the_patcher.append(device) or 1.0  # room for one view
-    patched.set_model_unet_function_wrapper(spy)
     monkeypatch.setattr(comfy.model_management, "get_free_memory", module_function)
     custom_advanced(nodes, patched, prompts[0], prompts[1], space, steps=1)
     assert asked_the_patcher and not asked_by_the_guider

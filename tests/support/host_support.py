@@ -35,6 +35,19 @@ def load_pack() -> ModuleType:
     return sys.modules[PACK]
 
 
+def counting_calls(model) -> tuple:
+    """A clone of ``model`` (a host ModelPatcher) that notes the batch size of every model call, and the list it
+    notes them in."""
+    counted, batches = model.clone(), []
+
+    def count(apply_model, args):
+        batches.append(args["input"].shape[0])
+        return apply_model(args["input"], args["timestep"], **args["c"])
+
+    counted.set_model_unet_function_wrapper(count)
+    return counted, batches
+
+
 def randomize(module: torch.nn.Module, seed: int) -> dict[str, torch.Tensor]:
     """Fill a module's (possibly uninitialised) parameters with small random values; its state dict."""
     state = module.state_dict()
